@@ -1,0 +1,39 @@
+# The two commands: `make run` (the product, with a demo) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+
+# `make run` defaults to a local development run on the embedded default (SQLite, in-process tasks).
+RUN_ENV := DEBUG=$${DEBUG:-1}
+# `make test` runs against the real services (see .ci/run, which starts them when they are down).
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-tests-only-not-secret} \
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/undersigned} \
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
+	CELERY_BROKER_URL=$${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/14} \
+	EMAIL_URL=memorymail:// DEBUG=0 ALLOWED_HOSTS=testserver,localhost,127.0.0.1
+
+.PHONY: install run test bench lint
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(RUN_ENV) $(MANAGE) migrate --noinput
+	$(RUN_ENV) $(MANAGE) seed_demo
+	$(RUN_ENV) ./bin/serve
+
+test: install
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(TEST_ENV) $(PY) bench/run.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

@@ -1,0 +1,138 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .markdown import render_markdown
+
+
+class Petition(models.Model):
+    """A text people sign. Its text is versioned once it is published."""
+
+    class Kind(models.TextChoices):
+        LETTER = "letter", "Open letter"
+        PETITION = "petition", "Petition"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        ARCHIVED = "archived", "Archived"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LETTER)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    summary = models.CharField(max_length=500, blank=True)
+    body = models.TextField(help_text="Markdown. Raw HTML is removed when rendered.")
+    affiliations = models.ManyToManyField(
+        "verification.Affiliation",
+        blank=True,
+        related_name="petitions",
+        help_text="The affiliations signers may claim.",
+    )
+    moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="moderated_petitions")
+    goal = models.PositiveIntegerField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    current_version = models.ForeignKey(
+        "PetitionVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    # Maintained by signatures.counts in the same transaction as each status change.
+    signature_count = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        indexes = [models.Index(fields=["status", "-published_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("petitions:detail", args=[self.slug])
+
+    @property
+    def body_html(self) -> str:
+        return render_markdown(self.body)
+
+    @property
+    def is_public(self) -> bool:
+        return self.status != self.Status.DRAFT
+
+    @property
+    def accepts_signatures(self) -> bool:
+        return self.status == self.Status.OPEN and (self.closes_at is None or timezone.now() < self.closes_at)
+
+    def publish(self) -> None:
+        """draft → open: the text as published becomes version 1."""
+        if self.status != self.Status.DRAFT:
+            raise ValidationError(f"Only a draft can be published; this petition is {self.status}.")
+        with transaction.atomic():
+            self.status = self.Status.OPEN
+            self.published_at = timezone.now()
+            self.save(update_fields=["status", "published_at"])
+            self.record_version()
+
+    def close(self) -> None:
+        if self.status != self.Status.OPEN:
+            raise ValidationError(f"Only an open petition can be closed; this petition is {self.status}.")
+        self.status = self.Status.CLOSED
+        self.closed_at = timezone.now()
+        self.save(update_fields=["status", "closed_at"])
+
+    def archive(self) -> None:
+        if self.status != self.Status.CLOSED:
+            raise ValidationError(f"Only a closed petition can be archived; this petition is {self.status}.")
+        self.status = self.Status.ARCHIVED
+        self.save(update_fields=["status"])
+
+    def record_version(self) -> "PetitionVersion | None":
+        """Freeze the current text as a new version if it differs from the last one.
+
+        Drafts have no versions: nobody can sign them, so their edits are free.
+        """
+        if self.status == self.Status.DRAFT:
+            return None
+        with transaction.atomic():
+            latest = self.versions.select_for_update().order_by("-number").first()
+            if latest and latest.has_text(self.title, self.summary, self.body):
+                return latest
+            version = self.versions.create(
+                number=(latest.number + 1) if latest else 1,
+                title=self.title,
+                summary=self.summary,
+                body=self.body,
+            )
+            self.current_version = version
+            self.save(update_fields=["current_version"])
+            return version
+
+
+class PetitionVersion(models.Model):
+    """The exact text as it stood when people signed it."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=500, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["petition", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "number"], name="unique_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition.slug} v{self.number}"
+
+    @property
+    def body_html(self) -> str:
+        return render_markdown(self.body)
+
+    def has_text(self, title: str, summary: str, body: str) -> bool:
+        return (self.title, self.summary, self.body) == (title, summary, body)

@@ -1,0 +1,66 @@
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+
+from signatures.forms import SignatureForm
+from signatures.listing import public_signers
+
+from .models import Petition
+
+RECENT_SIGNERS = 10
+
+
+def public_petition(slug: str) -> Petition:
+    """Any petition the public may see: everything but drafts."""
+    petition = get_object_or_404(Petition.objects.select_related("current_version"), slug=slug)
+    if not petition.is_public:
+        raise Http404("No such petition.")
+    return petition
+
+
+def claim_counts(petition: Petition) -> list[dict]:
+    """Claimed and verified per offered affiliation, from the maintained tallies (zeros included)."""
+    tallies = {t.affiliation_id: t for t in petition.tallies.all()}
+    return [
+        {
+            "affiliation": affiliation,
+            "claimed": tallies[affiliation.pk].claimed if affiliation.pk in tallies else 0,
+            "verified": tallies[affiliation.pk].verified if affiliation.pk in tallies else 0,
+        }
+        for affiliation in petition.affiliations.all()
+    ]
+
+
+def index(request):
+    petitions = Petition.objects.filter(status=Petition.Status.OPEN).order_by("-published_at")[:100]
+    return render(request, "petitions/index.html", {"petitions": petitions})
+
+
+def detail(request, slug: str, form: SignatureForm | None = None, status: int = 200):
+    petition = public_petition(slug)
+    context = {
+        "petition": petition,
+        "counts": claim_counts(petition),
+        "recent": public_signers(petition)[:RECENT_SIGNERS],
+        "form": form or SignatureForm(petition=petition),
+    }
+    return render(request, "petitions/detail.html", context, status=status)
+
+
+def api_petition(request, slug: str):
+    petition = public_petition(slug)
+    return JsonResponse(
+        {
+            "slug": petition.slug,
+            "title": petition.title,
+            "kind": petition.kind,
+            "status": petition.status,
+            "version": petition.current_version.number if petition.current_version else None,
+            "counts": {
+                "confirmed": petition.signature_count,
+                "by_affiliation": {
+                    row["affiliation"].slug: {"claimed": row["claimed"], "verified": row["verified"]}
+                    for row in claim_counts(petition)
+                },
+            },
+        }
+    )

@@ -1,0 +1,132 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from verification.names import email_key
+
+
+class Signature(models.Model):
+    """One person's signature on one petition, with the affiliation they claim."""
+
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", "Unconfirmed"
+        CONFIRMED = "confirmed", "Confirmed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        REJECTED = "rejected", "Rejected"
+
+    class Verification(models.TextChoices):
+        NONE = "none", "No claim"
+        PENDING = "pending", "Pending"
+        VERIFIED = "verified", "Verified"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        UNVERIFIED = "unverified", "Unverified"
+        REJECTED = "rejected", "Claim rejected"
+
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="signatures")
+    version = models.ForeignKey("petitions.PetitionVersion", on_delete=models.PROTECT, related_name="signatures")
+    full_name = models.CharField(max_length=120)
+    email = models.EmailField(max_length=254)
+    email_key = models.CharField(max_length=254, editable=False)
+    affiliation = models.ForeignKey(
+        "verification.Affiliation", null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+    )
+    role = models.CharField(max_length=120, blank=True)
+    organisation = models.CharField(max_length=120, blank=True)
+    comment = models.TextField(max_length=1000, blank=True)
+    public = models.BooleanField(default=False, help_text="The signer consents to their name being shown.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
+    verification = models.CharField(max_length=12, choices=Verification.choices, default=Verification.NONE)
+    evidence = models.ForeignKey(
+        "verification.Evidence",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The evidence behind the current verification.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "email_key"], name="one_signature_per_address"),
+            models.CheckConstraint(
+                condition=models.Q(affiliation__isnull=False) | models.Q(verification="none"),
+                name="no_verification_without_claim",
+            ),
+        ]
+        indexes = [
+            # Public lists: confirmed signers of a petition, newest first, keyset by id.
+            models.Index(fields=["petition", "status", "public", "-id"], name="signature_public_list"),
+            models.Index(fields=["petition", "verification"], name="signature_verification"),
+            models.Index(fields=["affiliation", "status"], name="signature_claims"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} on {self.petition_id}"
+
+    def save(self, *args, **kwargs):
+        self.email_key = email_key(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_counted(self) -> bool:
+        return self.status == self.Status.CONFIRMED
+
+    @property
+    def decided_by_moderator(self) -> bool:
+        """A moderator's decision stands: automatic runs never overwrite it."""
+        return self.verification == self.Verification.REJECTED or (
+            self.evidence is not None and self.evidence.decided_by_id is not None
+        )
+
+    def confirm(self) -> bool:
+        """unconfirmed (or withdrawn, when the signer signs again) → confirmed. False if nothing changed."""
+        if self.status == self.Status.CONFIRMED:
+            return False
+        if self.status == self.Status.REJECTED:
+            raise ValidationError("A rejected signature cannot be confirmed.")
+        self.status = self.Status.CONFIRMED
+        self.confirmed_at = timezone.now()
+        self.withdrawn_at = None
+        if self.affiliation_id and not self.decided_by_moderator:
+            self.verification = self.Verification.PENDING
+        return True
+
+    def withdraw(self) -> bool:
+        if self.status == self.Status.WITHDRAWN:
+            return False
+        if self.status == self.Status.REJECTED:
+            raise ValidationError("A rejected signature cannot be withdrawn.")
+        self.status = self.Status.WITHDRAWN
+        self.withdrawn_at = timezone.now()
+        return True
+
+    def reject(self) -> bool:
+        if self.status == self.Status.REJECTED:
+            return False
+        self.status = self.Status.REJECTED
+        return True
+
+
+class AffiliationTally(models.Model):
+    """Per petition and affiliation: confirmed signatures claiming it, and how many are verified.
+
+    Maintained with F() updates in the same transaction as each change, so page views never COUNT.
+    """
+
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="tallies")
+    affiliation = models.ForeignKey("verification.Affiliation", on_delete=models.CASCADE, related_name="+")
+    claimed = models.PositiveIntegerField(default=0)
+    verified = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "affiliation"], name="one_tally_per_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}/{self.affiliation_id}: {self.verified}/{self.claimed}"

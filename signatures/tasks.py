@@ -1,0 +1,19 @@
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from . import services
+from .models import Signature
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def deliver_confirmation_email(signature_id: int) -> None:
+    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    if signature is not None:
+        services.send_confirmation_email(signature)

@@ -1,0 +1,125 @@
+"""Shared fixtures: eager tasks for unit tests, and for workflow tests a real SMTP sink and Celery worker."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.cache import cache
+
+from undersigned.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process_unless_a_worker_runs(request):
+    """Unit tests run task bodies eagerly; tests marked `worker` send them to the real worker."""
+    celery_app.conf.task_always_eager = "worker" not in request.keywords
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the (real) cache; each test starts from zero."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+class SmtpSink:
+    """A real SMTP server on a free local port that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages: list[Message] = []
+        self._lock = threading.Lock()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[Message]:
+        with self._lock:
+            return [m for m in self.messages if address in m["To"]]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 30) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"no email to {address} within {timeout}s (got {len(self.to(address))})")
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    sink = SmtpSink()
+    sink.controller.start()
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, smtp_sink, tmp_path_factory):
+    """A real `celery worker` process on the test database, the Redis broker and the SMTP sink."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_sink.port}",
+        SITE_URL="http://testserver",
+        PYTHONUNBUFFERED="1",
+    )
+    if not db["NAME"].startswith("test_") or not env.get("CELERY_BROKER_URL"):
+        pytest.fail("the worker tests need PostgreSQL and CELERY_BROKER_URL: run them with `make test`")
+    celery = [sys.executable, "-m", "celery", "-A", "undersigned"]
+    subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True, capture_output=True)
+    log = open(tmp_path_factory.mktemp("celery") / "worker.log", "w")  # noqa: SIM115 (closed below)
+    worker = subprocess.Popen(
+        [*celery, "worker", "--pool=solo", "--loglevel=INFO", "--without-heartbeat", "--without-gossip"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    ping_deadline = time.monotonic() + 60
+    while not celery_app.control.ping(timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > ping_deadline:
+            worker.kill()
+            pytest.fail(f"the Celery worker did not start; see {log.name}")
+    yield worker
+    worker.terminate()
+    worker.wait(timeout=30)
+    log.close()
+
+
+def _wait_until(condition, timeout: float = 30, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def wait_until():
+    """Poll until `condition()` is truthy (the worker runs in another process) and return its value."""
+    return _wait_until

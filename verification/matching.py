@@ -1,0 +1,200 @@
+"""Checking a claim against the roster, and recording every decision (automatic or a moderator's) as evidence."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from rapidfuzz import fuzz, process
+
+from signatures import counts
+from signatures.models import Signature
+
+from .models import Evidence, RosterEntry
+from .names import name_key
+
+Verification = Signature.Verification
+Method = Evidence.Method
+MAX_CANDIDATES = 5
+
+
+@dataclass
+class Match:
+    verdict: str
+    method: str
+    entry: RosterEntry | None = None
+    score: float = 0.0
+    candidates: list[dict] = field(default_factory=list)
+    detail: str = ""
+
+
+def check_claim(signature: Signature) -> Match:
+    """Email on the roster, then an address at the affiliation's domain, then the name (for review)."""
+    affiliation = signature.affiliation
+    entry = RosterEntry.objects.filter(affiliation=affiliation, email_key=signature.email_key).first()
+    if entry is not None:
+        return Match(Verification.VERIFIED, Method.EMAIL, entry, 1.0, detail="confirmed address is on the roster")
+    domain = affiliation.owns_address(signature.email)
+    if domain:
+        return Match(Verification.VERIFIED, Method.EMAIL_DOMAIN, None, 1.0, detail=f"confirmed address at {domain}")
+    candidates = name_candidates(affiliation.roster.all(), signature.full_name)
+    if candidates:
+        best = RosterEntry.objects.filter(pk=candidates[0]["entry"]).first()
+        return Match(Verification.NEEDS_REVIEW, Method.NAME, best, candidates[0]["score"], candidates, "name only")
+    return Match(Verification.UNVERIFIED, Method.NONE, None, 0.0, detail="no roster entry matches")
+
+
+def name_candidates(roster: QuerySet, full_name: str) -> list[dict]:
+    """Roster entries whose normalised names equal or closely resemble this one, best first."""
+    key = name_key(full_name)
+    if not key:
+        return []
+    names = dict(roster.values_list("pk", "name_key"))
+    found = process.extract(
+        key, names, scorer=fuzz.token_sort_ratio, score_cutoff=settings.NAME_MATCH_THRESHOLD, limit=MAX_CANDIDATES
+    )
+    if not found:
+        return []
+    entries = RosterEntry.objects.in_bulk([pk for _, _, pk in found])
+    return [
+        {"entry": pk, "name": entries[pk].full_name, "score": round(score / 100, 3)}
+        for _, score, pk in found
+        if pk in entries
+    ]
+
+
+def verify_claim(signature_id: int, worker: str = "") -> Signature | None:
+    """Check one claim and record the outcome. Safe to run twice; never overrides a moderator."""
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update(of=("self",))
+            .select_related("affiliation", "evidence")
+            .filter(pk=signature_id)
+            .first()
+        )
+        if signature is None or signature.affiliation_id is None or signature.decided_by_moderator:
+            return signature
+        if signature.status != Signature.Status.CONFIRMED:
+            return signature
+        match = check_claim(signature)
+        if _same_outcome(signature, match):
+            return signature
+        decide(
+            signature,
+            match.verdict,
+            match.method,
+            entry=match.entry,
+            score=match.score,
+            candidates=match.candidates,
+            detail=match.detail,
+            worker=worker,
+        )
+    return signature
+
+
+def _same_outcome(signature: Signature, match: Match) -> bool:
+    current = signature.evidence
+    return (
+        current is not None
+        and signature.verification == match.verdict
+        and current.method == match.method
+        and current.roster_entry_id == (match.entry.pk if match.entry else None)
+        and current.candidates == match.candidates
+    )
+
+
+def decide(
+    signature: Signature,
+    verdict: str,
+    method: str,
+    *,
+    entry: RosterEntry | None = None,
+    score: float = 0.0,
+    candidates: list[dict] | None = None,
+    detail: str = "",
+    moderator=None,
+    worker: str = "",
+) -> Evidence:
+    """Record evidence and move the signature's verification (and the counters) to `verdict`.
+
+    The caller holds the signature's row lock.
+    """
+    before = counts.Snapshot.of(signature)
+    evidence = Evidence.objects.create(
+        signature=signature,
+        verdict=verdict,
+        method=method,
+        roster_entry=entry,
+        roster_name=entry.full_name if entry else "",
+        score=score,
+        candidates=candidates or [],
+        detail=detail[:500],
+        decided_by=moderator,
+        worker=worker[:200],
+    )
+    signature.verification = verdict
+    signature.evidence = evidence
+    if verdict == Verification.VERIFIED and before.verification != Verification.VERIFIED:
+        signature.verified_at = evidence.created_at
+    elif verdict != Verification.VERIFIED:
+        signature.verified_at = None
+    signature.save(update_fields=["verification", "evidence", "verified_at"])
+    counts.record(signature, before)
+    return evidence
+
+
+def approve_claim(signature: Signature, moderator, entry: RosterEntry | None = None, note: str = "") -> Evidence:
+    """A moderator accepts the claim; the roster entry defaults to the best review candidate."""
+    return _moderate(signature, moderator, Verification.VERIFIED, entry, note or "approved by a moderator")
+
+
+def reject_claim(signature: Signature, moderator, note: str = "") -> Evidence:
+    return _moderate(signature, moderator, Verification.REJECTED, None, note or "rejected by a moderator")
+
+
+def _moderate(signature: Signature, moderator, verdict: str, entry: RosterEntry | None, note: str) -> Evidence:
+    with transaction.atomic():
+        signature = Signature.objects.select_for_update(of=("self",)).select_related("evidence").get(pk=signature.pk)
+        if signature.affiliation_id is None:
+            raise ValidationError("This signature claims no affiliation.")
+        current = signature.evidence
+        if entry is None and verdict == Verification.VERIFIED and current is not None:
+            entry = current.roster_entry
+        return decide(
+            signature,
+            verdict,
+            Method.MODERATOR,
+            entry=entry,
+            score=1.0 if verdict == Verification.VERIFIED else 0.0,
+            candidates=current.candidates if current else [],
+            detail=note,
+            moderator=moderator,
+        )
+
+
+def claims_to_recheck(signatures: QuerySet) -> QuerySet:
+    """Confirmed claims whose verification is still the workers' to decide."""
+    return (
+        signatures.filter(status=Signature.Status.CONFIRMED, affiliation__isnull=False)
+        .exclude(verification=Verification.REJECTED)
+        .exclude(evidence__decided_by__isnull=False)
+    )
+
+
+def queue_recheck(signatures: QuerySet, chunk_size: int = 500) -> int:
+    """Queue the workers to re-check these claims, a chunk of ids per task. Returns how many."""
+    from .tasks import verify_claims
+
+    queued = 0
+    chunk: list[int] = []
+    for pk in claims_to_recheck(signatures).order_by("pk").values_list("pk", flat=True).iterator(chunk_size):
+        chunk.append(pk)
+        if len(chunk) == chunk_size:
+            verify_claims.delay_on_commit(chunk)
+            queued += len(chunk)
+            chunk = []
+    if chunk:
+        verify_claims.delay_on_commit(chunk)
+        queued += len(chunk)
+    return queued

@@ -1,0 +1,154 @@
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from .names import email_domain, email_key, name_key
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def parse_domains(text: str) -> list[str]:
+    return [d.strip().lower().lstrip("@") for d in re.split(r"[\s,]+", text) if d.strip()]
+
+
+def validate_domains(text: str) -> None:
+    bad = [d for d in parse_domains(text) if not _DOMAIN.match(d)]
+    if bad:
+        raise ValidationError(f"Not a domain name: {', '.join(bad)}")
+
+
+class Affiliation(models.Model):
+    """A group a signer may claim to belong to; its roster lists the real members."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    email_domains = models.TextField(
+        blank=True,
+        validators=[validate_domains],
+        help_text="Optional, separated by spaces or commas. A confirmed address at one of these "
+        "domains (or their subdomains) verifies a claim.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def domain_list(self) -> list[str]:
+        return parse_domains(self.email_domains)
+
+    def owns_address(self, email: str) -> str | None:
+        """The affiliation domain the address belongs to, if any (subdomains count)."""
+        domain = email_domain(email)
+        for owned in self.domain_list():
+            if domain == owned or domain.endswith("." + owned):
+                return owned
+        return None
+
+
+class RosterEntry(models.Model):
+    """One real member of an affiliation, as imported from the roster CSV."""
+
+    affiliation = models.ForeignKey(Affiliation, on_delete=models.CASCADE, related_name="roster")
+    full_name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    handles = models.CharField(max_length=1000, blank=True, help_text="Space-separated URLs or @names.")
+    external_id = models.CharField(max_length=200, blank=True)
+    name_key = models.CharField(max_length=200, editable=False)
+    email_key = models.CharField(max_length=254, editable=False, blank=True)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "roster entries"
+        ordering = ["affiliation", "full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["affiliation", "email_key"],
+                condition=~models.Q(email_key=""),
+                name="unique_roster_email",
+            ),
+            models.UniqueConstraint(
+                fields=["affiliation", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="unique_roster_external_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["affiliation", "name_key"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.fill_keys()
+        super().save(*args, **kwargs)
+
+    def fill_keys(self) -> None:
+        self.name_key = name_key(self.full_name)
+        self.email_key = email_key(self.email) if self.email else ""
+
+
+class RosterImport(models.Model):
+    """A record of each roster upload: who, what file, how many rows, and whether it replaced the roster."""
+
+    affiliation = models.ForeignKey(Affiliation, on_delete=models.CASCADE, related_name="imports")
+    filename = models.CharField(max_length=255)
+    replaced = models.BooleanField(default=False)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.affiliation.slug}"
+
+
+class Evidence(models.Model):
+    """Why a claim has the verification it has: one row per decision or review candidate, never edited."""
+
+    class Method(models.TextChoices):
+        EMAIL = "email", "Email on roster"
+        EMAIL_DOMAIN = "email_domain", "Email at affiliation domain"
+        NAME = "name", "Name matches roster"
+        NONE = "none", "No roster match"
+        MODERATOR = "moderator", "Moderator decision"
+
+    signature = models.ForeignKey("signatures.Signature", on_delete=models.CASCADE, related_name="evidence_trail")
+    verdict = models.CharField(max_length=20)  # a Signature.Verification value
+    method = models.CharField(max_length=20, choices=Method.choices)
+    roster_entry = models.ForeignKey(
+        RosterEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
+    )
+    roster_name = models.CharField(max_length=200, blank=True, help_text="Kept even if the entry is removed.")
+    score = models.FloatField(default=0)
+    candidates = models.JSONField(
+        default=list, blank=True, help_text="For review: the roster entries whose names match, best first."
+    )
+    detail = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    worker = models.CharField(max_length=200, blank=True, help_text="The task that decided, for automatic runs.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["signature", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} → {self.verdict}"
+
+    @property
+    def decider(self) -> str:
+        return str(self.decided_by) if self.decided_by_id else (self.worker or "worker")
