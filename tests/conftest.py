@@ -51,6 +51,10 @@ class SmtpSink:
             self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted"
 
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
     def to(self, address: str) -> list[Message]:
         with self._lock:
             return [m for m in self.messages if address in m["To"]]
@@ -66,15 +70,22 @@ class SmtpSink:
 
 
 @pytest.fixture(scope="session")
-def smtp_sink():
+def smtp_server():
     sink = SmtpSink()
     sink.controller.start()
     yield sink
     sink.controller.stop()
 
 
+@pytest.fixture
+def smtp_sink(smtp_server):
+    """The real SMTP server the worker sends to, emptied for each test."""
+    smtp_server.clear()
+    return smtp_server
+
+
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, smtp_sink, tmp_path_factory):
+def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_factory):
     """A real `celery worker` process on the test database, the Redis broker and the SMTP sink."""
     from django.db import connection
 
@@ -82,7 +93,7 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_sink, tmp_path_factor
     env = dict(os.environ)
     env.update(
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        EMAIL_URL=f"smtp://127.0.0.1:{smtp_sink.port}",
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}",
         SITE_URL="http://testserver",
         PYTHONUNBUFFERED="1",
     )

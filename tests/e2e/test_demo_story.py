@@ -1,0 +1,136 @@
+"""The demo's story, end to end, through the real pieces: the public form, SMTP, a Celery worker, PostgreSQL.
+
+A letter is published with the sora-alpha-artist affiliation and a 300-member roster; 16 people sign
+claiming it; each confirms from the emailed link; the worker checks every claim; the counts, statuses,
+evidence and the organisers' CSV come out exactly as the roster supports.
+"""
+
+import csv
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+
+from petitions import demo
+from petitions.models import Petition
+from signatures.models import AffiliationTally, Signature
+from tests.factories import make_user
+from verification.models import Affiliation, Evidence
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+CONFIRM_LINK = re.compile(r"http://testserver(/signatures/confirm/[^\s/]+/)")
+
+
+def body_of(message) -> str:
+    return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+
+
+def publish_demo_letter(tmp_path) -> tuple[Petition, Affiliation]:
+    affiliation = Affiliation.objects.create(**demo.AFFILIATION)
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(demo.roster_csv())
+    out = io.StringIO()
+    call_command("import_roster", affiliation.slug, str(roster), stdout=out)
+    assert "Imported 300 rows" in out.getvalue()
+    letter = Petition.objects.create(**demo.LETTER)
+    letter.affiliations.add(affiliation)
+    letter.publish()
+    return letter, affiliation
+
+
+def sign_and_confirm(client, smtp_sink, letter, signer) -> None:
+    response = client.post(
+        f"/petitions/{letter.slug}/sign/",
+        {
+            "full_name": signer.full_name,
+            "email": signer.email,
+            "affiliation": demo.AFFILIATION["slug"],
+            "role": signer.role,
+            "organisation": signer.organisation,
+            "comment": signer.comment,
+            "public": "on",
+        },
+    )
+    assert response.status_code == 200, response.content
+    [message] = smtp_sink.wait_for(signer.email)
+    link = CONFIRM_LINK.search(body_of(message))
+    assert link, body_of(message)
+    assert client.get(link.group(1)).status_code == 200
+
+
+def test_sixteen_claims_are_checked_by_the_worker_and_exported(client, celery_worker, smtp_sink, wait_until, tmp_path):
+    letter, affiliation = publish_demo_letter(tmp_path)
+    signers = demo.signers()
+    assert len(signers) == 16
+
+    for signer in signers:
+        sign_and_confirm(client, smtp_sink, letter, signer)
+    wait_until(lambda: not Signature.objects.filter(petition=letter, verification="pending").exists())
+
+    letter.refresh_from_db()
+    assert letter.signature_count == 16
+    tally = AffiliationTally.objects.get(petition=letter, affiliation=affiliation)
+    assert (tally.claimed, tally.verified) == (16, 2)
+    outcome = {
+        s.email: (s.verification, s.evidence.method)
+        for s in Signature.objects.filter(petition=letter).select_related("evidence")
+    }
+    assert outcome == {signer.email: (signer.expected, signer.method) for signer in signers}
+
+    by_email = Signature.objects.get(petition=letter, email=signers[0].email)
+    evidence = by_email.evidence
+    assert evidence.roster_entry.full_name == "Ana Castillo"
+    assert evidence.score == 1.0
+    assert evidence.worker.startswith("verification.tasks.verify_claim@")
+    assert evidence.decided_by is None
+    assert by_email.verified_at is not None
+
+    by_name = Signature.objects.get(petition=letter, email=signers[1].email)
+    assert by_name.verified_at is None
+    assert [c["name"] for c in by_name.evidence.candidates] == ["José Núñez-Ortega"]
+    assert Evidence.objects.filter(signature__petition=letter).count() == 16  # one decision per claim
+
+    api = client.get(f"/api/petitions/{letter.slug}/").json()
+    assert api["counts"] == {"confirmed": 16, "by_affiliation": {"sora-alpha-artist": {"claimed": 16, "verified": 2}}}
+
+    out = io.StringIO()
+    call_command("export_signatures", letter.slug, stdout=out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["full_name"], r["method"], r["roster_name"], r["version"]) for r in rows] == [
+        ("Ana Castillo", "email", "Ana Castillo", "1"),
+        ("Mika Laine", "email_domain", "", "1"),
+    ]
+    assert all(r["verification"] == "verified" and r["verified_at"] for r in rows)
+
+    client.force_login(make_user("organiser@example.org", superuser=True))
+    download = client.get(f"/admin/petitions/{letter.slug}/export.csv")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).decode() == out.getvalue()
+
+
+def test_a_roster_change_rechecks_claims_but_keeps_moderator_decisions(
+    client, celery_worker, smtp_sink, wait_until, tmp_path
+):
+    letter, affiliation = publish_demo_letter(tmp_path)
+    unknown, reviewed = demo.signers()[3], demo.signers()[1]
+    for signer in (unknown, reviewed):
+        sign_and_confirm(client, smtp_sink, letter, signer)
+    wait_until(lambda: not Signature.objects.filter(petition=letter, verification="pending").exists())
+    moderator = make_user("moderator@example.org")
+    from verification.matching import reject_claim
+
+    reject_claim(Signature.objects.get(email=reviewed.email), moderator, note="not the same person")
+
+    roster = tmp_path / "roster-v2.csv"
+    roster.write_text(f"full_name,email\n{unknown.full_name},{unknown.email}\n{reviewed.full_name},{reviewed.email}\n")
+    call_command("import_roster", affiliation.slug, str(roster), "--replace", stdout=io.StringIO())
+
+    recognised = wait_until(
+        lambda: Signature.objects.filter(email=unknown.email, verification="verified").select_related("evidence").first()
+    )
+    assert recognised.evidence.method == "email"
+    refused = Signature.objects.select_related("evidence").get(email=reviewed.email)
+    assert (refused.verification, refused.evidence.decided_by) == ("rejected", moderator)
+    assert AffiliationTally.objects.get(petition=letter, affiliation=affiliation).verified == 1

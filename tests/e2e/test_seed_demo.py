@@ -1,0 +1,42 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from petitions import demo
+from petitions.models import Petition
+from signatures.models import Signature
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_builds_the_letter_with_claims_in_every_verification_state(client):
+    output = seed()
+
+    letter = Petition.objects.get(slug=demo.LETTER["slug"])
+    assert letter.status == "open"
+    assert set(Signature.objects.filter(petition=letter).values_list("verification", flat=True)) == set(
+        Signature.Verification.values
+    )
+    assert set(Signature.objects.filter(petition=letter).values_list("status", flat=True)) == {
+        "unconfirmed", "confirmed", "withdrawn"
+    }  # fmt: skip
+    assert letter.affiliations.get().roster.count() == demo.ROSTER_SIZE
+    assert f"{letter.signature_count} confirmed signatures" in output
+    assert "admin@example.org / " in output
+    page = client.get(letter.get_absolute_url()).content.decode()
+    assert "Ana Castillo" in page
+    assert "sam@mail.example" not in page
+
+
+def test_seed_demo_twice_changes_nothing():
+    seed()
+    before = Signature.objects.count()
+    assert "already there" in seed()
+    assert Signature.objects.count() == before
