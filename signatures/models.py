@@ -130,3 +130,12 @@ class AffiliationTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id}/{self.affiliation_id}: {self.verified}/{self.claimed}"
+
+
+class ClaimReview(Signature):
+    """The moderators' review queue: confirmed claims the roster could not settle (see signatures.admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "claim to review"
+        verbose_name_plural = "claims to review"
