@@ -3,15 +3,21 @@
 import re
 import unicodedata
 
-_NON_WORD = re.compile(r"[^\w]+")
+_NON_WORD = re.compile(r"[\W_]+")
+_APOSTROPHES = re.compile(r"['’ʼ`´]")
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "æ": "ae", "œ": "oe"})
 _GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 
 
 def name_key(full_name: str) -> str:
-    """Case, accents, spacing, punctuation and word order folded away: "Núñez, Ana" == "ana nunez"."""
-    decomposed = unicodedata.normalize("NFKD", full_name)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    words = _NON_WORD.sub(" ", stripped.casefold().replace("_", " ")).split()
+    """Case, accents, spacing, punctuation and word order folded away: "Núñez, Ana" == "ana nunez".
+
+    Apostrophes join rather than split ("O'Brien" == "OBrien"); other punctuation separates words.
+    """
+    folded = unicodedata.normalize("NFKD", full_name.casefold()).translate(_UNDECOMPOSED)
+    stripped = "".join(c for c in folded if not unicodedata.combining(c))
+    words = _NON_WORD.sub(" ", _APOSTROPHES.sub("", stripped)).split()
     return " ".join(sorted(words))
 
 
@@ -20,7 +26,7 @@ def email_key(email: str) -> str:
     local, _, domain = email.strip().lower().rpartition("@")
     if not local:
         return email.strip().lower()
-    local = local.split("+", 1)[0]
+    local = local.split("+", 1)[0] or local
     if domain in _GMAIL_DOMAINS:
         local = local.replace(".", "")
         domain = "gmail.com"
