@@ -43,6 +43,10 @@ CSRF_TRUSTED_ORIGINS = [SITE_URL]
 SECURE_SITE = SITE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = SECURE_SITE
 CSRF_COOKIE_SECURE = SECURE_SITE
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0"))
+if env_bool("BEHIND_TLS_PROXY"):
+    # Only behind a proxy that sets this header itself and strips it from clients.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -163,6 +167,8 @@ SIGNATURE_WITHDRAW_MAX_AGE = int(env("SIGNATURE_WITHDRAW_MAX_AGE", str(365 * 24 
 SIGN_RATE_PER_IP = env("SIGN_RATE_PER_IP", "30/h")
 SIGN_RATE_PER_EMAIL = env("SIGN_RATE_PER_EMAIL", "5/h")
 RATELIMIT_VIEW = "signatures.views.rate_limited"
+# Behind a reverse proxy, the header holding the client's address (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
 
 # Verification: a fuzzy name score (0-100) at or above this sends a claim to review.
 NAME_MATCH_THRESHOLD = float(env("NAME_MATCH_THRESHOLD", "90"))
