@@ -17,9 +17,7 @@ def verify_claim(self, signature_id: int) -> None:
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def verify_claims(self, signature_ids: list[int]) -> None:
     """Re-check a chunk of claims, one transaction each, so one failure loses nothing already decided."""
-    worker = _worker_name(self)
-    for signature_id in signature_ids:
-        matching.verify_claim(signature_id, worker=worker)
+    matching.verify_claims(signature_ids, worker=_worker_name(self))
 
 
 @shared_task(acks_late=True)

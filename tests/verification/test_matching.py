@@ -1,0 +1,314 @@
+"""Checking a confirmed claim against the roster: what each kind of evidence decides, and what it never touches.
+
+These run with real commits (transaction=True) so that confirming a signature queues and runs the
+verification task exactly as in production (eagerly, after the commit).
+"""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from signatures import services
+from signatures.models import Signature
+from verification import matching
+from verification.models import Evidence
+from verification.rosters import import_roster
+from verification.tasks import verify_claim, verify_claims
+
+from ..factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
+from .counting import real_counts, stored_counts
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+V = Signature.Verification
+M = Evidence.Method
+
+
+@pytest.fixture
+def artists():
+    return make_affiliation("sora-alpha-artist", email_domains="example.com")
+
+
+@pytest.fixture
+def petition(artists):
+    return make_petition(affiliations=[artists])
+
+
+@pytest.fixture
+def moderator():
+    return make_user("moderator@example.net")
+
+
+def claim(petition, affiliation, full_name="Someone Else", email="someone@elsewhere.net", **fields):
+    """A confirmed signature claiming `affiliation`; confirming it ran the verification task."""
+    return make_signature(petition, full_name=full_name, email=email, affiliation=affiliation, **fields)
+
+
+@pytest.mark.parametrize(
+    "signed_with",
+    ["jane.doe@studio.org", "Jane.Doe@STUDIO.org", "jane.doe+letters@studio.org", "JANE.DOE+x@Studio.Org"],
+)
+def test_claim_whose_email_is_on_the_roster_is_verified_by_email(petition, artists, signed_with):
+    entry = make_roster_entry(artists, "Jane Doe", "Jane.Doe@studio.org")
+    signature = claim(petition, artists, "J. Doe", signed_with)
+    assert signature.verification == V.VERIFIED
+    assert signature.verified_at is not None
+    evidence = signature.evidence
+    assert (evidence.method, evidence.verdict, evidence.roster_entry, evidence.roster_name, evidence.score) == (
+        M.EMAIL,
+        V.VERIFIED,
+        entry,
+        "Jane Doe",
+        1.0,
+    )
+    assert evidence.worker.startswith("verification.tasks.verify_claim@")
+    assert evidence.decided_by is None
+    assert stored_counts(petition) == real_counts(petition)
+
+
+def test_gmail_address_with_dots_matches_the_roster_without_them(petition, artists):
+    entry = make_roster_entry(artists, "Jane Doe", "janedoe@gmail.com")
+    signature = claim(petition, artists, "Jane Doe", "jane.doe@googlemail.com")
+    assert (signature.verification, signature.evidence.method, signature.evidence.roster_entry) == (
+        V.VERIFIED,
+        M.EMAIL,
+        entry,
+    )
+
+
+def test_email_on_the_roster_wins_over_the_affiliation_domain(petition, artists):
+    entry = make_roster_entry(artists, "Jane Doe", "jane@example.com")
+    signature = claim(petition, artists, "Jane Doe", "jane@example.com")
+    assert (signature.evidence.method, signature.evidence.roster_entry) == (M.EMAIL, entry)
+
+
+@pytest.mark.parametrize("signed_with", ["kim@example.com", "kim@EXAMPLE.COM", "kim@art.example.com"])
+def test_claim_with_an_address_at_the_affiliation_domain_is_verified_by_domain(petition, artists, signed_with):
+    signature = claim(petition, artists, "Kim Lee", signed_with)
+    assert signature.verification == V.VERIFIED
+    assert signature.evidence.method == M.EMAIL_DOMAIN
+    assert signature.evidence.roster_entry is None
+    assert "example.com" in signature.evidence.detail
+    assert stored_counts(petition) == real_counts(petition)
+
+
+@pytest.mark.parametrize(
+    "signed_with", ["kim@evil-example.com", "kim@example.com.evil.net", "kim@notexample.com", "kim@example.co"]
+)
+def test_claim_at_a_lookalike_domain_is_not_verified(petition, artists, signed_with):
+    signature = claim(petition, artists, "Kim Lee", signed_with)
+    assert signature.verification == V.UNVERIFIED
+    assert signature.evidence.method == M.NONE
+    assert signature.verified_at is None
+
+
+def test_name_matching_after_normalisation_goes_to_review_with_candidates_best_first(petition, artists):
+    exact = make_roster_entry(artists, "María Núñez", "maria@studio.org")
+    near = make_roster_entry(artists, "Maria Nunes", "nunes@studio.org")
+    make_roster_entry(artists, "Pedro Alvarez", "pedro@studio.org")
+    signature = claim(petition, artists, "nunez, MARIA", "maria.n@elsewhere.net")
+    assert signature.verification == V.NEEDS_REVIEW
+    evidence = signature.evidence
+    assert (evidence.method, evidence.roster_entry, evidence.score) == (M.NAME, exact, 1.0)
+    assert [c["entry"] for c in evidence.candidates] == [exact.pk, near.pk]
+    assert evidence.candidates[0] == {"entry": exact.pk, "name": "María Núñez", "score": 1.0}
+    assert 0.9 <= evidence.candidates[1]["score"] < 1.0
+    assert signature.verified_at is None
+    assert stored_counts(petition) == real_counts(petition)
+
+
+def test_fuzzy_near_miss_above_the_threshold_goes_to_review(petition, artists, settings):
+    settings.NAME_MATCH_THRESHOLD = 90
+    entry = make_roster_entry(artists, "Jonathan Smith")
+    signature = claim(petition, artists, "Jonathon Smith")
+    assert signature.verification == V.NEEDS_REVIEW
+    assert signature.evidence.roster_entry == entry
+    assert 0.9 <= signature.evidence.score < 1.0
+
+
+def test_fuzzy_match_below_the_threshold_is_unverified(petition, artists, settings):
+    settings.NAME_MATCH_THRESHOLD = 90
+    make_roster_entry(artists, "Jonathan Smith")
+    signature = claim(petition, artists, "John Smyth")
+    assert signature.verification == V.UNVERIFIED
+    assert (signature.evidence.method, signature.evidence.candidates, signature.evidence.roster_entry) == (
+        M.NONE,
+        [],
+        None,
+    )
+
+
+def test_a_higher_threshold_sends_the_same_near_miss_to_unverified(petition, artists, settings):
+    settings.NAME_MATCH_THRESHOLD = 95
+    make_roster_entry(artists, "Jonathan Smith")
+    assert claim(petition, artists, "Jonathon Smith").verification == V.UNVERIFIED
+
+
+def test_claim_against_an_empty_roster_is_unverified(petition, artists):
+    signature = claim(petition, artists, "Kim Lee")
+    assert signature.verification == V.UNVERIFIED
+    assert stored_counts(petition) == real_counts(petition)
+
+
+def test_name_made_only_of_punctuation_matches_nobody(petition, artists):
+    make_roster_entry(artists, "Jane Doe")
+    assert claim(petition, artists, "-- . --").verification == V.UNVERIFIED
+
+
+def test_review_candidates_are_limited(petition, artists):
+    for n in range(8):
+        make_roster_entry(artists, "Jane Doe", external_id=f"id-{n}")
+    signature = claim(petition, artists, "Jane Doe")
+    assert len(signature.evidence.candidates) == matching.MAX_CANDIDATES
+
+
+def test_roster_of_another_affiliation_is_not_evidence(petition, artists):
+    other = make_affiliation("other-group")
+    make_roster_entry(other, "Jane Doe", "jane@studio.org")
+    signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
+    assert signature.verification == V.UNVERIFIED
+
+
+def test_signature_without_affiliation_has_no_claim_and_queues_no_check(petition, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        signature = make_signature(petition, affiliation=None)
+    queued = [getattr(getattr(cb, "func", None), "__self__", None) for cb in callbacks]
+    assert verify_claim not in queued
+    assert signature.verification == V.NONE
+    assert not Evidence.objects.exists()
+    assert matching.verify_claim(signature.pk).verification == V.NONE
+    assert not Evidence.objects.exists()
+
+
+def test_unconfirmed_signature_is_not_checked(petition, artists):
+    make_roster_entry(artists, "Jane Doe", "jane@studio.org")
+    signature = claim(petition, artists, "Jane Doe", "jane@studio.org", confirmed=False)
+    matching.verify_claim(signature.pk)
+    verify_claim.delay(signature.pk)
+    signature.refresh_from_db()
+    assert signature.verification != V.VERIFIED
+    assert not Evidence.objects.filter(signature=signature).exists()
+    assert stored_counts(petition) == real_counts(petition) == {"confirmed": 0, "by_affiliation": {}}
+
+
+def test_withdrawn_signature_is_not_checked(petition, artists):
+    signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
+    services.withdraw(signature.pk)
+    make_roster_entry(artists, "Jane Doe", "jane@studio.org")
+    matching.verify_claim(signature.pk)
+    signature.refresh_from_db()
+    assert signature.verification == V.UNVERIFIED
+    assert Evidence.objects.filter(signature=signature).count() == 1
+    assert stored_counts(petition) == real_counts(petition)
+
+
+def test_verifying_twice_records_one_evidence_and_counts_once(petition, artists):
+    make_roster_entry(artists, "Jane Doe", "jane@studio.org")
+    signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
+    matching.verify_claim(signature.pk, worker="again")
+    verify_claim.delay(signature.pk)
+    verify_claims.delay([signature.pk, signature.pk])
+    assert Evidence.objects.filter(signature=signature).count() == 1
+    assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 1)}}
+
+
+def test_review_verified_twice_keeps_one_evidence(petition, artists):
+    make_roster_entry(artists, "Jane Doe")
+    signature = claim(petition, artists, "Jane Doe")
+    matching.verify_claim(signature.pk)
+    assert Evidence.objects.filter(signature=signature).count() == 1
+
+
+def test_verified_signer_who_withdraws_leaves_the_counts(petition, artists):
+    make_roster_entry(artists, "Jane Doe", "jane@studio.org")
+    signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
+    claim(petition, artists, "Kim Lee", "kim@example.com")
+    services.withdraw(signature.pk)
+    assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 1)}}
+
+
+def test_signer_who_withdraws_and_confirms_again_is_verified_again(petition, artists):
+    make_roster_entry(artists, "Jane Doe", "jane@studio.org")
+    signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
+    services.withdraw(signature.pk)
+    services.confirm(signature.pk)
+    signature.refresh_from_db()
+    assert signature.verification == V.VERIFIED
+    assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 1)}}
+
+
+def test_moderator_approval_is_recorded_and_counted(petition, artists, moderator):
+    entry = make_roster_entry(artists, "Jane Doe")
+    signature = claim(petition, artists, "Jane Doe")
+    matching.approve_claim(signature, moderator)
+    signature.refresh_from_db()
+    assert signature.verification == V.VERIFIED
+    assert (signature.evidence.method, signature.evidence.decided_by, signature.evidence.roster_entry) == (
+        M.MODERATOR,
+        moderator,
+        entry,
+    )
+    assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 1)}}
+
+
+def test_moderator_approval_survives_automatic_runs_roster_import_and_verify_signatures(petition, artists, moderator):
+    make_roster_entry(artists, "Jane Doe", external_id="a-1")
+    signature = claim(petition, artists, "Jane Doe")
+    matching.approve_claim(signature, moderator)
+
+    matching.verify_claim(signature.pk)
+    verify_claims.delay([signature.pk])
+    import_roster(artists, b"full_name,external_id\nSomebody Else,b-2\n", "other.csv", replace=True)
+    call_command("verify_signatures", stdout=io.StringIO())
+
+    signature.refresh_from_db()
+    assert signature.verification == V.VERIFIED
+    assert signature.evidence.decided_by == moderator
+    assert Evidence.objects.filter(signature=signature).count() == 2
+    assert stored_counts(petition) == real_counts(petition)
+
+
+def test_moderator_rejection_survives_automatic_runs_roster_import_and_verify_signatures(petition, artists, moderator):
+    signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
+    matching.reject_claim(signature, moderator)
+
+    import_roster(artists, b"full_name,email\nJane Doe,jane@studio.org\n", "roster.csv")
+    matching.verify_claim(signature.pk)
+    call_command("verify_signatures", "--affiliation", artists.slug, stdout=io.StringIO())
+
+    signature.refresh_from_db()
+    assert signature.verification == V.REJECTED
+    assert signature.evidence.decided_by == moderator
+    assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 0)}}
+
+
+def test_moderator_rejection_of_a_verified_claim_takes_it_out_of_the_verified_count(petition, artists, moderator):
+    signature = claim(petition, artists, "Kim Lee", "kim@example.com")
+    matching.reject_claim(signature, moderator)
+    signature.refresh_from_db()
+    assert (signature.verification, signature.verified_at) == (V.REJECTED, None)
+    assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 0)}}
+
+
+def test_batch_of_claims_is_decided_like_single_claims(petition, artists):
+    signatures = [
+        claim(petition, artists, "Jane Doe", "jane@studio.org"),
+        claim(petition, artists, "Kim Lee", "kim@example.com"),
+        claim(petition, artists, "Ana Núñez", "ana@elsewhere.net"),
+        claim(petition, artists, "Pat Quinn", "pat@elsewhere.net"),
+    ]
+    make_roster_entry(artists, "Jane Doe", "jane@studio.org")
+    make_roster_entry(artists, "Ana Nunez")
+    verify_claims.delay([s.pk for s in signatures])
+    outcomes = {
+        s.full_name: (s.verification, s.evidence.method)
+        for s in Signature.objects.filter(petition=petition).select_related("evidence")
+    }
+    assert outcomes == {
+        "Jane Doe": (V.VERIFIED, M.EMAIL),
+        "Kim Lee": (V.VERIFIED, M.EMAIL_DOMAIN),
+        "Ana Núñez": (V.NEEDS_REVIEW, M.NAME),
+        "Pat Quinn": (V.UNVERIFIED, M.NONE),
+    }
+    assert stored_counts(petition) == real_counts(petition) == {"confirmed": 4, "by_affiliation": {artists.pk: (4, 2)}}
