@@ -1,5 +1,6 @@
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
 
 from signatures.forms import SignatureForm
 from signatures.listing import public_signers
@@ -7,6 +8,7 @@ from signatures.listing import public_signers
 from .models import Petition
 
 RECENT_SIGNERS = 10
+INDEX_SIZE = 100
 
 
 def public_petition(slug: str) -> Petition:
@@ -30,13 +32,19 @@ def claim_counts(petition: Petition) -> list[dict]:
     ]
 
 
+@require_safe
 def index(request):
-    petitions = Petition.objects.filter(status=Petition.Status.OPEN).order_by("-published_at")[:100]
+    petitions = Petition.objects.filter(status=Petition.Status.OPEN).order_by("-published_at", "-id")[:INDEX_SIZE]
     return render(request, "petitions/index.html", {"petitions": petitions})
 
 
-def detail(request, slug: str, form: SignatureForm | None = None, status: int = 200):
-    petition = public_petition(slug)
+@require_safe
+def detail(request, slug: str):
+    return render_detail(request, public_petition(slug))
+
+
+def render_detail(request, petition: Petition, form: SignatureForm | None = None, status: int = 200):
+    """The petition page; the signing view re-renders it with the signer's form and its errors."""
     context = {
         "petition": petition,
         "counts": claim_counts(petition),
@@ -46,8 +54,16 @@ def detail(request, slug: str, form: SignatureForm | None = None, status: int = 
     return render(request, "petitions/detail.html", context, status=status)
 
 
+def api_not_found() -> JsonResponse:
+    return JsonResponse({"error": "no such petition"}, status=404)
+
+
+@require_safe
 def api_petition(request, slug: str):
-    petition = public_petition(slug)
+    try:
+        petition = public_petition(slug)
+    except Http404:
+        return api_not_found()
     return JsonResponse(
         {
             "slug": petition.slug,

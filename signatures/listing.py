@@ -1,5 +1,6 @@
 """The public list of signers: confirmed, consenting, newest first, paginated by key (never OFFSET)."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from petitions.models import Petition
@@ -7,10 +8,16 @@ from petitions.models import Petition
 from .models import Signature
 
 PAGE_SIZE = 50
+MAX_ID = 2**63 - 1
 
 
 class BadCursor(ValueError):
     pass
+
+
+def page_size() -> int:
+    """PAGE_SIZE, unless the SIGNERS_PAGE_SIZE setting says otherwise (tests keep pages small)."""
+    return getattr(settings, "SIGNERS_PAGE_SIZE", PAGE_SIZE)
 
 
 def public_signers(petition: Petition, affiliation: str = "", verification: str = "") -> QuerySet:
@@ -22,10 +29,11 @@ def public_signers(petition: Petition, affiliation: str = "", verification: str 
     return signers.select_related("affiliation").order_by("-id")
 
 
-def page_after(signers: QuerySet, cursor: str | None, size: int = PAGE_SIZE) -> tuple[list[Signature], int | None]:
+def page_after(signers: QuerySet, cursor: str | None, size: int | None = None) -> tuple[list[Signature], int | None]:
     """One page of signers after `cursor` (the last id seen), and the cursor of the next page."""
+    size = size or page_size()
     if cursor:
-        if not (cursor.isascii() and cursor.isdigit()) or not 0 < int(cursor) < 2**63:
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 19) or not 0 < int(cursor) <= MAX_ID:
             raise BadCursor(cursor)
         signers = signers.filter(id__lt=int(cursor))
     page = list(signers[: size + 1])

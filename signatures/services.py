@@ -12,9 +12,16 @@ from verification.names import email_key
 from . import counts, tokens
 from .models import Signature
 
+# What a signer may restate by signing again before their signature counts (unconfirmed or withdrawn).
+DETAILS = ("full_name", "email", "affiliation", "role", "organisation", "comment", "public")
+
 
 class PetitionNotOpen(Exception):
     """The petition does not accept signatures (draft, closed, archived or past its closing time)."""
+
+
+class LinkNotValid(Exception):
+    """A confirm or withdraw link that must do nothing: the signature was rejected, or the link is stale."""
 
 
 def sign(petition: Petition, details: dict, version: PetitionVersion | None = None) -> Signature:
@@ -24,13 +31,16 @@ def sign(petition: Petition, details: dict, version: PetitionVersion | None = No
     """
     if not petition.accepts_signatures:
         raise PetitionNotOpen(petition.slug)
-    signature = Signature(petition=petition, version=version or petition.current_version, **details)
+    version = version or petition.current_version or petition.record_version()
+    signature = Signature(petition=petition, version=version, **details)
     try:
         with transaction.atomic():
             signature.save()
     except IntegrityError:
-        # Same petition and address (perhaps a concurrent double submit): keep the first row untouched.
-        signature = Signature.objects.get(petition=petition, email_key=email_key(details["email"]))
+        # Same petition and address (perhaps a concurrent double submit).
+        signature = _sign_again(petition, details, version)
+        if signature is None:
+            raise
     if signature.status != Signature.Status.REJECTED:
         from .tasks import deliver_confirmation_email
 
@@ -38,13 +48,51 @@ def sign(petition: Petition, details: dict, version: PetitionVersion | None = No
     return signature
 
 
-def confirm(signature_id: int) -> Signature:
-    """Idempotent: a second click changes nothing and queues nothing."""
+def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> Signature | None:
+    """A signature that does not count yet takes the latest details; a counted or rejected one stays as it is.
+
+    The confirmation email shows the details, and older confirm links stop working (see tokens.fingerprint).
+    """
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update(of=("self",))
+            .select_related("evidence")
+            .filter(petition=petition, email_key=email_key(details["email"]))
+            .first()
+        )
+        if signature is None or signature.status not in (Signature.Status.UNCONFIRMED, Signature.Status.WITHDRAWN):
+            return signature
+        new_claim = getattr(details.get("affiliation"), "pk", None) != signature.affiliation_id
+        for name in DETAILS:
+            if name in details:
+                setattr(signature, name, details[name])
+        signature.version = version
+        changed = [*DETAILS, "version", "email_key"]
+        if new_claim:
+            # Evidence about another claim says nothing about this one.
+            signature.verification = Signature.Verification.NONE
+            signature.evidence = None
+            signature.verified_at = None
+            changed += ["verification", "evidence", "verified_at"]
+        signature.save(update_fields=changed)
+    return signature
+
+
+def confirm(signature_id: int, fingerprint: str = "") -> Signature:
+    """Idempotent: a second click changes nothing and queues nothing.
+
+    With a `fingerprint` (from the emailed link), only a signature still showing those details is confirmed.
+    """
     with transaction.atomic():
         signature = Signature.objects.select_for_update(of=("self",)).select_related("evidence").get(pk=signature_id)
-        before = counts.Snapshot.of(signature)
-        if not signature.confirm():
+        if signature.status == Signature.Status.CONFIRMED:
             return signature
+        if signature.status == Signature.Status.REJECTED:
+            raise LinkNotValid("rejected")
+        if fingerprint and fingerprint != tokens.fingerprint(signature):
+            raise LinkNotValid("stale")
+        before = counts.Snapshot.of(signature)
+        signature.confirm()
         signature.save(update_fields=["status", "confirmed_at", "withdrawn_at", "verification"])
         counts.record(signature, before)
         if signature.verification == Signature.Verification.PENDING:
@@ -55,8 +103,11 @@ def confirm(signature_id: int) -> Signature:
 
 
 def withdraw(signature_id: int) -> Signature:
+    """Idempotent. A rejected signature cannot be withdrawn (LinkNotValid): it already counts nowhere."""
     with transaction.atomic():
         signature = Signature.objects.select_for_update().get(pk=signature_id)
+        if signature.status == Signature.Status.REJECTED:
+            raise LinkNotValid("rejected")
         before = counts.Snapshot.of(signature)
         if signature.withdraw():
             signature.save(update_fields=["status", "withdrawn_at"])
@@ -84,21 +135,19 @@ def send_confirmation_email(signature: Signature) -> None:
     """What the email says depends on the signature's state, so a repeat signing is answered helpfully."""
     if signature.status == Signature.Status.REJECTED:
         return
+    petition = signature.petition
     context = {
         "signature": signature,
-        "petition": signature.petition,
-        "petition_url": absolute_url(signature.petition.get_absolute_url()),
-        "confirm_url": absolute_url(
-            reverse("signatures:confirm", args=[tokens.make_token(signature.pk, tokens.CONFIRM)])
-        ),
-        "withdraw_url": absolute_url(
-            reverse("signatures:withdraw", args=[tokens.make_token(signature.pk, tokens.WITHDRAW)])
-        ),
+        "petition": petition,
+        "petition_url": absolute_url(petition.get_absolute_url()),
+        "confirm_url": absolute_url(reverse("signatures:confirm", args=[tokens.confirm_token(signature)])),
+        "withdraw_url": absolute_url(reverse("signatures:withdraw", args=[tokens.withdraw_token(signature)])),
         "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
     }
-    subject = f"Confirm your signature: {signature.petition.title}"
+    title = " ".join(petition.title.split())  # a header cannot hold a line break
+    subject = f"Confirm your signature: {title}"
     if signature.status == Signature.Status.CONFIRMED:
-        subject = f"You have already signed: {signature.petition.title}"
+        subject = f"You have already signed: {title}"
     send_mail(
         subject,
         render_to_string("signatures/email/confirmation.txt", context),

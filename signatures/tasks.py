@@ -14,6 +14,7 @@ from .models import Signature
     max_retries=8,
 )
 def deliver_confirmation_email(signature_id: int) -> None:
-    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    """Idempotent enough: a retry sends the same (current) links again, never a stale one."""
+    signature = Signature.objects.select_related("petition", "affiliation").filter(pk=signature_id).first()
     if signature is not None:
         services.send_confirmation_email(signature)

@@ -1,7 +1,17 @@
-"""Signed, expiring links for the emails: one purpose per salt, so a confirm link cannot withdraw."""
+"""Signed, expiring links for the emails: one purpose per salt, so a confirm link cannot withdraw.
+
+A confirm link also carries a fingerprint of what it confirms (the details and the withdrawal it
+follows): when the details change, or the signer withdraws, the older confirm links stop working, so a
+link always confirms exactly what its email showed.
+"""
+
+import hashlib
+import json
 
 from django.conf import settings
 from django.core import signing
+
+from .models import Signature
 
 CONFIRM = "confirm"
 WITHDRAW = "withdraw"
@@ -11,16 +21,48 @@ class BadToken(Exception):
     """The link was tampered with, is for another purpose, or has expired."""
 
 
-def make_token(signature_id: int, purpose: str) -> str:
-    return signing.dumps(signature_id, salt=f"signatures.{purpose}", compress=False)
+def make_token(signature_id: int, purpose: str, fingerprint: str = "") -> str:
+    payload = [signature_id, fingerprint] if fingerprint else signature_id
+    return signing.dumps(payload, salt=f"signatures.{purpose}", compress=False)
 
 
-def read_token(token: str, purpose: str) -> int:
+def read_token(token: str, purpose: str) -> tuple[int, str]:
+    """The signature id and fingerprint ("" if the link carries none) of a valid, unexpired link."""
     max_age = settings.SIGNATURE_CONFIRM_MAX_AGE if purpose == CONFIRM else settings.SIGNATURE_WITHDRAW_MAX_AGE
     try:
         value = signing.loads(token, salt=f"signatures.{purpose}", max_age=max_age)
     except signing.BadSignature as error:  # includes SignatureExpired
         raise BadToken(str(error)) from error
-    if not isinstance(value, int):
-        raise BadToken("unexpected token payload")
-    return value
+    if _is_id(value):
+        return value, ""
+    if isinstance(value, list) and len(value) == 2 and _is_id(value[0]) and isinstance(value[1], str):
+        return value[0], value[1]
+    raise BadToken("unexpected token payload")
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def fingerprint(signature: Signature) -> str:
+    """What a confirmation makes public, and the withdrawal (if any) it would undo."""
+    parts = [
+        signature.full_name,
+        signature.email_key,
+        signature.affiliation_id,
+        signature.role,
+        signature.organisation,
+        signature.comment,
+        signature.public,
+        signature.version_id,
+        signature.withdrawn_at.isoformat() if signature.withdrawn_at else None,
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
+
+
+def confirm_token(signature: Signature) -> str:
+    return make_token(signature.pk, CONFIRM, fingerprint(signature))
+
+
+def withdraw_token(signature: Signature) -> str:
+    return make_token(signature.pk, WITHDRAW)
