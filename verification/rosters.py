@@ -2,10 +2,12 @@
 
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 
 from .models import Affiliation, RosterEntry, RosterImport
@@ -13,6 +15,9 @@ from .names import email_key, name_key
 
 COLUMNS = ("full_name", "email", "handles", "external_id")
 LIMITS = {"full_name": 200, "email": 254, "handles": 1000, "external_id": 200}
+FIELDS = ["full_name", "email", "handles", "external_id", "name_key", "email_key"]
+_AT_NAME = re.compile(r"^@[\w.\-]{1,100}(@[\w\-]+(\.[\w\-]+)+)?$")
+_is_url = URLValidator(schemes=["http", "https"])
 
 
 @dataclass
@@ -22,15 +27,33 @@ class RosterRow:
     email: str = ""
     handles: str = ""
     external_id: str = ""
+    # The columns the file has: those it lacks are left as they are on the entries it updates.
+    given: frozenset[str] = frozenset(COLUMNS)
 
     @property
-    def identity(self) -> tuple[str, str]:
-        """How a row finds the entry it updates: external id, else email, else the name itself."""
+    def email_key(self) -> str:
+        return email_key(self.email) if self.email else ""
+
+    @property
+    def name_key(self) -> str:
+        return name_key(self.full_name)
+
+    def unique_keys(self) -> list[tuple[str, str]]:
+        """What must be unique within one file: external ids, emails, and the names of rows with neither."""
+        keys = []
         if self.external_id:
-            return ("external_id", self.external_id)
+            keys.append(("external_id", self.external_id))
         if self.email:
-            return ("email", email_key(self.email))
-        return ("name", name_key(self.full_name))
+            keys.append(("email", self.email_key))
+        return keys or [("name", self.name_key)]
+
+    def differs_from(self, entry: RosterEntry) -> bool:
+        return any(getattr(entry, name) != getattr(self, name) for name in self.given)
+
+    def apply_to(self, entry: RosterEntry) -> None:
+        for name in self.given:
+            setattr(entry, name, getattr(self, name))
+        entry.fill_keys()
 
 
 @dataclass
@@ -63,25 +86,27 @@ def parse_roster(data: bytes) -> list[RosterRow]:
     if problems:
         raise RosterError(problems)
 
+    given = frozenset(header)
     rows: list[RosterRow] = []
     seen: dict[tuple[str, str], int] = {}
+    line = reader.line_num + 1  # where the next record starts (a quoted cell may span lines)
     try:
         for cells in reader:
-            line = reader.line_num
+            start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue
-            row, row_problems = _parse_row(line, header, cells)
+            row, row_problems = _parse_row(start, header, cells, given)
             if row is not None:
-                for kind, value in _keys(row):
-                    if (kind, value) in seen:
-                        row_problems.append(f"duplicate {kind} of line {seen[kind, value]}")
+                for key in row.unique_keys():
+                    if key in seen:
+                        row_problems.append(f"duplicate {key[0]} of line {seen[key]}")
                     else:
-                        seen[kind, value] = line
-            problems.extend(f"line {line}: {p}" for p in row_problems)
+                        seen[key] = start
+            problems.extend(f"line {start}: {p}" for p in row_problems)
             if row is not None and not row_problems:
                 rows.append(row)
     except csv.Error as error:
-        problems.append(f"line {reader.line_num}: {error}")
+        problems.append(f"line {line}: {error}")
     if problems:
         raise RosterError(problems)
     if not rows:
@@ -93,40 +118,64 @@ def _header_problems(header: list[str]) -> list[str]:
     problems = []
     if "full_name" not in header:
         problems.append(f"line 1: the header must name a full_name column (found: {', '.join(header) or 'nothing'})")
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [repr(name) for name in header if name not in COLUMNS]
     if unknown:
-        problems.append(f"line 1: unknown columns {', '.join(unknown)}; allowed: {', '.join(COLUMNS)}")
-    repeated = sorted({name for name in header if header.count(name) > 1})
+        problems.append(f"line 1: unknown column(s) {', '.join(unknown)}; allowed: {', '.join(COLUMNS)}")
+    repeated = sorted({name for name in header if header.count(name) > 1 and name in COLUMNS})
     if repeated:
-        problems.append(f"line 1: columns named twice: {', '.join(repeated)}")
+        problems.append(f"line 1: column(s) named twice: {', '.join(repeated)}")
     return problems
 
 
-def _parse_row(line: int, header: list[str], cells: list[str]) -> tuple[RosterRow | None, list[str]]:
+def _parse_row(
+    line: int, header: list[str], cells: list[str], given: frozenset[str]
+) -> tuple[RosterRow | None, list[str]]:
     if len(cells) != len(header):
-        return None, [f"{len(cells)} cells where the header has {len(header)}"]
+        unit = "cell" if len(cells) == 1 else "cells"
+        return None, [f"{len(cells)} {unit} where the header has {len(header)}"]
     values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
+    values["handles"] = " ".join(values.get("handles", "").split())
     values.update({name: "" for name in COLUMNS if name not in values})
     problems = [
         f"{name} is longer than {limit} characters" for name, limit in LIMITS.items() if len(values[name]) > limit
     ]
+    problems += [f"{name} contains control characters" for name in COLUMNS if _has_control(values[name])]
     if not values["full_name"]:
         problems.append("full_name is empty")
-    if values.get("email"):
+    elif not name_key(values["full_name"]):
+        problems.append(f"full_name {values['full_name']!r} has no letters")
+    if values["email"]:
         try:
             validate_email(values["email"])
         except ValidationError:
             problems.append(f"email {values['email']!r} is not a valid address")
+    bad_handles = [h for h in values["handles"].split() if not _is_handle(h)]
+    if bad_handles:
+        problems.append(f"handles {', '.join(map(repr, bad_handles))} are neither URLs nor @names")
     if problems:
         return None, problems
-    return RosterRow(line=line, **values), []
+    return RosterRow(line=line, given=given, **values), []
 
 
-def _keys(row: RosterRow) -> list[tuple[str, str]]:
-    keys = [row.identity]
-    if row.external_id and row.email:
-        keys.append(("email", email_key(row.email)))
-    return keys
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
+def _is_handle(handle: str) -> bool:
+    if handle.startswith("@"):
+        return bool(_AT_NAME.match(handle))
+    try:
+        _is_url(handle if "://" in handle else f"https://{handle}")
+    except ValidationError:
+        return False
+    return True
+
+
+@dataclass
+class _Plan:
+    create: list[RosterEntry] = field(default_factory=list)
+    update: list[RosterEntry] = field(default_factory=list)
+    remove: list[int] = field(default_factory=list)
 
 
 def import_roster(
@@ -134,55 +183,107 @@ def import_roster(
 ) -> RosterImport:
     """Add (or with `replace`, make the roster exactly) the file's rows, then re-check the claims.
 
-    Rows update the entry with the same external id, else email, else name. Nothing is written
-    unless every row is good.
+    A row updates the entry with its external id, else its email, else its name. Nothing is written
+    unless every row is good and the resulting roster has no email or external id twice.
     """
     rows = parse_roster(data)
-    existing = {_entry_identity(e): e for e in RosterEntry.objects.filter(affiliation=affiliation)}
-    to_create, to_update, kept = [], [], set()
-    for row in rows:
-        entry = existing.get(row.identity)
-        if entry is None:
-            entry = RosterEntry(affiliation=affiliation)
-            to_create.append(entry)
-        else:
-            kept.add(entry.pk)
-            if (entry.full_name, entry.email, entry.handles, entry.external_id) == (
-                row.full_name, row.email, row.handles, row.external_id
-            ):  # fmt: skip
-                continue
-            to_update.append(entry)
-        entry.full_name, entry.email, entry.handles, entry.external_id = (
-            row.full_name, row.email, row.handles, row.external_id
-        )  # fmt: skip
-        entry.fill_keys()
-    removed = [e.pk for e in existing.values() if e.pk not in kept] if replace else []
-
     try:
         with transaction.atomic():
-            RosterEntry.objects.filter(pk__in=removed).delete()
-            RosterEntry.objects.bulk_update(
-                to_update, ["full_name", "email", "handles", "external_id", "name_key", "email_key"], batch_size=1000
-            )
-            RosterEntry.objects.bulk_create(to_create, batch_size=1000)
+            # One import of an affiliation's roster at a time: the plan is made from what is there now.
+            Affiliation.objects.select_for_update().filter(pk=affiliation.pk).first()
+            existing = list(RosterEntry.objects.filter(affiliation=affiliation).order_by("pk"))
+            plan = _plan(affiliation, rows, existing, replace)
+            RosterEntry.objects.filter(pk__in=plan.remove).delete()
+            if plan.update:
+                # Unique keys may move between entries (a swap): clear them first, then set them.
+                cleared = [RosterEntry(pk=e.pk, email_key="", external_id="") for e in plan.update]
+                RosterEntry.objects.bulk_update(cleared, ["email_key", "external_id"], batch_size=1000)
+                RosterEntry.objects.bulk_update(plan.update, FIELDS, batch_size=1000)
+            RosterEntry.objects.bulk_create(plan.create, batch_size=1000)
             record = RosterImport.objects.create(
                 affiliation=affiliation,
                 filename=filename[:255],
                 replaced=replace,
                 rows=len(rows),
-                created=len(to_create),
-                updated=len(to_update),
-                removed=len(removed),
+                created=len(plan.create),
+                updated=len(plan.update),
+                removed=len(plan.remove),
                 imported_by=user,
             )
-            if to_create or to_update or removed:
+            if plan.create or plan.update or plan.remove:
                 from .tasks import recheck_affiliation_claims
 
                 recheck_affiliation_claims.delay_on_commit(affiliation.pk)
     except IntegrityError as error:
-        raise RosterError([f"the rows conflict with entries already on the roster ({error}); try --replace"])
+        raise RosterError([f"the rows conflict with entries already on the roster ({error}); try again"])
     return record
 
 
-def _entry_identity(entry: RosterEntry) -> tuple[str, str]:
-    return RosterRow(0, entry.full_name, entry.email, entry.handles, entry.external_id).identity
+def _plan(affiliation: Affiliation, rows: list[RosterRow], existing: list[RosterEntry], replace: bool) -> _Plan:
+    by_external_id = {e.external_id: e for e in existing if e.external_id}
+    by_email = {e.email_key: e for e in existing if e.email_key}
+    by_name: dict[str, list[RosterEntry]] = {}
+    for entry in existing:
+        by_name.setdefault(entry.name_key, []).append(entry)
+    plan, matched = _Plan(), set()
+
+    def find(row: RosterRow) -> RosterEntry | None:
+        entry = by_external_id.get(row.external_id) if row.external_id else None
+        if entry is None and row.email_key:
+            entry = by_email.get(row.email_key)
+            if entry is not None and row.external_id and entry.external_id:
+                entry = None  # the address is another member's (different external id)
+        if entry is None:
+            same_name = [e for e in by_name.get(row.name_key, []) if _compatible(e, row) and e.pk not in matched]
+            entry = same_name[0] if len(same_name) == 1 else None
+        return None if entry is None or entry.pk in matched else entry
+
+    lines: dict[int, int] = {}  # id(entry) → the line of the row that states it
+    for row in rows:
+        entry = find(row)
+        if entry is None:
+            entry = RosterEntry(affiliation=affiliation)
+            row.apply_to(entry)
+            plan.create.append(entry)
+        else:
+            matched.add(entry.pk)
+            if row.differs_from(entry):
+                row.apply_to(entry)
+                plan.update.append(entry)
+        lines[id(entry)] = row.line
+    if replace:
+        plan.remove = [e.pk for e in existing if e.pk not in matched]
+    problems = _conflicts([e for e in existing if e.pk not in plan.remove] + plan.create, lines)
+    if problems:
+        raise RosterError(problems)
+    return plan
+
+
+def _compatible(entry: RosterEntry, row: RosterRow) -> bool:
+    """A same-name entry is this row's only if neither has a different email or external id."""
+    return (not entry.email_key or not row.email_key or entry.email_key == row.email_key) and (
+        not entry.external_id or not row.external_id or entry.external_id == row.external_id
+    )
+
+
+def _conflicts(final: list[RosterEntry], lines: dict[int, int]) -> list[str]:
+    """Emails and external ids the roster would hold twice, reported at the file's rows that cause them."""
+    problems: list[tuple[int, str]] = []
+    for label, attr, shown in (("email", "email_key", "email"), ("external_id", "external_id", "external_id")):
+        owners: dict[str, RosterEntry] = {}
+        for entry in sorted(final, key=lambda e: id(e) in lines):
+            value = getattr(entry, attr)
+            if not value:
+                continue
+            other = owners.setdefault(value, entry)
+            if other is entry:
+                continue
+            where = f"line {lines[id(other)]}" if id(other) in lines else f"the roster's entry {other.full_name!r}"
+            problems.append(
+                (
+                    lines[id(entry)],
+                    f"line {lines[id(entry)]}: {label} {getattr(entry, shown)} is also on {where}"
+                    " (give the same external_id to update it, or import with --replace)",
+                )
+            )
+    return [problem for _, problem in sorted(problems)]
