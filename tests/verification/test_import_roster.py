@@ -11,8 +11,9 @@ from verification.rosters import RosterError, import_roster
 
 from ..factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
 from .counting import real_counts, stored_counts
+from .workers import settled
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 V = Signature.Verification
 
@@ -26,8 +27,17 @@ def run_import(tmp_path, affiliation, content: bytes, *args: str) -> str:
     path = tmp_path / "roster.csv"
     path.write_bytes(content)
     out = io.StringIO()
-    call_command("import_roster", affiliation.slug, str(path), *args, stdout=out)
+    with settled():
+        call_command("import_roster", affiliation.slug, str(path), *args, stdout=out)
     return out.getvalue()
+
+
+def sign(petition, **fields) -> Signature:
+    """A confirmed signature, checked against the roster as it stands."""
+    with settled():
+        signature = make_signature(petition, **fields)
+    signature.refresh_from_db()
+    return signature
 
 
 def roster(affiliation) -> list[tuple[str, str, str, str]]:
@@ -248,7 +258,7 @@ def test_bad_row_after_a_multi_line_cell_is_reported_at_its_own_line(tmp_path, a
 
 def test_signer_whose_email_is_added_to_the_roster_becomes_verified(tmp_path, artists):
     petition = make_petition(affiliations=[artists])
-    signature = make_signature(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
+    signature = sign(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
     assert signature.verification == V.UNVERIFIED
     run_import(tmp_path, artists, b"full_name,email\nJane Doe,jane@studio.org\n")
     signature.refresh_from_db()
@@ -258,7 +268,7 @@ def test_signer_whose_email_is_added_to_the_roster_becomes_verified(tmp_path, ar
 
 def test_signer_whose_name_is_added_to_the_roster_goes_to_review(tmp_path, artists):
     petition = make_petition(affiliations=[artists])
-    signature = make_signature(petition, full_name="Jane Doe", email="jane@elsewhere.net", affiliation=artists)
+    signature = sign(petition, full_name="Jane Doe", email="jane@elsewhere.net", affiliation=artists)
     run_import(tmp_path, artists, b"full_name\nJane Doe\n")
     signature.refresh_from_db()
     assert signature.verification == V.NEEDS_REVIEW
@@ -267,7 +277,7 @@ def test_signer_whose_name_is_added_to_the_roster_goes_to_review(tmp_path, artis
 def test_signer_removed_from_the_roster_with_replace_becomes_unverified(tmp_path, artists):
     petition = make_petition(affiliations=[artists])
     make_roster_entry(artists, "Jane Doe", "jane@studio.org")
-    signature = make_signature(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
+    signature = sign(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
     assert signature.verification == V.VERIFIED
     run_import(tmp_path, artists, b"full_name,email\nKim Lee,kim@studio.org\n", "--replace")
     signature.refresh_from_db()
@@ -281,7 +291,7 @@ def test_moderator_approved_signer_stays_verified_when_removed_with_replace(tmp_
 
     petition = make_petition(affiliations=[artists])
     make_roster_entry(artists, "Jane Doe")
-    signature = make_signature(petition, full_name="Jane Doe", email="jane@elsewhere.net", affiliation=artists)
+    signature = sign(petition, full_name="Jane Doe", email="jane@elsewhere.net", affiliation=artists)
     approve_claim(signature, make_user("moderator@example.net"))
     run_import(tmp_path, artists, b"full_name\nKim Lee\n", "--replace")
     signature.refresh_from_db()
@@ -291,8 +301,8 @@ def test_moderator_approved_signer_stays_verified_when_removed_with_replace(tmp_
 
 def test_roster_import_rechecks_claims_on_every_petition_of_the_affiliation(tmp_path, artists):
     first, second = make_petition(affiliations=[artists]), make_petition(affiliations=[artists])
-    a = make_signature(first, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
-    b = make_signature(second, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
+    a = sign(first, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
+    b = sign(second, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
     run_import(tmp_path, artists, b"full_name,email\nJane Doe,jane@studio.org\n")
     assert {s.verification for s in Signature.objects.filter(pk__in=[a.pk, b.pk])} == {V.VERIFIED}
     for petition in (first, second):
@@ -303,11 +313,9 @@ def test_roster_import_leaves_withdrawn_and_unconfirmed_signatures_alone(tmp_pat
     from signatures import services
 
     petition = make_petition(affiliations=[artists])
-    withdrawn = make_signature(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
+    withdrawn = sign(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
     services.withdraw(withdrawn.pk)
-    unconfirmed = make_signature(
-        petition, full_name="Kim Lee", email="kim@studio.org", affiliation=artists, confirmed=False
-    )
+    unconfirmed = sign(petition, full_name="Kim Lee", email="kim@studio.org", affiliation=artists, confirmed=False)
     run_import(tmp_path, artists, b"full_name,email\nJane Doe,jane@studio.org\nKim Lee,kim@studio.org\n")
     assert Evidence.objects.filter(signature=withdrawn).count() == 1
     assert not Evidence.objects.filter(signature=unconfirmed).exists()
@@ -317,7 +325,33 @@ def test_roster_import_leaves_withdrawn_and_unconfirmed_signatures_alone(tmp_pat
 def test_import_that_changes_nothing_records_no_new_evidence(tmp_path, artists):
     petition = make_petition(affiliations=[artists])
     make_roster_entry(artists, "Jane Doe", "jane@studio.org")
-    signature = make_signature(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
+    signature = sign(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
     run_import(tmp_path, artists, b"full_name,email\nJane Doe,jane@studio.org\n")
     run_import(tmp_path, artists, b"full_name,email\nJane Doe,jane@studio.org\n", "--replace")
     assert signature.evidence_trail.count() == 1
+
+
+def test_entries_may_swap_emails_by_external_id(tmp_path, artists):
+    make_roster_entry(artists, "Jane Doe", "a@studio.org", external_id="A-1")
+    make_roster_entry(artists, "Kim Lee", "b@studio.org", external_id="B-2")
+    run_import(tmp_path, artists, b"full_name,email,external_id\nJane Doe,b@studio.org,A-1\nKim Lee,a@studio.org,B-2\n")
+    assert roster(artists) == [("Jane Doe", "b@studio.org", "", "A-1"), ("Kim Lee", "a@studio.org", "", "B-2")]
+
+
+def test_columns_the_file_lacks_are_left_as_they_are(tmp_path, artists):
+    make_roster_entry(artists, "Jane Doe", "jane@studio.org", external_id="A-1", handles="@jane")
+    run_import(tmp_path, artists, b"full_name,external_id\nJane Q. Doe,A-1\n")
+    assert roster(artists) == [("Jane Q. Doe", "jane@studio.org", "@jane", "A-1")]
+
+
+def test_empty_cell_clears_the_field(tmp_path, artists):
+    make_roster_entry(artists, "Jane Doe", "jane@studio.org", external_id="A-1", handles="@jane")
+    run_import(tmp_path, artists, b"full_name,email,handles,external_id\nJane Doe,jane@studio.org,,A-1\n")
+    assert roster(artists) == [("Jane Doe", "jane@studio.org", "", "A-1")]
+
+
+def test_unterminated_quote_is_reported(tmp_path, artists):
+    with pytest.raises(RosterError) as error:
+        import_roster(artists, b'full_name,email\n"Jane Doe,jane@studio.org\nKim Lee,kim@studio.org\n', "r.csv")
+    assert error.value.problems[0].startswith("line 2:")
+    assert RosterEntry.objects.count() == 0

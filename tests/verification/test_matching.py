@@ -1,7 +1,6 @@
 """Checking a confirmed claim against the roster: what each kind of evidence decides, and what it never touches.
 
-These run with real commits (transaction=True) so that confirming a signature queues and runs the
-verification task exactly as in production (eagerly, after the commit).
+Confirming a signature queues the verification task for after the commit; `settled()` runs it (eagerly).
 """
 
 import io
@@ -18,8 +17,9 @@ from verification.tasks import verify_claim, verify_claims
 
 from ..factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
 from .counting import real_counts, stored_counts
+from .workers import settled
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 V = Signature.Verification
 M = Evidence.Method
@@ -42,7 +42,10 @@ def moderator():
 
 def claim(petition, affiliation, full_name="Someone Else", email="someone@elsewhere.net", **fields):
     """A confirmed signature claiming `affiliation`; confirming it ran the verification task."""
-    return make_signature(petition, full_name=full_name, email=email, affiliation=affiliation, **fields)
+    with settled():
+        signature = make_signature(petition, full_name=full_name, email=email, affiliation=affiliation, **fields)
+    signature.refresh_from_db()
+    return signature
 
 
 @pytest.mark.parametrize(
@@ -232,7 +235,8 @@ def test_signer_who_withdraws_and_confirms_again_is_verified_again(petition, art
     make_roster_entry(artists, "Jane Doe", "jane@studio.org")
     signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
     services.withdraw(signature.pk)
-    services.confirm(signature.pk)
+    with settled():
+        services.confirm(signature.pk)
     signature.refresh_from_db()
     assert signature.verification == V.VERIFIED
     assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 1)}}
@@ -259,8 +263,10 @@ def test_moderator_approval_survives_automatic_runs_roster_import_and_verify_sig
 
     matching.verify_claim(signature.pk)
     verify_claims.delay([signature.pk])
-    import_roster(artists, b"full_name,external_id\nSomebody Else,b-2\n", "other.csv", replace=True)
-    call_command("verify_signatures", stdout=io.StringIO())
+    with settled():
+        import_roster(artists, b"full_name,external_id\nSomebody Else,b-2\n", "other.csv", replace=True)
+    with settled():
+        call_command("verify_signatures", stdout=io.StringIO())
 
     signature.refresh_from_db()
     assert signature.verification == V.VERIFIED
@@ -273,9 +279,11 @@ def test_moderator_rejection_survives_automatic_runs_roster_import_and_verify_si
     signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
     matching.reject_claim(signature, moderator)
 
-    import_roster(artists, b"full_name,email\nJane Doe,jane@studio.org\n", "roster.csv")
+    with settled():
+        import_roster(artists, b"full_name,email\nJane Doe,jane@studio.org\n", "roster.csv")
     matching.verify_claim(signature.pk)
-    call_command("verify_signatures", "--affiliation", artists.slug, stdout=io.StringIO())
+    with settled():
+        call_command("verify_signatures", "--affiliation", artists.slug, stdout=io.StringIO())
 
     signature.refresh_from_db()
     assert signature.verification == V.REJECTED

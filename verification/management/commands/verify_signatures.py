@@ -23,4 +23,5 @@ class Command(BaseCommand):
             if not Affiliation.objects.filter(slug=affiliation).exists():
                 raise CommandError(f"No affiliation with slug {affiliation!r}.")
             signatures = signatures.filter(affiliation__slug=affiliation)
-        self.stdout.write(f"Queued {queue_recheck(signatures)} claims for verification.")
+        queued = queue_recheck(signatures)
+        self.stdout.write(f"Queued {queued} claim{'' if queued == 1 else 's'} for verification.")
