@@ -1,17 +1,58 @@
-"""Who may moderate what: superusers everything, moderators the petitions they are assigned to."""
+"""Who may moderate what: superusers everything, moderators the petitions they are assigned to.
+
+A moderator is an active staff user in the "Moderators" group (which grants the model permissions, see
+migration petitions 0003) who is listed in `Petition.moderators`. These helpers give the *scope*; the
+admin checks the model permissions on top.
+"""
 
 from django.db.models import QuerySet
 
+from verification.models import Affiliation
+
 from .models import Petition
+
+MODERATORS_GROUP = "Moderators"
+
+
+def _is_staff(user) -> bool:
+    return bool(user.is_active and user.is_staff)
 
 
 def moderated_petitions(user) -> QuerySet:
+    if not _is_staff(user):
+        return Petition.objects.none()
     if user.is_superuser:
         return Petition.objects.all()
     return Petition.objects.filter(moderators=user)
 
 
+def moderated_affiliations(user) -> QuerySet:
+    """The affiliations offered by the petitions this user moderates: their rosters are theirs to keep."""
+    if not _is_staff(user):
+        return Affiliation.objects.none()
+    if user.is_superuser:
+        return Affiliation.objects.all()
+    offered = Petition.affiliations.through.objects.filter(petition__moderators=user).values("affiliation_id")
+    return Affiliation.objects.filter(pk__in=offered)
+
+
+def within_petitions(queryset: QuerySet, user, petition_path: str = "petition") -> QuerySet:
+    """`queryset` narrowed to rows belonging to petitions the user moderates (`petition_path` leads there)."""
+    if _is_staff(user) and user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{petition_path}__in": moderated_petitions(user)})
+
+
+def within_affiliations(queryset: QuerySet, user, affiliation_path: str = "affiliation") -> QuerySet:
+    if _is_staff(user) and user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{affiliation_path}__in": moderated_affiliations(user)})
+
+
 def can_moderate(user, petition: Petition) -> bool:
-    if not (user.is_active and user.is_staff):
+    """May this user see the petition's signers (emails included) and decide on its claims?"""
+    if not _is_staff(user):
         return False
-    return user.is_superuser or petition.moderators.filter(pk=user.pk).exists()
+    if user.is_superuser:
+        return True
+    return user.has_perm("signatures.view_signature") and petition.moderators.filter(pk=user.pk).exists()

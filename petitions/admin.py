@@ -1,0 +1,246 @@
+"""The moderator panel's base (every ModelAdmin sees only what the user moderates) and the petitions admin."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from signatures.models import AffiliationTally, ClaimReview, Signature
+
+from .models import Petition, PetitionVersion
+from .permissions import (
+    MODERATORS_GROUP,
+    moderated_affiliations,
+    moderated_petitions,
+    within_affiliations,
+    within_petitions,
+)
+
+
+class ModeratedAdmin(admin.ModelAdmin):
+    """Superusers see everything; anyone else only rows of the petitions (or affiliations) they moderate.
+
+    Objects outside that scope do not exist for the user: their pages answer 404.
+    """
+
+    petition_path: str | None = "petition"
+    affiliation_path: str | None = None
+
+    def get_queryset(self, request):
+        return self.scope(super().get_queryset(request), request.user)
+
+    def scope(self, queryset, user):
+        if self.affiliation_path:
+            return within_affiliations(queryset, user, self.affiliation_path)
+        return within_petitions(queryset, user, self.petition_path)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(f"No {self.opts.verbose_name} with this id among those you moderate.")
+        return obj
+
+
+class PetitionListFilter(admin.SimpleListFilter):
+    """By petition, offering only the petitions the user moderates (never another petition's title)."""
+
+    title = "petition"
+    parameter_name = "petition"
+
+    def lookups(self, request, model_admin):
+        return list(moderated_petitions(request.user).order_by("title").values_list("pk", "title"))
+
+    def __init__(self, request, params, model, model_admin):
+        self.petition_path = model_admin.petition_path
+        super().__init__(request, params, model, model_admin)
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(**{self.petition_path: value})
+
+
+class AffiliationListFilter(admin.SimpleListFilter):
+    """By affiliation, offering only those of the user's petitions."""
+
+    title = "affiliation"
+    parameter_name = "affiliation"
+
+    def lookups(self, request, model_admin):
+        return list(moderated_affiliations(request.user).order_by("name").values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(affiliation=value)
+
+
+def changelist_url(model, **filters) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    if filters:
+        url += "?" + "&".join(f"{key}={value}" for key, value in filters.items())
+    return url
+
+
+class VersionInline(admin.TabularInline):
+    """The texts people signed: frozen, so read-only for everyone."""
+
+    model = PetitionVersion
+    fields = ("number", "title", "summary", "body_start", "created_at")
+    readonly_fields = fields
+    ordering = ("-number",)
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "versions (each signature records the one its signer saw)"
+
+    @admin.display(description="body")
+    def body_start(self, version: PetitionVersion) -> str:
+        return version.body[:300] + ("…" if len(version.body) > 300 else "")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TallyInline(admin.TabularInline):
+    """Confirmed claims per affiliation, and how many are verified (the public counts)."""
+
+    model = AffiliationTally
+    fields = ("affiliation", "claimed", "verified")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "claims per affiliation"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("affiliation")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Petition)
+class PetitionAdmin(ModeratedAdmin):
+    petition_path = "pk"
+    list_display = ("title", "kind", "status", "signature_count", "published_at", "export_link")
+    list_filter = ("status", "kind")
+    search_fields = ("title", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("affiliations", "moderators")
+    inlines = [TallyInline, VersionInline]
+    actions = ["publish", "close", "archive"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", "summary", "body"]}),
+        ("Signing", {"fields": ["affiliations", "goal", "closes_at"]}),
+        (
+            "Moderation",
+            {
+                "fields": ["moderators", "claims_to_review", "export_links"],
+                "description": f"Moderators are staff users in the “{MODERATORS_GROUP}” group; "
+                "each sees only the petitions listing them here.",
+            },
+        ),
+        ("State", {"fields": ["status", "published_at", "closed_at", "current_version", "signature_count"]}),
+    ]
+    readonly_fields = [
+        "status",
+        "published_at",
+        "closed_at",
+        "current_version",
+        "signature_count",
+        "claims_to_review",
+        "export_links",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_public:
+            fields.append("slug")  # its public address must not move once published
+        return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None and obj.is_public else super().get_prepopulated_fields(request, obj)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "moderators":
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("email")
+            kwargs["help_text"] = f"Active staff users; put them in the “{MODERATORS_GROUP}” group too."
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        """Save only what the form edits (counters move concurrently), then version the text if it changed."""
+        with transaction.atomic():
+            if change:
+                obj.save(update_fields=[f.name for f in obj._meta.concrete_fields if f.name in form.fields])
+            else:
+                obj.save()
+            previous = obj.current_version_id
+            version = obj.record_version()
+        if change and version is not None and version.pk != previous:
+            self.message_user(
+                request,
+                f"The text changed: new signers now see version {version.number}; "
+                "earlier signatures keep the version they signed.",
+                messages.INFO,
+            )
+
+    @admin.display(description="export")
+    def export_link(self, petition: Petition) -> str:
+        return format_html('<a href="{}">CSV</a>', reverse("export_csv", args=[petition.slug]))
+
+    @admin.display(description="CSV export of signers")
+    def export_links(self, petition: Petition) -> str:
+        if petition.pk is None:
+            return "—"
+        url = reverse("export_csv", args=[petition.slug])
+        choices = [("verified", "verified claims"), ("needs_review", "claims to review"), ("all", "every signer")]
+        return format_html_join(" · ", '<a href="{}?verification={}">{}</a>', ((url, v, label) for v, label in choices))
+
+    @admin.display(description="claims to review")
+    def claims_to_review(self, petition: Petition) -> str:
+        if petition.pk is None:
+            return "—"
+        waiting = Signature.objects.filter(
+            petition=petition, status=Signature.Status.CONFIRMED, verification=Signature.Verification.NEEDS_REVIEW
+        ).count()
+        return format_html('<a href="{}">{} waiting</a>', changelist_url(ClaimReview, petition=petition.pk), waiting)
+
+    @admin.action(description="Publish the selected drafts", permissions=["change"])
+    def publish(self, request, queryset):
+        self._transition(request, queryset, "publish", "Published")
+
+    @admin.action(description="Close the selected open petitions", permissions=["change"])
+    def close(self, request, queryset):
+        self._transition(request, queryset, "close", "Closed")
+
+    @admin.action(description="Archive the selected closed petitions", permissions=["change"])
+    def archive(self, request, queryset):
+        self._transition(request, queryset, "archive", "Archived")
+
+    def _transition(self, request, queryset, method: str, verb: str) -> None:
+        """Each petition through its own named transition; the ones that refuse say why."""
+        done = []
+        for petition in queryset:
+            try:
+                getattr(petition, method)()
+            except ValidationError as error:
+                self.message_user(request, f"{petition}: {' '.join(error.messages)}", messages.ERROR)
+                continue
+            self.log_change(request, petition, f"{verb} the petition.")
+            done.append(petition.title)
+        if done:
+            self.message_user(request, f"{verb}: {', '.join(done)}.", messages.SUCCESS)

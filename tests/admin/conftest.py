@@ -1,0 +1,81 @@
+"""Moderators, petitions and claims for the moderator panel's tests."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+
+from petitions.permissions import MODERATORS_GROUP
+from signatures.models import Signature
+from tests.factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
+
+PASSWORD = "correct-horse-9"
+group_migration = importlib.import_module("petitions.migrations.0003_moderators_group")
+
+
+@pytest.fixture(autouse=True)
+def moderators_group(db):
+    """The group the data migration creates (a transactional test elsewhere may have flushed it)."""
+    group_migration.create_group(apps, None)
+    return Group.objects.get(name=MODERATORS_GROUP)
+
+
+def make_moderator(email: str, petitions=()):
+    """A staff user in the Moderators group, listed as a moderator of `petitions`."""
+    user = make_user(email, password=PASSWORD)
+    user.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    for petition in petitions:
+        petition.moderators.add(user)
+    return user
+
+
+@pytest.fixture
+def settled(django_capture_on_commit_callbacks):
+    """`with settled(): ...` runs the tasks queued inside (claim checks) as production would, after commit."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def artists():
+    return make_affiliation("sora-alpha-artist", name="Sora alpha artists")
+
+
+@pytest.fixture
+def letter_a(artists):
+    return make_petition(title="Letter A about artists", slug="letter-a", affiliations=[artists])
+
+
+@pytest.fixture
+def letter_b():
+    writers = make_affiliation("writers-guild", name="Writers guild")
+    return make_petition(title="Letter B about writers", slug="letter-b", affiliations=[writers])
+
+
+@pytest.fixture
+def moderator(letter_a):
+    return make_moderator("mod-a@example.org", [letter_a])
+
+
+@pytest.fixture
+def superuser():
+    return make_user("root@example.org", superuser=True, password=PASSWORD)
+
+
+@pytest.fixture
+def review_claim(letter_a, artists, settled):
+    """A confirmed claim whose only evidence is a similar name: it waits in the review queue."""
+    make_roster_entry(artists, "Ana Núñez", "ana@studio.example", external_id="A-17")
+    make_roster_entry(artists, "Ana M. Nunez", "ana.m@studio.example")
+    with settled():
+        signature = make_signature(
+            letter_a,
+            full_name="Ana Nunez",
+            email="ana.nunez@mail.example",
+            affiliation=artists,
+            role="Concept artist",
+            organisation="Studio Kite",
+        )
+    signature.refresh_from_db()
+    assert signature.verification == Signature.Verification.NEEDS_REVIEW
+    return signature
