@@ -17,6 +17,7 @@ FIELDS = [
 ]  # fmt: skip
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ALL = "all"
+CHUNK_SIZE = 2000
 
 
 def neutralise(value) -> str:
@@ -34,16 +35,25 @@ class _Line:
         return line
 
 
+def valid_filter(verification: str) -> bool:
+    return verification == ALL or verification in Signature.Verification.values
+
+
 def export_rows(petition: Petition, verification: str = Signature.Verification.VERIFIED) -> Iterator[str]:
-    """The header and one CSV line per confirmed signature, `verification` filtered (or ALL)."""
-    writer = csv.writer(_Line())
-    yield writer.writerow(COLUMNS)
+    """The header and one CSV line per confirmed signature, `verification` filtered (or ALL).
+
+    Lazy: rows are read from a server-side cursor as the caller consumes them, so memory stays flat.
+    """
+    if not valid_filter(verification):
+        raise ValueError(f"Unknown verification filter {verification!r}.")
     signatures = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
     if verification != ALL:
         signatures = signatures.filter(verification=verification)
-    for row in signatures.order_by("id").values_list(*FIELDS).iterator(chunk_size=2000):
+    return _lines(signatures.order_by("id").values_list(*FIELDS))
+
+
+def _lines(rows) -> Iterator[str]:
+    writer = csv.writer(_Line())
+    yield writer.writerow(COLUMNS)
+    for row in rows.iterator(chunk_size=CHUNK_SIZE):
         yield writer.writerow([neutralise(value) for value in row])
-
-
-def valid_filter(verification: str) -> bool:
-    return verification == ALL or verification in Signature.Verification.values

@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from petitions.models import Petition
@@ -10,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("petition", help="petition slug")
         parser.add_argument("--verification", default="verified", help="verified (default), needs_review, …, or all")
-        parser.add_argument("--output", "-o", help="file to write (default: standard output)")
+        parser.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
 
     def handle(self, *args, petition, verification, output, **options):
         target = Petition.objects.filter(slug=petition).first()
@@ -18,9 +21,31 @@ class Command(BaseCommand):
             raise CommandError(f"No petition with slug {petition!r}.")
         if not valid_filter(verification):
             raise CommandError(f"Unknown verification filter {verification!r}.")
+        lines = export_rows(target, verification)
         if output:
-            with open(output, "w", encoding="utf-8", newline="") as out:
-                out.writelines(export_rows(target, verification))
+            self.write_file(output, lines)
+            return
+        # UTF-8 whatever the locale: write bytes when standard output has a byte buffer.
+        buffer = getattr(self.stdout, "buffer", None)
+        if buffer is not None:
+            self.stdout.flush()
+            for line in lines:
+                buffer.write(line.encode("utf-8"))
+            buffer.flush()
         else:
-            for line in export_rows(target, verification):
+            for line in lines:
                 self.stdout.write(line, ending="")
+
+    def write_file(self, output: Path, lines) -> None:
+        """Write beside the target and rename, so a failed export never leaves a truncated file behind."""
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            with open(partial, "w", encoding="utf-8", newline="") as out:
+                out.writelines(lines)
+            os.replace(partial, output)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise CommandError(f"Cannot write {output}: {error.strerror}.")
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise

