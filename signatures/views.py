@@ -5,7 +5,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from petitions.views import api_not_found, public_petition, render_detail
 from verification.names import email_key
@@ -16,20 +16,29 @@ from .listing import BadCursor, page_after, public_signers
 from .models import Signature
 
 
-def _over_rate(request) -> bool:
-    """Counts this attempt against its IP and its address (every attempt counts, valid or not)."""
-    if is_ratelimited(request, group="sign:ip", key="ip", rate=settings.SIGN_RATE_PER_IP, increment=True):
-        return True
+def _seconds_until_allowed(request) -> int | None:
+    """Counts this attempt against its IP and its address (every attempt counts, valid or not).
+
+    None if the attempt is within both limits, else how long until the tighter window ends.
+    """
     address = email_key(request.POST.get("email", ""))[:254]
-    return bool(address) and is_ratelimited(
-        request, group="sign:email", key=lambda *_: address, rate=settings.SIGN_RATE_PER_EMAIL, increment=True
-    )
+    limits = [("sign:ip", "ip", settings.SIGN_RATE_PER_IP)]
+    if address:
+        limits.append(("sign:email", lambda *_: address, settings.SIGN_RATE_PER_EMAIL))
+    for group, key, rate in limits:
+        usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
+        if usage and usage["should_limit"]:
+            return max(usage["time_left"], 1)
+    return None
 
 
 @require_POST
 def sign(request, slug: str):
-    if _over_rate(request):
-        return rate_limited(request)
+    wait = _seconds_until_allowed(request)
+    if wait is not None:
+        response = rate_limited(request)
+        response["Retry-After"] = str(wait)
+        return response
     petition = public_petition(slug)
     if not petition.accepts_signatures:
         return _not_open(request, petition)
@@ -52,36 +61,39 @@ def rate_limited(request, exception=None):
     return render(request, "signatures/rate_limited.html", status=429)
 
 
-def _filters(request) -> tuple[str, str]:
+class BadListQuery(ValueError):
+    """A signers-list query no link of ours produces: an unknown filter value or a malformed cursor."""
+
+
+def _signers_page(request, petition) -> dict:
+    """One page of the public signers, as the HTML list and the API both show it."""
+    affiliation = request.GET.get("affiliation", "")
     verification = request.GET.get("verification", "")
-    if verification not in Signature.Verification.values:
-        verification = ""
-    return request.GET.get("affiliation", "")[:100], verification
-
-
-def _next_query(affiliation: str, verification: str, cursor: int | None) -> str | None:
-    if cursor is None:
-        return None
-    query = {"affiliation": affiliation, "verification": verification, "cursor": cursor}
-    return urlencode({name: value for name, value in query.items() if value})
+    if len(affiliation) > 100 or (verification and verification not in Signature.Verification.values):
+        raise BadListQuery("invalid filter")
+    try:
+        page, cursor = page_after(public_signers(petition, affiliation, verification), request.GET.get("cursor"))
+    except BadCursor:
+        raise BadListQuery("invalid cursor")
+    next_query = None
+    if cursor is not None:
+        query = {"affiliation": affiliation, "verification": verification, "cursor": cursor}
+        next_query = urlencode({name: value for name, value in query.items() if value})
+    return {"signers": page, "next_query": next_query, "affiliation": affiliation, "verification": verification}
 
 
 @require_safe
 def signers(request, slug: str):
     petition = public_petition(slug)
-    affiliation, verification = _filters(request)
     try:
-        page, next_cursor = page_after(public_signers(petition, affiliation, verification), request.GET.get("cursor"))
-    except BadCursor:
+        listing = _signers_page(request, petition)
+    except BadListQuery:
         return render(request, "signatures/bad_request.html", {"message": "That page link is not valid."}, status=400)
     context = {
         "petition": petition,
-        "signers": page,
-        "next_query": _next_query(affiliation, verification, next_cursor),
-        "affiliation": affiliation,
-        "verification": verification,
         "affiliations": petition.affiliations.all(),
         "verifications": Signature.Verification.choices,
+        **listing,
     }
     return render(request, "signatures/signers.html", context)
 
@@ -92,15 +104,14 @@ def api_signers(request, slug: str):
         petition = public_petition(slug)
     except Http404:
         return api_not_found()
-    affiliation, verification = _filters(request)
     try:
-        page, next_cursor = page_after(public_signers(petition, affiliation, verification), request.GET.get("cursor"))
-    except BadCursor:
-        return JsonResponse({"error": "invalid cursor"}, status=400)
-    next_query = _next_query(affiliation, verification, next_cursor)
+        listing = _signers_page(request, petition)
+    except BadListQuery as error:
+        return JsonResponse({"error": str(error)}, status=400)
     next_url = None
-    if next_query:
-        next_url = request.build_absolute_uri(f"{reverse('petitions:api_signers', args=[slug])}?{next_query}")
+    if listing["next_query"]:
+        path = reverse("petitions:api_signers", args=[slug])
+        next_url = request.build_absolute_uri(f"{path}?{listing['next_query']}")
     results = [
         {
             "full_name": s.full_name,
@@ -110,7 +121,7 @@ def api_signers(request, slug: str):
             "organisation": s.organisation,
             "signed_at": s.created_at.isoformat(),
         }
-        for s in page
+        for s in listing["signers"]
     ]
     return JsonResponse({"results": results, "next": next_url})
 
