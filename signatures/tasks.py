@@ -14,7 +14,7 @@ from .models import Signature
     max_retries=8,
 )
 def deliver_confirmation_email(signature_id: int) -> None:
-    """Idempotent enough: a retry sends the same (current) links again, never a stale one."""
+    """Safe to retry: the email is built from the signature as it is now, so it never carries stale links."""
     signature = Signature.objects.select_related("petition", "affiliation").filter(pk=signature_id).first()
     if signature is not None:
         services.send_confirmation_email(signature)

@@ -1,9 +1,11 @@
+import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from django_ratelimit.core import get_usage
 
@@ -14,6 +16,8 @@ from . import services, tokens
 from .forms import SignatureForm
 from .listing import BadCursor, page_after, public_signers
 from .models import Signature
+
+logger = logging.getLogger(__name__)
 
 
 def _seconds_until_allowed(request) -> int | None:
@@ -26,12 +30,17 @@ def _seconds_until_allowed(request) -> int | None:
     if address:
         limits.append(("sign:email", lambda *_: address, settings.SIGN_RATE_PER_EMAIL))
     for group, key, rate in limits:
-        usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
+        try:
+            usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
+        except Exception:  # the cache is down: keep accepting signatures rather than refuse everyone
+            logger.exception("rate-limit cache unavailable; signing is not rate-limited")
+            return None
         if usage and usage["should_limit"]:
             return max(usage["time_left"], 1)
     return None
 
 
+@never_cache
 @require_POST
 def sign(request, slug: str):
     wait = _seconds_until_allowed(request)
@@ -135,6 +144,7 @@ def _bad_link(request):
     )
 
 
+@never_cache
 @require_GET
 def confirm(request, token: str):
     try:
@@ -151,6 +161,7 @@ def confirm(request, token: str):
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def withdraw(request, token: str):
     try:

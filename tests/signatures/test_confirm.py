@@ -170,3 +170,9 @@ def test_confirm_page_shows_no_email_address_and_offers_withdrawal(signer, lette
     page = signer.get(signer.confirm_link("ada@example.org")).content.decode()
     assert "ada@example.org" not in page
     assert "/signatures/withdraw/" in page
+
+
+def test_pages_behind_emailed_links_are_not_cached(signer, letter):
+    signer.sign(letter)
+    for path in (signer.confirm_link("ada@example.org"), signer.withdraw_link("ada@example.org")):
+        assert "no-store" in signer.get(path)["Cache-Control"]

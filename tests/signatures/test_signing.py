@@ -273,3 +273,16 @@ def test_signing_with_the_pages_csrf_token_works(letter, django_capture_on_commi
         response = browser.post(f"/petitions/{letter.slug}/sign/", {**form(), "csrfmiddlewaretoken": str(token)})
     assert response.status_code == 200
     assert Signature.objects.count() == 1
+
+
+UNREACHABLE_CACHE = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+}
+
+
+def test_signing_still_works_when_the_rate_limit_cache_is_down(signer, letter):
+    with override_settings(CACHES=UNREACHABLE_CACHE):
+        response = signer.sign(letter)
+        assert response.status_code == 200
+        assert signer.get(letter.get_absolute_url()).status_code == 200
+    assert Signature.objects.count() == 1
