@@ -35,6 +35,13 @@ class ConsentField(forms.BooleanField):
         raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
 
 
+class CommentField(forms.CharField):
+    """Browsers send a line break as CRLF but count it as one character against `maxlength`; so do we."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
 def single_line(text: str) -> str:
     return " ".join(_INVISIBLE.sub("", text).split())
 
@@ -49,6 +56,7 @@ class SignatureForm(forms.ModelForm):
         empty_label="None",
         label="Affiliation you claim",
     )
+    comment = CommentField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}))
     public = ConsentField(required=False, label="Show my name, affiliation and comment publicly")
     version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
@@ -56,7 +64,6 @@ class SignatureForm(forms.ModelForm):
         model = Signature
         fields = ["full_name", "email", "affiliation", "role", "organisation", "comment", "public"]
         labels = {"full_name": "Full name"}
-        widgets = {"comment": forms.Textarea(attrs={"rows": 3, "maxlength": 1000})}
 
     def __init__(self, *args, petition: Petition, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,7 +87,7 @@ class SignatureForm(forms.ModelForm):
         return single_line(self.cleaned_data["organisation"])
 
     def clean_comment(self) -> str:
-        return _INVISIBLE.sub("", self.cleaned_data["comment"].replace("\r\n", "\n")).strip()
+        return _INVISIBLE.sub("", self.cleaned_data["comment"]).strip()
 
     def clean_version(self):
         """The version the signer saw; an unknown number falls back to the current text."""

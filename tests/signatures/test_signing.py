@@ -168,6 +168,12 @@ def test_names_lose_control_characters_and_extra_spaces(signer, letter):
     assert (signature.full_name, signature.role) == ("Ada Lovelace", "Lead painter")
 
 
+def test_comment_line_breaks_count_as_one_character_as_in_the_browser(signer, letter):
+    comment = "\r\n".join(["x" * 99] * 10)  # 990 characters and 9 line breaks, as a browser sends them
+    assert signer.sign(letter, comment=comment).status_code == 200
+    assert Signature.objects.get().comment == comment.replace("\r\n", "\n")
+
+
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 
 
