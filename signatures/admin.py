@@ -26,7 +26,9 @@ Verification = Signature.Verification
 CHUNK = 200
 
 
-def badge(value: str, label: str) -> str:
+def badge(value: str, label: str | None = None) -> str:
+    """A verification value as the coloured badge moderators scan for (label defaults to its display name)."""
+    label = label or dict(Verification.choices).get(value, value)
     return format_html('<span class="badge {}">{}</span>', value, label)
 
 
@@ -79,7 +81,7 @@ class EvidenceInline(admin.TabularInline):
 
     @admin.display(description="verdict")
     def verdict_badge(self, evidence: Evidence) -> str:
-        return badge(evidence.verdict, Verification(evidence.verdict).label)
+        return badge(evidence.verdict)
 
     @admin.display(description="candidates")
     def candidate_names(self, evidence: Evidence) -> str:
@@ -390,6 +392,10 @@ class ClaimReviewAdmin(ClaimDecisions):
             .get_queryset(request)
             .filter(status=Signature.Status.CONFIRMED, verification=Verification.NEEDS_REVIEW)
         )
+
+    def changelist_view(self, request, extra_context=None):
+        title = "Claims to review, oldest first: approve (as the right roster member) or reject"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     @admin.display(description="signer", ordering="full_name")
     def signer(self, signature: Signature) -> str:

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from petitions.admin import AffiliationListFilter, ModeratedAdmin, PetitionListFilter, changelist_url
 from petitions.permissions import moderated_affiliations
+from signatures.admin import badge
 from signatures.models import ClaimReview, Signature
 
 from .models import Affiliation, Evidence, RosterEntry, RosterImport
@@ -120,10 +121,10 @@ class AffiliationAdmin(ModeratedAdmin):
             return "—"
         who = latest.imported_by.email if latest.imported_by else "someone since removed"
         return format_html(
-            '<a href="{}">{}</a> on {:%Y-%m-%d %H:%M} UTC by {}: {} created, {} updated, {} removed',
+            '<a href="{}">{}</a> on {} UTC by {}: {} created, {} updated, {} removed',
             changelist_url(RosterImport, affiliation=affiliation.pk),
             latest.filename,
-            latest.imported_at,
+            latest.imported_at.strftime("%Y-%m-%d %H:%M"),
             who,
             latest.created,
             latest.updated,
@@ -248,7 +249,7 @@ class EvidenceAdmin(ReadOnlyAdmin):
     """The audit trail of claims: every automatic and moderator decision, newest first."""
 
     petition_path = "signature__petition"
-    list_display = ("created_at", "signer", "petition", "verdict", "method", "roster_name", "score", "decider")
+    list_display = ("created_at", "signer", "petition", "verdict_badge", "method", "roster_name", "score", "decider")
     list_filter = ("method", "verdict", PetitionListFilter)
     search_fields = ("signature__full_name", "roster_name", "decided_by__email")
     list_select_related = ("signature__petition", "decided_by")
@@ -259,6 +260,10 @@ class EvidenceAdmin(ReadOnlyAdmin):
     def signer(self, evidence: Evidence) -> str:
         url = reverse("admin:signatures_signature_change", args=[quote(evidence.signature_id)])
         return format_html('<a href="{}">{}</a>', url, evidence.signature.full_name)
+
+    @admin.display(description="verdict", ordering="verdict")
+    def verdict_badge(self, evidence: Evidence) -> str:
+        return badge(evidence.verdict)
 
     @admin.display(description="petition")
     def petition(self, evidence: Evidence) -> str:
