@@ -1,6 +1,9 @@
+import threading
+
 import pytest
 from django.core import signing
-from django.test import override_settings
+from django.db import connection
+from django.test import Client, override_settings
 
 from signatures import services
 from signatures.models import AffiliationTally, Signature
@@ -176,3 +179,26 @@ def test_pages_behind_emailed_links_are_not_cached(signer, letter):
     signer.sign(letter)
     for path in (signer.confirm_link("ada@example.org"), signer.withdraw_link("ada@example.org")):
         assert "no-store" in signer.get(path)["Cache-Control"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_clicks_on_one_link_count_once(signer, letter, artists):
+    signer.sign(letter, affiliation=artists.slug)
+    link = signer.confirm_link("ada@example.org")
+    statuses, barrier = [], threading.Barrier(5, timeout=30)
+
+    def click():
+        try:
+            client = Client()
+            barrier.wait()
+            statuses.append(client.get(link).status_code)
+        finally:
+            connection.close()
+
+    clicks = [threading.Thread(target=click) for _ in range(5)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join()
+    assert statuses == [200] * 5
+    assert counts(letter, artists) == (1, 1, 0)

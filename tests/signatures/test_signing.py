@@ -99,7 +99,7 @@ def test_same_mailbox_written_differently_does_not_create_a_second_row(signer, l
 @pytest.mark.django_db(transaction=True)
 @override_settings(SIGN_RATE_PER_EMAIL="100/h", SIGN_RATE_PER_IP="100/h")
 def test_concurrent_submissions_of_one_address_store_one_signature(letter):
-    threads, statuses, barrier = 6, [], threading.Barrier(6)
+    threads, statuses, barrier = 6, [], threading.Barrier(6, timeout=30)
 
     def submit():
         try:
