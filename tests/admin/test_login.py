@@ -1,10 +1,13 @@
 """Moderators log in through allauth (email and password) and land in the panel; nobody else gets in."""
 
+import re
 import time
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal import auth as totp
+from django.contrib.auth import get_user_model
 
 from tests.factories import make_user
 
@@ -98,3 +101,36 @@ def test_moderator_turns_on_totp_and_then_needs_a_code_to_reach_the_panel(client
     done = client.post("/accounts/2fa/authenticate/", {"code": current_code(secret)})
     assert done["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_new_moderator_without_a_password_sets_one_through_the_reset_email(client, superuser, letter_a, mailoutbox):
+    client.force_login(superuser)
+    created = client.post(
+        "/admin/auth/user/add/",
+        {"email": "newbie@example.org", "username": "newbie", "moderator": "on", "usable_password": "false"},
+    )
+    assert created.status_code == 302
+    newbie = get_user_model().objects.get(email="newbie@example.org")
+    assert not newbie.has_usable_password()
+    assert EmailAddress.objects.get(user=newbie).verified
+    letter_a.moderators.add(newbie)
+    client.logout()
+
+    client.post("/accounts/password/reset/", {"email": "newbie@example.org"})
+    [message] = mailoutbox
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", message.body).group(1)
+    form_page = client.get(link, follow=True)
+    client.post(form_page.redirect_chain[-1][0], {"password1": "fresh-pass-4711", "password2": "fresh-pass-4711"})
+    client.post("/accounts/login/", {"login": "newbie@example.org", "password": "fresh-pass-4711"})
+    assert letter_a.title in client.get("/admin/petitions/petition/").content.decode()
+
+
+def test_two_accounts_cannot_share_a_login_address(client, superuser, letter_a):
+    make_moderator("taken@example.org", [letter_a])
+    client.force_login(superuser)
+    response = client.post(
+        "/admin/auth/user/add/",
+        {"email": "Taken@example.org", "username": "other", "usable_password": "false"},
+    )
+    assert "Another account already uses this email address." in response.content.decode()
+    assert not get_user_model().objects.filter(username="other").exists()

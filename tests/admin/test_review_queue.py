@@ -4,6 +4,8 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from signatures.models import Signature
 from tests.factories import make_roster_entry, make_signature
@@ -104,3 +106,22 @@ def test_moderator_of_another_petition_has_an_empty_queue(client, review_claim, 
     assert "Ana Nunez" not in client.get(QUEUE).content.decode()
     assert client.get(f"{QUEUE}{review_claim.pk}/change/").status_code == 404
     assert client.post(f"{QUEUE}{review_claim.pk}/decide/", {"decision": "approve"}).status_code == 404
+
+
+def queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("url", [QUEUE, "/admin/signatures/signature/", "/admin/verification/evidence/"])
+def test_list_pages_cost_the_same_queries_however_many_rows_they_show(
+    client, moderator, review_claim, artists, settled, url
+):
+    client.force_login(moderator)
+    one = queries_for(client, url)
+    with settled():
+        for n in range(5):
+            make_signature(review_claim.petition, full_name=f"Ana Nunez {n}", affiliation=artists)
+    assert Signature.objects.filter(verification=V.NEEDS_REVIEW).count() == 6
+    assert queries_for(client, url) == one

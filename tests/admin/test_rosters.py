@@ -135,3 +135,39 @@ def test_affiliation_page_shows_reverification_progress(client, moderator, lette
     client.force_login(moderator)
     html = client.get(f"/admin/verification/affiliation/{artists.pk}/change/").content.decode()
     assert "2 confirmed: 0 verified, <strong>1 still being checked</strong>" in html
+
+
+def test_correcting_a_roster_entry_rechecks_the_affiliations_claims(client, moderator, letter_a, artists, settled):
+    entry = make_roster_entry(artists, "Kim Lee", "kim.lee@old.example")
+    with settled():
+        claim = make_signature(letter_a, full_name="K. Lee", email="kim@new.example", affiliation=artists)
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.UNVERIFIED
+    client.force_login(moderator)
+    with settled():
+        response = client.post(
+            f"/admin/verification/rosterentry/{entry.pk}/change/",
+            {"full_name": "Kim Lee", "email": "kim@new.example", "handles": "", "external_id": ""},
+        )
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.VERIFIED
+    assert claim.evidence.roster_name == "Kim Lee"
+
+
+def test_adding_an_email_domain_rechecks_the_affiliations_claims(client, moderator, letter_a, artists, settled):
+    with settled():
+        claim = make_signature(letter_a, full_name="Dana Staff", email="dana@sora-alpha.example", affiliation=artists)
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.UNVERIFIED
+    client.force_login(moderator)
+    with settled():
+        response = client.post(
+            f"/admin/verification/affiliation/{artists.pk}/change/",
+            {"name": artists.name, "description": "", "email_domains": "sora-alpha.example"},
+            follow=True,
+        )
+    assert "being re-checked" in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.VERIFIED
+    assert claim.evidence.method == "email_domain"
