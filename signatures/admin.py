@@ -112,12 +112,15 @@ class ClaimDecisions(ModeratedAdmin):
     fieldsets = [
         ("Signer (as they typed it)", {"fields": ["full_name", "email", "role", "organisation", "comment", "public"]}),
         ("Claim", {"fields": ["affiliation", "verification_badge", "current_evidence", "candidates"]}),
-        ("Signature", {"fields": ["petition", "version", "status", "created_at", "confirmed_at", "verified_at"]}),
+        (
+            "Signature",
+            {"fields": ["petition", "version", "status", "created_at", "confirmed_at", "verified_at", "withdrawn_at"]},
+        ),
     ]
     readonly_fields = [
         "full_name", "email", "role", "organisation", "comment", "public", "affiliation", "verification_badge",
         "current_evidence", "candidates", "petition", "version", "status", "created_at", "confirmed_at",
-        "verified_at", "decision",
+        "verified_at", "withdrawn_at", "decision",
     ]  # fmt: skip
 
     # Permissions: nobody edits or deletes a signature here; deciding needs the change permission.

@@ -145,8 +145,9 @@ class AffiliationAdmin(ModeratedAdmin):
         if not self.has_upload_permission(request, affiliation):
             raise PermissionDenied
         problems: list[str] = []
-        form = RosterUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        posted = request.method == "POST"
+        form = RosterUploadForm(request.POST, request.FILES) if posted else RosterUploadForm()
+        if posted and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 record = import_roster(
@@ -176,7 +177,7 @@ class AffiliationAdmin(ModeratedAdmin):
             "problems_hidden": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
             "recent_imports": affiliation.imports.select_related("imported_by")[:5],
         }
-        status = 400 if request.method == "POST" else 200
+        status = 400 if posted else 200
         return TemplateResponse(request, "admin/verification/affiliation/roster_upload.html", context, status=status)
 
 

@@ -108,7 +108,9 @@ def test_empty_upload_is_refused_with_a_clear_error(client, moderator, artists):
     response = client.post(upload_url(artists), {"file": SimpleUploadedFile("empty.csv", b"")})
     assert response.status_code == 400
     assert "The submitted file is empty." in response.content.decode()
-    assert client.post(upload_url(artists), {}).status_code == 400
+    no_file = client.post(upload_url(artists), {})
+    assert no_file.status_code == 400
+    assert "This field is required." in no_file.content.decode()
 
 
 def test_oversized_roster_is_refused_before_importing(client, moderator, artists, monkeypatch):
@@ -171,3 +173,20 @@ def test_adding_an_email_domain_rechecks_the_affiliations_claims(client, moderat
     claim.refresh_from_db()
     assert claim.verification == Signature.Verification.VERIFIED
     assert claim.evidence.method == "email_domain"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",  # a spreadsheet, not its CSV export
+        "full_name\nJosé Núñez\n".encode("latin-1"),  # not UTF-8
+        b"email\nana@studio.example\n",  # no full_name column
+    ],
+)
+def test_malformed_roster_files_are_reported_and_import_nothing(client, moderator, artists, content):
+    client.force_login(moderator)
+    response = client.post(upload_url(artists), {"file": SimpleUploadedFile("roster.csv", content)})
+    assert response.status_code == 400
+    assert re.search(r"<ul class=\"roster-problems\">\s*<li>\S", response.content.decode())
+    assert not RosterEntry.objects.exists()
+    assert not RosterImport.objects.exists()
