@@ -34,11 +34,11 @@ def petition(artists):
 
 
 @pytest.fixture
-def sign(settled):
+def sign(django_capture_on_commit_callbacks):
     """A signature whose claim (if any) was checked, as the workers would after the commit."""
 
     def sign(petition, full_name, email, **fields) -> Signature:
-        with settled():
+        with django_capture_on_commit_callbacks(execute=True):
             signature = make_signature(petition, full_name=full_name, email=email, **fields)
         signature.refresh_from_db()
         return signature
