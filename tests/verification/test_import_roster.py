@@ -132,9 +132,10 @@ def test_same_name_with_a_different_email_is_another_person(tmp_path, artists):
 
 def test_unchanged_row_is_neither_created_nor_updated(tmp_path, artists):
     make_roster_entry(artists, "Jane Doe", "jane@studio.org")
-    run_import(tmp_path, artists, b"full_name,email\nJane Doe,jane@studio.org\n")
+    out = run_import(tmp_path, artists, b"full_name,email\nJane Doe,jane@studio.org\n")
     record = RosterImport.objects.get()
     assert (record.created, record.updated, record.removed) == (0, 0, 0)
+    assert "unchanged" in out
 
 
 def test_without_replace_entries_missing_from_the_file_are_kept(tmp_path, artists):

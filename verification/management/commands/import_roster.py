@@ -26,7 +26,9 @@ class Command(BaseCommand):
             record = import_roster(target, data, file.name, replace=replace)
         except RosterError as error:
             raise CommandError(f"Nothing imported; {len(error.problems)} problem(s):\n" + str(error))
+        changed = record.created or record.updated or record.removed
         self.stdout.write(
             f"Imported {record.rows} rows into {target.slug}: {record.created} new, {record.updated} updated, "
-            f"{record.removed} removed. Claims are being re-checked."
+            f"{record.removed} removed. "
+            + ("Claims are being re-checked." if changed else "The roster is unchanged; no claim needs a re-check.")
         )
