@@ -181,6 +181,10 @@ def _moderate(signature: Signature, moderator, verdict: str, entry: RosterEntry 
         signature = Signature.objects.select_for_update(of=("self",)).select_related("evidence").get(pk=signature.pk)
         if signature.affiliation_id is None:
             raise ValidationError("This signature claims no affiliation.")
+        if signature.status != Signature.Status.CONFIRMED:
+            raise ValidationError("Only a confirmed signature's claim can be decided.")
+        if entry is not None and entry.affiliation_id != signature.affiliation_id:
+            raise ValidationError("That roster entry belongs to another affiliation's roster.")
         current = signature.evidence
         if entry is None and verdict == Verification.VERIFIED and current is not None:
             entry = current.roster_entry

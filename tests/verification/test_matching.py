@@ -6,6 +6,7 @@ Confirming a signature queues the verification task for after the commit; `settl
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from signatures import services
@@ -320,3 +321,21 @@ def test_batch_of_claims_is_decided_like_single_claims(petition, artists):
         "Pat Quinn": (V.UNVERIFIED, M.NONE),
     }
     assert stored_counts(petition) == real_counts(petition) == {"confirmed": 4, "by_affiliation": {artists.pk: (4, 2)}}
+
+
+def test_moderator_cannot_approve_a_claim_as_a_member_of_another_roster(petition, artists, moderator):
+    elsewhere = make_roster_entry(make_affiliation("union-y"), "Jane Doe")
+    signature = claim(petition, artists, "Jane Doe")
+    with pytest.raises(ValidationError, match="another affiliation"):
+        matching.approve_claim(signature, moderator, entry=elsewhere)
+    signature.refresh_from_db()
+    assert signature.verification == V.UNVERIFIED
+    assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 0)}}
+
+
+def test_moderator_cannot_decide_the_claim_of_an_unconfirmed_signature(petition, artists, moderator):
+    make_roster_entry(artists, "Jane Doe")
+    signature = make_signature(petition, confirmed=False, full_name="Jane Doe", affiliation=artists)
+    with pytest.raises(ValidationError, match="confirmed"):
+        matching.approve_claim(signature, moderator)
+    assert not Evidence.objects.filter(signature=signature).exists()
