@@ -33,10 +33,45 @@ LETTER = {
 }
 ROSTER_SIZE = 300
 
-_GIVEN = ["Ana", "Ben", "Chloé", "Dmitri", "Emeka", "Fatima", "Greta", "Hiro", "Inès", "Jonas", "Kwame", "Lena",
-          "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tanvi"]  # fmt: skip
-_FAMILY = ["Abara", "Berg", "Castillo", "Dubois", "Eriksen", "Fujita", "García", "Haddad", "Ivanova", "Jensen",
-           "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor"]  # fmt: skip
+_GIVEN = [
+    "Ana",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Emeka",
+    "Fatima",
+    "Greta",
+    "Hiro",
+    "Inès",
+    "Jonas",
+    "Kwame",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Oskar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tanvi",
+]
+_FAMILY = [
+    "Abara",
+    "Berg",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fujita",
+    "García",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+]
 
 # The two roster members who sign, and how each will be recognised.
 MEMBER_BY_EMAIL = {"full_name": "Ana Castillo", "email": "ana.castillo@studio-castillo.example"}
@@ -68,8 +103,9 @@ def roster_rows() -> list[dict]:
             continue
         seen.add(name)
         n = len(rows) + 1
-        rows.append({"full_name": name, "email": f"member{n:03d}@artists.example", "handles": "",
-                     "external_id": f"SA-{n:04d}"})  # fmt: skip
+        rows.append(
+            {"full_name": name, "email": f"member{n:03d}@artists.example", "handles": "", "external_id": f"SA-{n:04d}"}
+        )
     return rows
 
 
@@ -84,18 +120,39 @@ def roster_csv() -> bytes:
 def signers() -> list[DemoSigner]:
     """16 signers who claim the affiliation: 2 on the roster, 1 at its domain, 13 the roster doesn't know."""
     found = [
-        DemoSigner(MEMBER_BY_EMAIL["full_name"], "Ana.Castillo+letter@studio-castillo.example", "verified", "email",
-                   organisation="Studio Castillo", comment="Proud to sign."),  # fmt: skip
-        DemoSigner("jose nunez ortega", "jno@personal-mail.example", "needs_review", "name",
-                   comment="Signed from my personal address."),  # fmt: skip
+        DemoSigner(
+            MEMBER_BY_EMAIL["full_name"],
+            "Ana.Castillo+letter@studio-castillo.example",
+            "verified",
+            "email",
+            organisation="Studio Castillo",
+            comment="Proud to sign.",
+        ),
+        DemoSigner(
+            "jose nunez ortega",
+            "jno@personal-mail.example",
+            "needs_review",
+            "name",
+            comment="Signed from my personal address.",
+        ),
         DemoSigner("Mika Laine", "mika@sora-alpha.example", "verified", "email_domain", role="Programme liaison"),
     ]
     claimed_only = [
         DemoSigner(name, f"{name.lower().replace(' ', '.')}@mail.example", "unverified")
         for name in [
-            "Aiko Tanaka", "Bruno Silva", "Camille Laurent", "Darius Rahimi", "Elif Yilmaz", "Felix Wagner",
-            "Gwen Morgan", "Hamid Karimi", "Isla Murray", "Jakub Novak", "Kira Volkova", "Liam O'Brien",
+            "Aiko Tanaka",
+            "Bruno Silva",
+            "Camille Laurent",
+            "Darius Rahimi",
+            "Elif Yilmaz",
+            "Felix Wagner",
+            "Gwen Morgan",
+            "Hamid Karimi",
+            "Isla Murray",
+            "Jakub Novak",
+            "Kira Volkova",
+            "Liam O'Brien",
             "Maya Cohen",
         ]
-    ]  # fmt: skip
+    ]
     return found + claimed_only

@@ -48,8 +48,18 @@ class Petition(models.Model):
         ordering = ["-published_at", "-created_at"]
         indexes = [models.Index(fields=["status", "-published_at"])]
 
+    # Written only by F() updates (signatures.counts) and record_version(), never from a stale copy.
+    MAINTAINED_FIELDS = ("signature_count", "current_version")
+
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in self.MAINTAINED_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", args=[self.slug])

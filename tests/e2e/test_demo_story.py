@@ -128,7 +128,9 @@ def test_a_roster_change_rechecks_claims_but_keeps_moderator_decisions(
     call_command("import_roster", affiliation.slug, str(roster), "--replace", stdout=io.StringIO())
 
     recognised = wait_until(
-        lambda: Signature.objects.filter(email=unknown.email, verification="verified").select_related("evidence").first()
+        lambda: (
+            Signature.objects.filter(email=unknown.email, verification="verified").select_related("evidence").first()
+        )
     )
     assert recognised.evidence.method == "email"
     refused = Signature.objects.select_related("evidence").get(email=reviewed.email)

@@ -2,8 +2,9 @@
 
 import pytest
 
+from petitions.models import Petition
 from signatures.models import Signature
-from tests.factories import make_petition
+from tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,17 @@ def test_version_of_another_petition_is_not_recorded(signer):
     signer.sign(petition, version="3")
     signature = Signature.objects.get()
     assert (signature.version.petition, signature.version.number) == (petition, 1)
+
+
+def test_saving_a_stale_copy_of_a_petition_keeps_its_signature_count_and_version():
+    petition = make_petition()
+    stale = Petition.objects.get(pk=petition.pk)
+    make_signature(petition)
+    petition.body = "A new text."
+    petition.record_version()
+
+    stale.title = "Renamed from an old form"
+    stale.save()
+
+    fresh = Petition.objects.get(pk=petition.pk)
+    assert (fresh.title, fresh.signature_count, fresh.current_version.number) == ("Renamed from an old form", 1, 2)

@@ -31,8 +31,15 @@ class Command(BaseCommand):
         moderator = self.ensure_moderator(letter)
 
         for signer in demo.signers():
-            self.sign(letter, signer.full_name, signer.email, affiliation, role=signer.role,
-                      organisation=signer.organisation, comment=signer.comment)  # fmt: skip
+            self.sign(
+                letter,
+                signer.full_name,
+                signer.email,
+                affiliation,
+                role=signer.role,
+                organisation=signer.organisation,
+                comment=signer.comment,
+            )
         self.sign(letter, "Robin Ellis", "robin@mail.example", None, comment="Not an artist, but I support this.")
         self.sign(letter, "Sam Private", "sam@mail.example", None, public=False)
         self.sign(letter, "Uma Unconfirmed", "uma@mail.example", affiliation, confirm=False)
@@ -58,7 +65,8 @@ class Command(BaseCommand):
         fields = {"role": "", "organisation": "", "comment": ""} | details
         with transaction.atomic():
             signature = services.sign(
-                petition, {"full_name": full_name, "email": email, "affiliation": affiliation, "public": public, **fields}
+                petition,
+                {"full_name": full_name, "email": email, "affiliation": affiliation, "public": public, **fields},
             )
         if confirm:
             signature = services.confirm(signature.pk)
