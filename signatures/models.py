@@ -54,8 +54,9 @@ class Signature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["petition", "email_key"], name="one_signature_per_address"),
             models.CheckConstraint(
-                condition=models.Q(affiliation__isnull=False) | models.Q(verification="none"),
-                name="no_verification_without_claim",
+                condition=models.Q(affiliation__isnull=True, verification="none")
+                | (models.Q(affiliation__isnull=False) & ~models.Q(verification="none")),
+                name="verification_none_exactly_without_claim",
             ),
         ]
         indexes = [
@@ -82,6 +83,13 @@ class Signature(models.Model):
         return self.verification == self.Verification.REJECTED or (
             self.evidence is not None and self.evidence.decided_by_id is not None
         )
+
+    def start_claim(self) -> None:
+        """A new or changed claim has no verdict yet: `pending` until the workers check it (after
+        confirmation); a signature without a claim has verification `none`."""
+        self.verification = self.Verification.PENDING if self.affiliation_id else self.Verification.NONE
+        self.evidence = None
+        self.verified_at = None
 
     def confirm(self) -> bool:
         """unconfirmed (or withdrawn, when the signer signs again) → confirmed. False if nothing changed."""

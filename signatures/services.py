@@ -33,6 +33,7 @@ def sign(petition: Petition, details: dict, version: PetitionVersion | None = No
         raise PetitionNotOpen(petition.slug)
     version = version or petition.current_version or petition.record_version()
     signature = Signature(petition=petition, version=version, **details)
+    signature.start_claim()
     try:
         with transaction.atomic():
             signature.save()
@@ -70,9 +71,7 @@ def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> 
         changed = [*DETAILS, "version", "email_key"]
         if new_claim:
             # Evidence about another claim says nothing about this one.
-            signature.verification = Signature.Verification.NONE
-            signature.evidence = None
-            signature.verified_at = None
+            signature.start_claim()
             changed += ["verification", "evidence", "verified_at"]
         signature.save(update_fields=changed)
     return signature

@@ -31,7 +31,7 @@ def test_signing_stores_one_unconfirmed_signature_on_the_current_version(signer,
     assert "Check your email" in response.content.decode()
     [signature] = Signature.objects.filter(petition=letter)
     assert signature.status == "unconfirmed"
-    assert signature.verification == "none"
+    assert signature.verification == "pending"
     assert signature.version == letter.current_version
     assert (signature.full_name, signature.email, signature.affiliation) == ("Ada Lovelace", "ada@example.org", artists)
     assert (signature.role, signature.organisation, signature.public) == ("Painter", "Studio", True)
@@ -292,3 +292,12 @@ def test_signing_still_works_when_the_rate_limit_cache_is_down(signer, letter):
         assert response.status_code == 200
         assert signer.get(letter.get_absolute_url()).status_code == 200
     assert Signature.objects.count() == 1
+
+
+def test_unconfirmed_claim_is_pending_and_a_signature_without_claim_has_none():
+    artists = make_affiliation("claimants")
+    petition = make_petition(affiliations=[artists])
+    claimed = make_signature(petition, confirmed=False, affiliation=artists)
+    unclaimed = make_signature(petition, confirmed=False)
+    assert (claimed.status, claimed.verification) == ("unconfirmed", "pending")
+    assert (unclaimed.status, unclaimed.verification) == ("unconfirmed", "none")
