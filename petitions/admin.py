@@ -44,18 +44,24 @@ class ModeratedAdmin(admin.ModelAdmin):
         return obj
 
 
-class PetitionListFilter(admin.SimpleListFilter):
-    """By petition, offering only the petitions the user moderates (never another petition's title)."""
+class ReadOnlyAdmin(ModeratedAdmin):
+    """Records of what happened: nobody adds, edits or deletes them."""
 
-    title = "petition"
-    parameter_name = "petition"
+    def has_add_permission(self, request) -> bool:
+        return False
 
-    def lookups(self, request, model_admin):
-        return list(moderated_petitions(request.user).order_by("title").values_list("pk", "title"))
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
-    def __init__(self, request, params, model, model_admin):
-        self.petition_path = model_admin.petition_path
-        super().__init__(request, params, model, model_admin)
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ScopedListFilter(admin.SimpleListFilter):
+    """Filter by the id of a petition or affiliation, offering only those the user moderates."""
+
+    def lookup_path(self) -> str:
+        return self.parameter_name
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -63,10 +69,27 @@ class PetitionListFilter(admin.SimpleListFilter):
             return queryset
         if not value.isdigit():
             return queryset.none()
-        return queryset.filter(**{self.petition_path: value})
+        return queryset.filter(**{self.lookup_path(): value})
 
 
-class AffiliationListFilter(admin.SimpleListFilter):
+class PetitionListFilter(ScopedListFilter):
+    """By petition (never offering another petition's title)."""
+
+    title = "petition"
+    parameter_name = "petition"
+
+    def __init__(self, request, params, model, model_admin):
+        self.petition_path = model_admin.petition_path
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return list(moderated_petitions(request.user).order_by("title").values_list("pk", "title"))
+
+    def lookup_path(self) -> str:
+        return self.petition_path
+
+
+class AffiliationListFilter(ScopedListFilter):
     """By affiliation, offering only those of the user's petitions."""
 
     title = "affiliation"
@@ -74,14 +97,6 @@ class AffiliationListFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return list(moderated_affiliations(request.user).order_by("name").values_list("pk", "name"))
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        if not value.isdigit():
-            return queryset.none()
-        return queryset.filter(affiliation=value)
 
 
 def changelist_url(model, **filters) -> str:

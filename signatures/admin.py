@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from petitions.admin import AffiliationListFilter, ModeratedAdmin, PetitionListFilter
+from petitions.admin import AffiliationListFilter, ModeratedAdmin, PetitionListFilter, ReadOnlyAdmin
 from petitions.permissions import within_petitions
 from verification import matching
 from verification.models import Evidence, RosterEntry
@@ -98,7 +98,7 @@ class EvidenceInline(admin.TabularInline):
         return f"worker {evidence.worker}" if evidence.worker else "worker"
 
 
-class ClaimDecisions(ModeratedAdmin):
+class ClaimDecisions(ReadOnlyAdmin):
     """What the signatures list and the review queue share: read-only records, and the moderator's decisions.
 
     Deciding is the model's change permission; the record itself has nothing to change.
@@ -123,19 +123,9 @@ class ClaimDecisions(ModeratedAdmin):
         "verified_at", "withdrawn_at", "decision",
     ]  # fmt: skip
 
-    # Permissions: nobody edits or deletes a signature here; deciding needs the change permission.
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_decide_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj)
+        """Nobody edits or deletes a signature here; deciding on it needs the model's change permission."""
+        return ModeratedAdmin.has_change_permission(self, request, obj)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))

@@ -14,6 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.cache import cache
 
+from tests import queued
+from tests.signatures.signer import Signer
 from undersigned.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +35,18 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def settled():
+    """`with settled(): ...` runs the tasks queued inside (emails, claim checks) as production would."""
+    return queued.settled
+
+
+@pytest.fixture
+def signer(client, mailoutbox, django_capture_on_commit_callbacks) -> Signer:
+    """A member of the public with a browser and a mailbox."""
+    return Signer(client, django_capture_on_commit_callbacks)
 
 
 class SmtpSink:

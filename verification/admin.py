@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from petitions.admin import AffiliationListFilter, ModeratedAdmin, PetitionListFilter, changelist_url
+from petitions.admin import AffiliationListFilter, ModeratedAdmin, PetitionListFilter, ReadOnlyAdmin, changelist_url
 from petitions.permissions import moderated_affiliations
 from signatures.admin import badge
 from signatures.models import ClaimReview, Signature
@@ -217,19 +217,6 @@ class RosterEntryAdmin(ModeratedAdmin):
         super().delete_queryset(request, queryset)
         for affiliation_id in affiliations:
             recheck_affiliation_claims.delay_on_commit(affiliation_id)
-
-
-class ReadOnlyAdmin(ModeratedAdmin):
-    """Records of what happened: nobody adds, edits or deletes them."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(RosterImport)

@@ -1,14 +1,14 @@
 import pytest
 
-from tests.signatures.signer import Signer
+from tests.factories import make_affiliation, make_petition
 
 
 @pytest.fixture
-def signer(client, mailoutbox, django_capture_on_commit_callbacks) -> Signer:
-    return Signer(client, django_capture_on_commit_callbacks)
+def artists():
+    return make_affiliation("sora-alpha-artist", name="Sora alpha artists")
 
 
 @pytest.fixture
-def settled(django_capture_on_commit_callbacks):
-    """`with settled(): ...` runs the tasks queued inside (emails, claim checks) as production would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+def letter(artists):
+    """An open letter on which signers may claim `artists`."""
+    return make_petition(affiliations=[artists])

@@ -7,19 +7,9 @@ from django.test import Client, override_settings
 
 from signatures import services
 from signatures.models import AffiliationTally, Signature
-from tests.factories import make_affiliation, make_petition, make_roster_entry
+from tests.factories import make_roster_entry
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def artists():
-    return make_affiliation("sora-alpha-artist", name="Sora alpha artists")
-
-
-@pytest.fixture
-def letter(artists):
-    return make_petition(affiliations=[artists])
 
 
 def counts(letter, artists) -> tuple[int, int, int]:

@@ -16,11 +16,6 @@ NEXT_LINK = re.compile(r'<a rel="next" href="\?([^"]+)">')
 
 
 @pytest.fixture
-def artists():
-    return make_affiliation("sora-alpha-artist", name="Sora alpha artists")
-
-
-@pytest.fixture
 def writers():
     return make_affiliation("writers", name="Writers")
 

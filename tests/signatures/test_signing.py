@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def artists():
-    return make_affiliation("sora-alpha-artist", name="Sora alpha artists")
-
-
-@pytest.fixture
 def letter(artists):
     return make_petition(title="Fair terms for artists", affiliations=[artists])
 

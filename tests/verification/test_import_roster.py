@@ -6,12 +6,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from signatures.models import Signature
+from tests.queued import settled
 from verification.models import Evidence, RosterEntry, RosterImport
 from verification.rosters import RosterError, import_roster
 
 from ..factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
 from .counting import real_counts, stored_counts
-from .workers import settled
 
 pytestmark = pytest.mark.django_db
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from signatures import services
 from signatures.models import Signature
+from tests.queued import settled
 from verification import matching
 from verification.models import Evidence
 from verification.rosters import import_roster
@@ -18,7 +19,6 @@ from verification.tasks import verify_claim, verify_claims
 
 from ..factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
 from .counting import real_counts, stored_counts
-from .workers import settled
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Tests run in a transaction that never commits; `settled()` runs what was queued for after the commit."""
+"""Unit tests run in a transaction that never commits; `settled()` runs what was queued for after the commit."""
 
 from django.test import TestCase
 
