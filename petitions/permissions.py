@@ -1,10 +1,13 @@
 """Who may moderate what: superusers everything, moderators the petitions they are assigned to.
 
-A moderator is an active staff user in the "Moderators" group (which grants the model permissions, see
-migration petitions 0003) who is listed in `Petition.moderators`. These helpers give the *scope*; the
+A moderator is an active staff user in the "Moderators" group (which grants the model permissions,
+MODERATOR_PERMISSIONS) who is listed in `Petition.moderators`. These helpers give the *scope*; the
 admin checks the model permissions on top.
 """
 
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from verification.models import Affiliation
@@ -12,6 +15,37 @@ from verification.models import Affiliation
 from .models import Petition
 
 MODERATORS_GROUP = "Moderators"
+# Exactly the model permissions the moderator panel needs; kept in sync after every migrate (petitions.apps).
+MODERATOR_PERMISSIONS = {
+    ("petitions", "petition"): ["view"],
+    ("petitions", "petitionversion"): ["view"],
+    ("signatures", "signature"): ["view", "change"],
+    ("signatures", "claimreview"): ["view", "change"],
+    ("signatures", "affiliationtally"): ["view"],
+    ("verification", "evidence"): ["view"],
+    ("verification", "affiliation"): ["view", "change"],
+    ("verification", "rosterentry"): ["view", "change"],
+    ("verification", "rosterimport"): ["view", "add"],
+    ("verification", "recheck"): ["view"],
+}
+
+
+def sync_moderators_group(**kwargs) -> Group:
+    """Create the Moderators group, or reset its permissions to MODERATOR_PERMISSIONS."""
+    group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+    granted = []
+    for (app_label, model_name), actions in MODERATOR_PERMISSIONS.items():
+        model = apps.get_model(app_label, model_name)
+        content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
+        for action in actions:
+            permission, _ = Permission.objects.get_or_create(
+                content_type=content_type,
+                codename=f"{action}_{model_name}",
+                defaults={"name": f"Can {action} {model._meta.verbose_name}"},
+            )
+            granted.append(permission)
+    group.permissions.set(granted)
+    return group
 
 
 def _is_staff(user) -> bool:

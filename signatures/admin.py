@@ -262,7 +262,12 @@ class ClaimDecisions(ReadOnlyAdmin):
         elif decision == "spam":
             self._report(request, "Rejected as spam", "signature", [self.reject_spam(request, signature)])
         elif decision == "recheck":
-            self._report_recheck(request, matching.queue_recheck(Signature.objects.filter(pk=signature.pk)))
+            self._report_recheck(
+                request,
+                matching.queue_recheck(
+                    Signature.objects.filter(pk=signature.pk), "a moderator's re-check", requested_by=request.user
+                ),
+            )
         else:
             self.message_user(request, "Unknown decision.", messages.ERROR)
         return HttpResponseRedirect(self.after_decision_url(request, signature))
@@ -335,12 +340,17 @@ class ClaimDecisions(ReadOnlyAdmin):
             )
             self.message_user(request, f"Left {skipped} {noun}{'s' if skipped != 1 else ''} unchanged ({why}).")
 
-    def _report_recheck(self, request, queued: int) -> None:
-        if queued:
+    def _report_recheck(self, request, recheck) -> None:
+        if recheck.total:
+            progress = reverse("admin:verification_recheck_change", args=[recheck.pk], current_app=self.admin_site.name)
             self.message_user(
                 request,
-                f"Queued {queued} claim{'s' if queued != 1 else ''} for re-checking against the roster; "
-                "the results appear as the workers finish.",
+                format_html(
+                    'Queued {} claim{} for re-checking against the roster; <a href="{}">follow its progress</a>.',
+                    recheck.total,
+                    "s" if recheck.total != 1 else "",
+                    progress,
+                ),
                 messages.SUCCESS,
             )
         else:
@@ -360,7 +370,10 @@ class ClaimDecisions(ReadOnlyAdmin):
 
     @admin.action(description="Re-check the selected claims against the rosters", permissions=["decide"])
     def recheck_claims(self, request, queryset):
-        self._report_recheck(request, matching.queue_recheck(Signature.objects.filter(pk__in=queryset.values("pk"))))
+        recheck = matching.queue_recheck(
+            Signature.objects.filter(pk__in=queryset.values("pk")), "a moderator's re-check", requested_by=request.user
+        )
+        self._report_recheck(request, recheck)
 
 
 @admin.register(Signature)

@@ -15,11 +15,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from petitions.admin import AffiliationListFilter, ModeratedAdmin, PetitionListFilter, ReadOnlyAdmin, changelist_url
-from petitions.permissions import moderated_affiliations
+from petitions.permissions import moderated_affiliations, moderated_petitions
 from signatures.admin import badge
 from signatures.models import ClaimReview, Signature
 
-from .models import Affiliation, Evidence, RosterEntry, RosterImport
+from .models import Affiliation, Evidence, Recheck, RosterEntry, RosterImport
 from .rosters import COLUMNS, RosterError, import_roster
 from .tasks import recheck_affiliation_claims
 
@@ -55,8 +55,8 @@ class AffiliationAdmin(ModeratedAdmin):
     list_display = ("name", "slug", "email_domains", "roster_size")
     search_fields = ("name", "slug", "email_domains")
     prepopulated_fields = {"slug": ("name",)}
-    fields = ("name", "slug", "description", "email_domains", "roster", "claims", "last_import")
-    readonly_fields = ("roster", "claims", "last_import")
+    fields = ("name", "slug", "description", "email_domains", "roster", "claims", "last_import", "last_recheck")
+    readonly_fields = ("roster", "claims", "last_import", "last_recheck")
     change_form_template = "admin/verification/affiliation/change_form.html"
 
     def get_queryset(self, request):
@@ -77,7 +77,7 @@ class AffiliationAdmin(ModeratedAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "email_domains" in form.changed_data:
-            recheck_affiliation_claims.delay_on_commit(obj.pk)
+            recheck_affiliation_claims.delay_on_commit(obj.pk, "its email domains changed", request.user.pk)
             self.message_user(request, "The email domains changed: this affiliation's claims are being re-checked.")
 
     @admin.display(description="roster entries", ordering="entries")
@@ -113,6 +113,15 @@ class AffiliationAdmin(ModeratedAdmin):
             changelist_url(ClaimReview, affiliation=affiliation.pk),
             state["review"],
         )
+
+    @admin.display(description="last re-check")
+    def last_recheck(self, affiliation: Affiliation) -> str:
+        latest = affiliation.rechecks.first() if affiliation.pk else None
+        if latest is None:
+            return "—"
+        url = reverse("admin:verification_recheck_change", args=[quote(latest.pk)])
+        state = "finished" if latest.finished_at else "running"
+        return format_html('<a href="{}">{}</a>: {} ({})', url, latest.reason, latest.progress, state)
 
     @admin.display(description="last roster import")
     def last_import(self, affiliation: Affiliation) -> str:
@@ -205,18 +214,18 @@ class RosterEntryAdmin(ModeratedAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        recheck_affiliation_claims.delay_on_commit(obj.affiliation_id)
+        recheck_affiliation_claims.delay_on_commit(obj.affiliation_id, "a roster entry was edited", request.user.pk)
         self.message_user(request, f"{obj.affiliation}'s claims are being re-checked against the changed roster.")
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        recheck_affiliation_claims.delay_on_commit(obj.affiliation_id)
+        recheck_affiliation_claims.delay_on_commit(obj.affiliation_id, "a roster entry was deleted", request.user.pk)
 
     def delete_queryset(self, request, queryset):
         affiliations = set(queryset.values_list("affiliation_id", flat=True))
         super().delete_queryset(request, queryset)
         for affiliation_id in affiliations:
-            recheck_affiliation_claims.delay_on_commit(affiliation_id)
+            recheck_affiliation_claims.delay_on_commit(affiliation_id, "roster entries were deleted", request.user.pk)
 
 
 @admin.register(RosterImport)
@@ -262,3 +271,22 @@ class EvidenceAdmin(ReadOnlyAdmin):
         if evidence.decided_by_id:
             return f"moderator {evidence.decided_by.email or evidence.decided_by.get_username()}"
         return evidence.worker or "worker"
+
+
+@admin.register(Recheck)
+class RecheckAdmin(ReadOnlyAdmin):
+    """Re-verification runs and their progress: how many of the queued claims the workers have checked."""
+
+    list_display = ("created_at", "reason", "affiliation", "petition", "progress", "finished_at", "requested_by")
+    list_select_related = ("affiliation", "petition", "requested_by")
+    list_filter = (AffiliationListFilter,)
+    fields = list_display
+    readonly_fields = list_display
+
+    def scope(self, queryset, user):
+        """Runs for an affiliation or a petition the user moderates."""
+        if user.is_superuser:
+            return queryset
+        return queryset.filter(
+            Q(affiliation__in=moderated_affiliations(user)) | Q(petition__in=moderated_petitions(user))
+        )

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process
 from signatures import counts
 from signatures.models import Signature
 
-from .models import Evidence, RosterEntry
+from .models import Evidence, Recheck, RosterEntry
 from .names import name_key
 
 Verification = Signature.Verification
@@ -209,19 +209,36 @@ def claims_to_recheck(signatures: QuerySet) -> QuerySet:
     )
 
 
-def queue_recheck(signatures: QuerySet, chunk_size: int = 500) -> int:
-    """Queue the workers to re-check these claims, a chunk of ids per task. Returns how many."""
+def queue_recheck(
+    signatures: QuerySet,
+    reason: str,
+    *,
+    affiliation=None,
+    petition=None,
+    requested_by=None,
+    chunk_size: int = 500,
+) -> Recheck:
+    """Queue the workers to re-check these claims, a chunk of ids per task, tracked by a Recheck row.
+
+    The chunks are sent after the commit, so the workers always find the row with its final total.
+    """
     from .tasks import verify_claims
 
-    queued = 0
-    chunk: list[int] = []
-    for pk in claims_to_recheck(signatures).order_by("pk").values_list("pk", flat=True).iterator(chunk_size):
-        chunk.append(pk)
-        if len(chunk) == chunk_size:
-            verify_claims.delay_on_commit(chunk)
-            queued += len(chunk)
-            chunk = []
-    if chunk:
-        verify_claims.delay_on_commit(chunk)
-        queued += len(chunk)
-    return queued
+    with transaction.atomic():
+        recheck = Recheck.objects.create(
+            reason=reason[:200], affiliation=affiliation, petition=petition, requested_by=requested_by
+        )
+        ids = claims_to_recheck(signatures).order_by("pk").values_list("pk", flat=True)
+        chunk: list[int] = []
+        for pk in ids.iterator(chunk_size):
+            chunk.append(pk)
+            recheck.total += 1
+            if len(chunk) == chunk_size:
+                verify_claims.delay_on_commit(chunk, recheck.pk)
+                chunk = []
+        if chunk:
+            verify_claims.delay_on_commit(chunk, recheck.pk)
+        if recheck.total == 0:
+            recheck.finished_at = recheck.created_at
+        recheck.save(update_fields=["total", "finished_at"])
+    return recheck

@@ -3,6 +3,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from .names import email_domain, email_key, name_key
 
@@ -152,3 +153,43 @@ class Evidence(models.Model):
     @property
     def decider(self) -> str:
         return str(self.decided_by) if self.decided_by_id else (self.worker or "worker")
+
+
+class Recheck(models.Model):
+    """One request to check claims again (a roster change, the command, a moderator), and its progress.
+
+    The workers add each finished chunk to `done`; `finished_at` is set when it reaches `total`.
+    """
+
+    reason = models.CharField(max_length=200)
+    affiliation = models.ForeignKey(
+        Affiliation, null=True, blank=True, on_delete=models.SET_NULL, related_name="rechecks"
+    )
+    petition = models.ForeignKey(
+        "petitions.Petition", null=True, blank=True, on_delete=models.SET_NULL, related_name="rechecks"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.progress}"
+
+    @property
+    def progress(self) -> str:
+        done = min(self.done, self.total)
+        percent = 100 if not self.total else done * 100 // self.total
+        return f"{done} of {self.total} claims checked ({percent}%)"
+
+    @classmethod
+    def advance(cls, pk: int, checked: int) -> None:
+        """Called by the workers after each chunk; atomic, so concurrent chunks never lose a count."""
+        cls.objects.filter(pk=pk).update(done=models.F("done") + checked)
+        cls.objects.filter(pk=pk, finished_at=None, done__gte=models.F("total")).update(finished_at=timezone.now())

@@ -213,7 +213,9 @@ def import_roster(
             if plan.create or plan.update or plan.remove:
                 from .tasks import recheck_affiliation_claims
 
-                recheck_affiliation_claims.delay_on_commit(affiliation.pk)
+                recheck_affiliation_claims.delay_on_commit(
+                    affiliation.pk, f"roster import of {filename[:150]}", user.pk if user else None
+                )
     except IntegrityError as error:
         raise RosterError([f"the rows conflict with entries already on the roster ({error}); try again"])
     return record

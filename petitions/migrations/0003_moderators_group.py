@@ -1,46 +1,10 @@
-"""The "Moderators" group: exactly the model permissions the moderator panel needs.
+"""Once created the Moderators group; petitions.permissions.sync_moderators_group now keeps it.
 
-Which petitions a moderator sees is decided by Petition.moderators (petitions.permissions); this group
-decides what they may do there. Permissions are created here if post_migrate has not run yet.
+The group and its permissions are synced on post_migrate (after every migrate and flush), so this
+migration no longer does anything. It stays because later migrations depend on it.
 """
 
 from django.db import migrations
-
-GROUP = "Moderators"
-PERMISSIONS = {
-    ("petitions", "petition"): ["view"],
-    ("petitions", "petitionversion"): ["view"],
-    ("signatures", "signature"): ["view", "change"],
-    ("signatures", "claimreview"): ["view", "change"],
-    ("signatures", "affiliationtally"): ["view"],
-    ("verification", "evidence"): ["view"],
-    ("verification", "affiliation"): ["view", "change"],
-    ("verification", "rosterentry"): ["view", "change"],
-    ("verification", "rosterimport"): ["view", "add"],
-}
-
-
-def create_group(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    Group = apps.get_model("auth", "Group")
-    group, _ = Group.objects.get_or_create(name=GROUP)
-    granted = []
-    for (app_label, model_name), actions in PERMISSIONS.items():
-        verbose_name = apps.get_model(app_label, model_name)._meta.verbose_name
-        content_type, _ = ContentType.objects.get_or_create(app_label=app_label, model=model_name)
-        for action in actions:
-            permission, _ = Permission.objects.get_or_create(
-                content_type=content_type,
-                codename=f"{action}_{model_name}",
-                defaults={"name": f"Can {action} {verbose_name}"},
-            )
-            granted.append(permission)
-    group.permissions.set(granted)
-
-
-def delete_group(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name=GROUP).delete()
 
 
 class Migration(migrations.Migration):
@@ -52,4 +16,4 @@ class Migration(migrations.Migration):
         ("verification", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(create_group, delete_group)]
+    operations = []

@@ -1,9 +1,6 @@
 """Moderators, petitions and claims for the moderator panel's tests."""
 
-import importlib
-
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group
 
 from petitions.permissions import MODERATORS_GROUP
@@ -11,13 +8,11 @@ from signatures.models import Signature
 from tests.factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
 
 PASSWORD = "correct-horse-9"
-group_migration = importlib.import_module("petitions.migrations.0003_moderators_group")
 
 
 @pytest.fixture(autouse=True)
 def moderators_group(db):
-    """The group the data migration creates (a transactional test elsewhere may have flushed it)."""
-    group_migration.create_group(apps, None)
+    """The group migrate creates (post_migrate), with exactly the moderators' permissions."""
     return Group.objects.get(name=MODERATORS_GROUP)
 
 
@@ -28,12 +23,6 @@ def make_moderator(email: str, petitions=()):
     for petition in petitions:
         petition.moderators.add(user)
     return user
-
-
-@pytest.fixture
-def settled(django_capture_on_commit_callbacks):
-    """`with settled(): ...` runs the tasks queued inside (claim checks) as production would, after commit."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture

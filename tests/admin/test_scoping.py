@@ -2,7 +2,9 @@
 
 import pytest
 
+from signatures.models import Signature
 from tests.factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
+from verification.matching import queue_recheck
 from verification.models import RosterImport
 
 from .conftest import make_moderator
@@ -158,3 +160,20 @@ def test_moderator_cannot_reach_user_accounts(client, moderator):
     make_affiliation("unrelated")
     client.force_login(moderator)
     assert client.get("/admin/auth/user/").status_code == 403
+
+
+def test_moderator_follows_rechecks_of_their_affiliations_only(client, moderator, signers, artists, letter_b, settled):
+    writers = letter_b.affiliations.get()
+    with settled():
+        mine = queue_recheck(Signature.objects.filter(affiliation=artists), "artists re-check", affiliation=artists)
+        theirs = queue_recheck(Signature.objects.filter(affiliation=writers), "writers re-check", affiliation=writers)
+    client.force_login(moderator)
+
+    page = client.get("/admin/verification/recheck/").content.decode()
+    assert "artists re-check" in page
+    assert "1 of 1 claims checked (100%)" in page
+    assert "writers re-check" not in page
+    assert client.get(f"/admin/verification/recheck/{theirs.pk}/change/").status_code == 404
+    affiliation_page = client.get(f"/admin/verification/affiliation/{artists.pk}/change/").content.decode()
+    assert "artists re-check" in affiliation_page
+    assert f"/admin/verification/recheck/{mine.pk}/change/" in affiliation_page

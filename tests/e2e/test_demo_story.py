@@ -10,13 +10,15 @@ import io
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from petitions import demo
 from petitions.models import Petition
+from petitions.permissions import MODERATOR_PERMISSIONS, MODERATORS_GROUP
 from signatures.models import AffiliationTally, Signature
 from tests.factories import make_user
-from verification.models import Affiliation, Evidence
+from verification.models import Affiliation, Evidence, Recheck
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -133,6 +135,18 @@ def test_a_roster_change_rechecks_claims_but_keeps_moderator_decisions(
         )
     )
     assert recognised.evidence.method == "email"
+    progress = wait_until(lambda: Recheck.objects.filter(reason="roster import of roster-v2.csv").first())
+    progress = wait_until(lambda: Recheck.objects.filter(pk=progress.pk, finished_at__isnull=False).first())
+    assert (progress.total, progress.done, progress.affiliation) == (1, 1, affiliation)  # the rejected claim stays out
     refused = Signature.objects.select_related("evidence").get(email=reviewed.email)
     assert (refused.verification, refused.evidence.decided_by) == ("rejected", moderator)
     assert AffiliationTally.objects.get(petition=letter, affiliation=affiliation).verified == 1
+
+
+def test_the_moderators_group_survives_a_flush_with_exactly_the_panel_permissions():
+    """Transactional tests flush the database; post_migrate puts the group back as migrate made it."""
+    granted = set(Group.objects.get(name=MODERATORS_GROUP).permissions.values_list("codename", flat=True))
+    expected = {f"{action}_{model}" for (_, model), actions in MODERATOR_PERMISSIONS.items() for action in actions}
+    assert granted == expected
+    assert "view_recheck" in granted
+    assert "delete_signature" not in granted

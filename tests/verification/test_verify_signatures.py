@@ -7,6 +7,9 @@ from django.core.management import CommandError, call_command
 
 from signatures.models import Signature
 from tests.queued import settled
+from verification.matching import queue_recheck
+from verification.models import Recheck
+from verification.rosters import import_roster
 
 from ..factories import make_affiliation, make_petition, make_roster_entry, make_signature
 from .counting import real_counts, stored_counts
@@ -131,3 +134,56 @@ def test_unknown_petition_is_an_error(artists):
 def test_unknown_affiliation_is_an_error(artists):
     with pytest.raises(CommandError, match="No affiliation"):
         verify_signatures("--affiliation", "no-such-group")
+
+
+def test_a_recheck_records_its_progress_until_every_claim_is_checked(artists):
+    petition = make_petition(affiliations=[artists])
+    for n in range(3):
+        sign(petition, full_name=f"Member {n}", email=f"m{n}@studio.org", affiliation=artists)
+
+    out = verify_signatures("--affiliation", artists.slug)
+
+    recheck = Recheck.objects.get()
+    assert f"(re-check #{recheck.pk})" in out
+    assert (recheck.reason, recheck.affiliation, recheck.petition) == ("verify_signatures command", artists, None)
+    assert (recheck.total, recheck.done) == (3, 3)
+    assert recheck.finished_at is not None
+    assert recheck.progress == "3 of 3 claims checked (100%)"
+
+
+def test_a_recheck_in_chunks_is_finished_only_when_the_last_chunk_is_done(artists):
+    petition = make_petition(affiliations=[artists])
+    for n in range(5):
+        sign(petition, email=f"m{n}@studio.org", affiliation=artists)
+    with settled() as queued:
+        recheck = queue_recheck(Signature.objects.filter(petition=petition), "test", chunk_size=2)
+    assert len(queued) == 3  # chunks of 2, 2 and 1, sent after the commit
+    recheck.refresh_from_db()
+    assert (recheck.total, recheck.done) == (5, 5)
+    assert recheck.finished_at is not None
+
+    Recheck.objects.filter(pk=recheck.pk).update(done=2, finished_at=None)
+    Recheck.advance(recheck.pk, 2)
+    recheck.refresh_from_db()
+    assert (recheck.done, recheck.finished_at) == (4, None)
+    assert recheck.progress == "4 of 5 claims checked (80%)"
+
+
+def test_a_recheck_with_nothing_to_check_is_finished_at_once(artists):
+    recheck = queue_recheck(Signature.objects.filter(affiliation=artists), "nothing here")
+    assert (recheck.total, recheck.done, recheck.progress) == (0, 0, "0 of 0 claims checked (100%)")
+    assert recheck.finished_at is not None
+
+
+def test_a_roster_import_starts_a_recheck_named_after_the_file(artists):
+    petition = make_petition(affiliations=[artists])
+    sign(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
+    with settled():
+        import_roster(artists, b"full_name,email\nJane Doe,jane@studio.org\n", "members-2026.csv")
+    recheck = Recheck.objects.get()
+    assert (recheck.reason, recheck.affiliation, recheck.done, recheck.total) == (
+        "roster import of members-2026.csv",
+        artists,
+        1,
+        1,
+    )

@@ -15,13 +15,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, petition, affiliation, **options):
         signatures = Signature.objects.all()
+        target_petition = target_affiliation = None
         if petition:
-            if not Petition.objects.filter(slug=petition).exists():
+            target_petition = Petition.objects.filter(slug=petition).first()
+            if target_petition is None:
                 raise CommandError(f"No petition with slug {petition!r}.")
-            signatures = signatures.filter(petition__slug=petition)
+            signatures = signatures.filter(petition=target_petition)
         if affiliation:
-            if not Affiliation.objects.filter(slug=affiliation).exists():
+            target_affiliation = Affiliation.objects.filter(slug=affiliation).first()
+            if target_affiliation is None:
                 raise CommandError(f"No affiliation with slug {affiliation!r}.")
-            signatures = signatures.filter(affiliation__slug=affiliation)
-        queued = queue_recheck(signatures)
-        self.stdout.write(f"Queued {queued} claim{'' if queued == 1 else 's'} for verification.")
+            signatures = signatures.filter(affiliation=target_affiliation)
+        recheck = queue_recheck(
+            signatures, "verify_signatures command", petition=target_petition, affiliation=target_affiliation
+        )
+        queued = recheck.total
+        self.stdout.write(
+            f"Queued {queued} claim{'' if queued == 1 else 's'} for verification (re-check #{recheck.pk})."
+        )
