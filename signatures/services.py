@@ -24,10 +24,13 @@ class LinkNotValid(Exception):
     """A confirm or withdraw link that must do nothing: the signature was rejected, or the link is stale."""
 
 
-def sign(petition: Petition, details: dict, version: PetitionVersion | None = None) -> Signature:
+def sign(
+    petition: Petition, details: dict, version: PetitionVersion | None = None, *, send_email: bool = True
+) -> Signature:
     """Store an unconfirmed signature, or find this address's earlier one, and email the signer.
 
     The caller cannot tell which happened: the response to the public must not reveal who signed.
+    `send_email=False` is for signatures entered by the operators (the demo), never for the public.
     """
     if not petition.accepts_signatures:
         raise PetitionNotOpen(petition.slug)
@@ -42,7 +45,7 @@ def sign(petition: Petition, details: dict, version: PetitionVersion | None = No
         signature = _sign_again(petition, details, version)
         if signature is None:
             raise
-    if signature.status != Signature.Status.REJECTED:
+    if send_email and signature.status != Signature.Status.REJECTED:
         from .tasks import deliver_confirmation_email
 
         deliver_confirmation_email.delay_on_commit(signature.pk)
