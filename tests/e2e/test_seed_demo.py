@@ -42,6 +42,11 @@ def test_seed_demo_builds_the_letter_with_claims_in_every_verification_state(cli
     assert "sam@mail.example" not in page
 
 
+def test_seed_demo_emails_nobody(seed, mailoutbox):
+    seed()
+    assert mailoutbox == []
+
+
 def test_seed_demo_twice_changes_nothing(seed):
     seed()
     before = Signature.objects.count()
