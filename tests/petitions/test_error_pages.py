@@ -3,8 +3,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.template import loader
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.views import defaults
+
+from tests.factories import make_petition
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +43,10 @@ def test_500_page_uses_no_template_logic():
     source = loader.get_template("500.html").template.source
     assert "{%" not in source
     assert "{{" not in source
+
+
+def test_a_form_posted_without_its_csrf_token_gets_a_clear_page():
+    petition = make_petition()
+    response = Client(enforce_csrf_checks=True).post(f"/petitions/{petition.slug}/sign/", {"full_name": "Ada"})
+    assert response.status_code == 403
+    assert "Please try again" in response.content.decode()
