@@ -31,11 +31,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for a local development run).")
-    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"
+# Without DEBUG there is no fallback: Django refuses an empty key wherever one is needed (sessions,
+# signed links), and the WSGI/ASGI entry points check it at start-up; tooling such as
+# `makemigrations` still runs without one.
+SECRET_KEY = env("SECRET_KEY") or ("insecure-development-key-only-used-with-DEBUG" if DEBUG else "")
 
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")

@@ -1,0 +1,68 @@
+"""Settings come from the environment: each case starts a fresh Python with only the variables given."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOW = "from django.conf import settings as s; import json; print(json.dumps({k: str(getattr(s, k)) for k in %r}))"
+
+
+def python(code: str, **environment: str) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "undersigned.settings", **environment}
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+
+
+def settings_with(names: list[str], **environment: str) -> dict:
+    result = python("import django; django.setup(); " + SHOW % names, **environment)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_site_refuses_to_start_without_a_secret_key_outside_debug():
+    result = python("import undersigned.wsgi")
+    assert result.returncode != 0
+    assert "The SECRET_KEY setting must not be empty" in result.stderr
+
+
+def test_with_nothing_configured_but_debug_the_embedded_default_is_used():
+    found = settings_with(["CELERY_TASK_ALWAYS_EAGER", "EMAIL_BACKEND", "DATABASES"], DEBUG="1")
+    assert found["CELERY_TASK_ALWAYS_EAGER"] == "True"
+    assert found["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert "sqlite3" in found["DATABASES"]
+
+
+def test_urls_configure_the_database_broker_cache_and_mail():
+    found = settings_with(
+        ["DATABASES", "CELERY_TASK_ALWAYS_EAGER", "CACHES", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER",
+         "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS"],
+        SECRET_KEY="k" * 50,
+        DATABASE_URL="postgres://app@db.internal:5433/petitions",
+        CELERY_BROKER_URL="redis://cache.internal:6379/0",
+        REDIS_URL="redis://cache.internal:6379/1",
+        EMAIL_URL="submission://mailer:p%40ss@smtp.example.org",
+    )  # fmt: skip
+    assert "'NAME': 'petitions'" in found["DATABASES"] and "'PORT': 5433" in found["DATABASES"]
+    assert found["CELERY_TASK_ALWAYS_EAGER"] == "False"
+    assert "RedisCache" in found["CACHES"]
+    assert (found["EMAIL_HOST"], found["EMAIL_PORT"], found["EMAIL_USE_TLS"]) == ("smtp.example.org", "587", "True")
+    assert (found["EMAIL_HOST_USER"], found["EMAIL_HOST_PASSWORD"]) == ("mailer", "p@ss")
+
+
+def test_an_unknown_email_url_scheme_is_a_clear_error():
+    result = python("import django; django.setup()", DEBUG="1", EMAIL_URL="carrier-pigeon://loft")
+    assert result.returncode != 0
+    assert "EMAIL_URL scheme must be one of" in result.stderr
+
+
+def test_migrations_can_be_checked_without_any_secret():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        env={"PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
