@@ -67,3 +67,13 @@ def make_user(email: str, *, staff: bool = True, superuser: bool = False, passwo
         username=email, email=email, password=password, is_staff=staff, is_superuser=superuser
     )
     return user
+
+
+def make_checked_signature(petition: Petition, **fields) -> Signature:
+    """A confirmed signature whose queued tasks have run: its claim is checked against the roster as it stands."""
+    from tests.queued import settled
+
+    with settled():
+        signature = make_signature(petition, **fields)
+    signature.refresh_from_db()
+    return signature

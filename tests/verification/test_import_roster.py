@@ -10,7 +10,8 @@ from tests.queued import settled
 from verification.models import Evidence, RosterEntry, RosterImport
 from verification.rosters import RosterError, import_roster
 
-from ..factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
+from ..factories import make_affiliation, make_petition, make_roster_entry, make_user
+from ..factories import make_checked_signature as sign
 from .counting import real_counts, stored_counts
 
 pytestmark = pytest.mark.django_db
@@ -30,14 +31,6 @@ def run_import(tmp_path, affiliation, content: bytes, *args: str) -> str:
     with settled():
         call_command("import_roster", affiliation.slug, str(path), *args, stdout=out)
     return out.getvalue()
-
-
-def sign(petition, **fields) -> Signature:
-    """A confirmed signature, checked against the roster as it stands."""
-    with settled():
-        signature = make_signature(petition, **fields)
-    signature.refresh_from_db()
-    return signature
 
 
 def roster(affiliation) -> list[tuple[str, str, str, str]]:

@@ -11,7 +11,8 @@ from verification.matching import queue_recheck
 from verification.models import Recheck
 from verification.rosters import import_roster
 
-from ..factories import make_affiliation, make_petition, make_roster_entry, make_signature
+from ..factories import make_affiliation, make_petition, make_roster_entry
+from ..factories import make_checked_signature as sign
 from .counting import real_counts, stored_counts
 
 pytestmark = pytest.mark.django_db
@@ -34,14 +35,6 @@ def verify_signatures(*args: str) -> str:
     with settled():
         call_command("verify_signatures", *args, stdout=out)
     return out.getvalue()
-
-
-def sign(petition, **fields) -> Signature:
-    """A confirmed signature, checked against the roster as it stands."""
-    with settled():
-        signature = make_signature(petition, **fields)
-    signature.refresh_from_db()
-    return signature
 
 
 def verification_of(signature: Signature) -> str:
