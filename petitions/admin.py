@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from signatures.models import AffiliationTally, ClaimReview, Signature
 
@@ -111,6 +112,7 @@ class VersionInline(admin.TabularInline):
 
     model = PetitionVersion
     fields = ("number", "title", "summary", "body_start", "created_at")
+    show_change_link = True
     readonly_fields = fields
     ordering = ("-number",)
     extra = 0
@@ -259,3 +261,19 @@ class PetitionAdmin(ModeratedAdmin):
             done.append(petition.title)
         if done:
             self.message_user(request, f"{verb}: {', '.join(done)}.", messages.SUCCESS)
+
+
+@admin.register(PetitionVersion)
+class PetitionVersionAdmin(ReadOnlyAdmin):
+    """The exact text of each version, as its signers saw it."""
+
+    list_display = ("petition", "number", "title", "created_at")
+    list_filter = (PetitionListFilter,)
+    list_select_related = ("petition",)
+    search_fields = ("title", "petition__title")
+    fields = ("petition", "number", "title", "summary", "rendered", "body", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="as shown")
+    def rendered(self, version: PetitionVersion) -> str:
+        return mark_safe(version.body_html)  # noqa: S308 — sanitised by nh3 in petitions.markdown

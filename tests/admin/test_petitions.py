@@ -135,3 +135,18 @@ def test_petition_list_links_to_the_csv_export(client, moderator, letter_a):
     assert f'href="/admin/petitions/{letter_a.slug}/export.csv"' in client.get(CHANGELIST).content.decode()
     page = client.get(f"/admin/petitions/petition/{letter_a.pk}/change/").content.decode()
     assert f'href="/admin/petitions/{letter_a.slug}/export.csv?verification=verified"' in page
+
+
+def test_moderator_reads_the_exact_text_of_each_version_of_their_petitions_only(client, moderator, letter_a, letter_b):
+    letter_a.body = "Version two adds a **demand**.\n\n<script>alert(1)</script>"
+    letter_a.record_version()
+    client.force_login(moderator)
+
+    v2 = letter_a.versions.get(number=2)
+    page = client.get(f"/admin/petitions/petitionversion/{v2.pk}/change/").content.decode()
+    assert "Version two adds a <strong>demand</strong>." in page
+    assert "<script>alert(1)</script>" not in page
+    listing = client.get("/admin/petitions/petitionversion/").content.decode()
+    assert letter_a.title in listing and letter_b.title not in listing
+    other = letter_b.versions.get()
+    assert client.get(f"/admin/petitions/petitionversion/{other.pk}/change/").status_code == 404
