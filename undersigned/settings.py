@@ -170,6 +170,9 @@ RATELIMIT_VIEW = "signatures.views.rate_limited"
 # Behind a reverse proxy, the header holding the client's address (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
 
+# Roster uploads in the admin (also limit the request body in the web server in front).
+ROSTER_UPLOAD_MAX_MB = float(env("ROSTER_UPLOAD_MAX_MB", "20"))
+
 # Verification: a fuzzy name score (0-100) at or above this sends a claim to review.
 NAME_MATCH_THRESHOLD = float(env("NAME_MATCH_THRESHOLD", "90"))
 

@@ -5,6 +5,7 @@ so a moderator of one petition keeps the roster every petition offering that aff
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
@@ -23,16 +24,13 @@ from .models import Affiliation, Evidence, Recheck, RosterEntry, RosterImport
 from .rosters import COLUMNS, RosterError, import_roster
 from .tasks import recheck_affiliation_claims
 
-MAX_ROSTER_MB = 20
-MAX_ROSTER_BYTES = MAX_ROSTER_MB * 1024 * 1024
 MAX_PROBLEMS_SHOWN = 1000
 
 
 class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label="Roster CSV",
-        help_text=f"UTF-8 CSV with a header row: {', '.join(COLUMNS)} (only full_name is required). "
-        f"At most {MAX_ROSTER_MB} MB.",
+        help_text=f"UTF-8 CSV with a header row: {', '.join(COLUMNS)} (only full_name is required).",
     )
     replace = forms.BooleanField(
         required=False,
@@ -42,9 +40,10 @@ class RosterUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_ROSTER_BYTES:
+        limit = settings.ROSTER_UPLOAD_MAX_MB
+        if upload.size > limit * 1024 * 1024:
             raise forms.ValidationError(
-                f"The file is {upload.size / 1024 / 1024:.1f} MB; a roster may be at most {MAX_ROSTER_MB} MB."
+                f"The file is {upload.size / 1024 / 1024:.1f} MB; a roster may be at most {limit:g} MB."
             )
         return upload
 

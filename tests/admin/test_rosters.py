@@ -8,7 +8,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from signatures.models import Signature
 from tests.factories import make_roster_entry, make_signature
-from verification import admin as verification_admin
 from verification.models import RosterEntry, RosterImport
 
 pytestmark = pytest.mark.django_db
@@ -113,12 +112,12 @@ def test_empty_upload_is_refused_with_a_clear_error(client, moderator, artists):
     assert "This field is required." in no_file.content.decode()
 
 
-def test_oversized_roster_is_refused_before_importing(client, moderator, artists, monkeypatch):
-    monkeypatch.setattr(verification_admin, "MAX_ROSTER_BYTES", 100)
+def test_oversized_roster_is_refused_before_importing(client, moderator, artists, settings):
+    settings.ROSTER_UPLOAD_MAX_MB = 0.0001  # about 100 bytes
     client.force_login(moderator)
     response = client.post(upload_url(artists), {"file": csv_file(GOOD * 3)})
     assert response.status_code == 400
-    assert "a roster may be at most 20 MB" in response.content.decode()
+    assert "a roster may be at most 0.0001 MB" in response.content.decode()
     assert not RosterEntry.objects.exists()
 
 
