@@ -1,11 +1,35 @@
 """The Celery app, wired the standard Django way: settings under the CELERY_ prefix."""
 
+import functools
+import logging
 import os
 
 from celery import Celery
+from celery.contrib.django.task import DjangoTask
+from django.db import transaction
+from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
 
-app = Celery("undersigned")
+logger = logging.getLogger(__name__)
+
+
+class Task(DjangoTask):
+    """Tasks are queued after the commit; an unreachable broker then must not turn a stored row into an error.
+
+    The row is already safe: `verify_signatures` re-queues pending claims, and signing again re-sends the email.
+    """
+
+    def delay_on_commit(self, *args, **kwargs) -> None:
+        transaction.on_commit(functools.partial(self._send_or_log, args, kwargs))
+
+    def _send_or_log(self, args: tuple, kwargs: dict) -> None:
+        try:
+            self.apply_async(args, kwargs)
+        except OperationalError:
+            logger.exception("Could not queue %s%r: the broker is unreachable.", self.name, args)
+
+
+app = Celery("undersigned", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

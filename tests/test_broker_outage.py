@@ -1,0 +1,46 @@
+"""With the broker down, signing and confirming still answer normally and nothing stored is lost."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+STORY = """
+import django
+django.setup()
+from django.core.management import call_command
+from django.test import Client
+call_command("migrate", verbosity=0)
+from signatures.models import Signature
+from tests.factories import make_affiliation, make_petition
+from signatures import tokens
+artists = make_affiliation("artists")
+letter = make_petition(affiliations=[artists])
+client = Client()
+signed = client.post(f"/petitions/{letter.slug}/sign/", {"full_name": "Ada Lovelace", "email": "ada@example.org",
+                     "affiliation": "artists", "public": "on"})
+signature = Signature.objects.get()
+confirmed = client.get(f"/signatures/confirm/{tokens.confirm_token(signature)}/")
+signature.refresh_from_db()
+print(signed.status_code, confirmed.status_code, signature.status, signature.verification)
+"""
+
+
+def test_signing_and_confirming_survive_an_unreachable_broker(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "undersigned.settings",
+        "SECRET_KEY": "k" * 50,
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'outage.sqlite3'}",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        "EMAIL_URL": "memorymail://",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", STORY], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["200", "200", "confirmed", "pending"]
+    assert "Could not queue signatures.tasks.deliver_confirmation_email" in result.stderr
+    assert "Could not queue verification.tasks.verify_claim" in result.stderr
