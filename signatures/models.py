@@ -74,10 +74,6 @@ class Signature(models.Model):
         super().save(*args, **kwargs)
 
     @property
-    def is_counted(self) -> bool:
-        return self.status == self.Status.CONFIRMED
-
-    @property
     def decided_by_moderator(self) -> bool:
         """A moderator's decision stands: automatic runs never overwrite it."""
         return self.verification == self.Verification.REJECTED or (

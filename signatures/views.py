@@ -66,7 +66,7 @@ def _not_open(request, petition):
     return render(request, "signatures/not_open.html", {"petition": petition}, status=400)
 
 
-def rate_limited(request, exception=None):
+def rate_limited(request):
     return render(request, "signatures/rate_limited.html", status=429)
 
 

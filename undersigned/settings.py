@@ -166,7 +166,6 @@ SIGNATURE_CONFIRM_MAX_AGE = int(env("SIGNATURE_CONFIRM_MAX_AGE", str(7 * 24 * 36
 SIGNATURE_WITHDRAW_MAX_AGE = int(env("SIGNATURE_WITHDRAW_MAX_AGE", str(365 * 24 * 3600)))
 SIGN_RATE_PER_IP = env("SIGN_RATE_PER_IP", "30/h")
 SIGN_RATE_PER_EMAIL = env("SIGN_RATE_PER_EMAIL", "5/h")
-RATELIMIT_VIEW = "signatures.views.rate_limited"
 # Behind a reverse proxy, the header holding the client's address (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
 
