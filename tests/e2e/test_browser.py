@@ -7,7 +7,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from signatures.models import Signature
 from tests.factories import make_affiliation, make_petition
@@ -63,7 +64,10 @@ def test_signer_signs_in_the_browser_confirms_by_email_and_is_listed(browser, li
     browser.find_element(By.NAME, "public").click()
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
 
-    assert "Check your email" in browser.find_element(By.TAG_NAME, "h1").text
+    # The click starts a navigation: wait for the new page (the old one's elements go stale).
+    WebDriverWait(browser, 10).until(
+        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Check your email")
+    )
     [message] = mailoutbox
     link = re.search(rf"{re.escape(live_server.url)}/signatures/confirm/\S+/", message.body).group(0)
     browser.get(link)
