@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -222,7 +223,10 @@ class RosterEntryAdmin(ModeratedAdmin):
 
     def delete_queryset(self, request, queryset):
         affiliations = set(queryset.values_list("affiliation_id", flat=True))
-        super().delete_queryset(request, queryset)
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)  # a bulk delete: RosterEntry.delete() is not called
+            for affiliation_id in affiliations:
+                Affiliation.roster_changed(affiliation_id)
         for affiliation_id in affiliations:
             recheck_affiliation_claims.delay_on_commit(affiliation_id, "roster entries were deleted", request.user.pk)
 

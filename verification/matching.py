@@ -1,5 +1,6 @@
 """Checking a claim against the roster, and recording every decision (automatic or a moderator's) as evidence."""
 
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from rapidfuzz import fuzz, process
 from signatures import counts
 from signatures.models import Signature
 
-from .models import Evidence, Recheck, RosterEntry
+from .models import Affiliation, Evidence, Recheck, RosterEntry
 from .names import name_key
 
 Verification = Signature.Verification
@@ -30,7 +31,7 @@ class Match:
 
 
 class RosterNames:
-    """An affiliation's roster names, loaded once and then reused for every claim of a batch.
+    """An affiliation's roster names, loaded once and then reused for every claim (see roster_names).
 
     Fuzzy matching has to look at every name; reading 10,000 rows per claim is what would not scale.
     """
@@ -53,7 +54,27 @@ class RosterNames:
         return [(entries[pk], round(score / 100, 3)) for _, score, pk in found if pk in entries]
 
 
-def check_claim(signature: Signature, roster: RosterNames | None = None) -> Match:
+# This process's copies of roster names, by affiliation: (roster_version, names).
+_ROSTER_NAMES: dict[int, tuple[uuid.UUID, RosterNames]] = {}
+_ROSTER_NAMES_KEPT = 64
+
+
+def roster_names(affiliation: Affiliation) -> RosterNames:
+    """The roster's names, read again only when the roster has changed (its roster_version moved on).
+
+    The version is read before the names, so a copy is never older than the version it is kept under.
+    """
+    kept = _ROSTER_NAMES.get(affiliation.pk)
+    if kept is not None and kept[0] == affiliation.roster_version:
+        return kept[1]
+    if len(_ROSTER_NAMES) >= _ROSTER_NAMES_KEPT:
+        _ROSTER_NAMES.clear()
+    names = RosterNames(affiliation.pk)
+    _ROSTER_NAMES[affiliation.pk] = (affiliation.roster_version, names)
+    return names
+
+
+def check_claim(signature: Signature) -> Match:
     """Email on the roster, then an address at the affiliation's domain, then the name (for review)."""
     affiliation = signature.affiliation
     entry = RosterEntry.objects.filter(affiliation=affiliation, email_key=signature.email_key).first()
@@ -62,7 +83,7 @@ def check_claim(signature: Signature, roster: RosterNames | None = None) -> Matc
     domain = affiliation.owns_address(signature.email)
     if domain:
         return Match(Verification.VERIFIED, Method.EMAIL_DOMAIN, None, 1.0, detail=f"confirmed address at {domain}")
-    matches = (roster or RosterNames(affiliation.pk)).matches(signature.full_name)
+    matches = roster_names(affiliation).matches(signature.full_name)
     if matches:
         best, score = matches[0]
         candidates = [{"entry": e.pk, "name": e.full_name, "score": s} for e, s in matches]
@@ -71,19 +92,13 @@ def check_claim(signature: Signature, roster: RosterNames | None = None) -> Matc
 
 
 def verify_claims(signature_ids: list[int], worker: str = "") -> None:
-    """Check a batch of claims, one transaction each, reading each affiliation's roster names once."""
-    rosters: dict[int, RosterNames] = {}
+    """Check a batch of claims, one transaction each."""
     for signature_id in signature_ids:
-        verify_claim(signature_id, worker=worker, rosters=rosters)
+        verify_claim(signature_id, worker=worker)
 
 
-def verify_claim(
-    signature_id: int, worker: str = "", rosters: dict[int, RosterNames] | None = None
-) -> Signature | None:
-    """Check one claim and record the outcome. Safe to run twice; never overrides a moderator.
-
-    `rosters` caches roster names across a batch (see verify_claims).
-    """
+def verify_claim(signature_id: int, worker: str = "") -> Signature | None:
+    """Check one claim and record the outcome. Safe to run twice; never overrides a moderator."""
     with transaction.atomic():
         signature = (
             Signature.objects.select_for_update(of=("self",))
@@ -95,12 +110,7 @@ def verify_claim(
             return signature
         if signature.status != Signature.Status.CONFIRMED:
             return signature
-        roster = None
-        if rosters is not None:
-            if signature.affiliation_id not in rosters:
-                rosters[signature.affiliation_id] = RosterNames(signature.affiliation_id)
-            roster = rosters[signature.affiliation_id]
-        match = check_claim(signature, roster)
+        match = check_claim(signature)
         if _same_outcome(signature, match):
             return signature
         decide(

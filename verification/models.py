@@ -1,8 +1,9 @@
 import re
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from .names import email_domain, email_key, name_key
@@ -33,11 +34,19 @@ class Affiliation(models.Model):
         "domains (or their subdomains) verifies a claim.",
     )
 
+    # A new value whenever the roster changes, in the same transaction: workers key their copy of the
+    # roster's names on it (verification.matching.roster_names).
+    roster_version = models.UUIDField(default=uuid.uuid4, editable=False)
+
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def roster_changed(cls, pk: int) -> None:
+        cls.objects.filter(pk=pk).update(roster_version=uuid.uuid4())
 
     def domain_list(self) -> list[str]:
         return parse_domains(self.email_domains)
@@ -85,7 +94,15 @@ class RosterEntry(models.Model):
 
     def save(self, *args, **kwargs):
         self.fill_keys()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            Affiliation.roster_changed(self.affiliation_id)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            deleted = super().delete(*args, **kwargs)
+            Affiliation.roster_changed(self.affiliation_id)
+        return deleted
 
     def fill_keys(self) -> None:
         self.name_key = name_key(self.full_name)

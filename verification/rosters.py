@@ -200,6 +200,8 @@ def import_roster(
                 RosterEntry.objects.bulk_update(cleared, ["email_key", "external_id"], batch_size=1000)
                 RosterEntry.objects.bulk_update(plan.update, FIELDS, batch_size=1000)
             RosterEntry.objects.bulk_create(plan.create, batch_size=1000)
+            if plan.create or plan.update or plan.remove:
+                Affiliation.roster_changed(affiliation.pk)
             record = RosterImport.objects.create(
                 affiliation=affiliation,
                 filename=filename[:255],

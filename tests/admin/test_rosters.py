@@ -189,3 +189,24 @@ def test_malformed_roster_files_are_reported_and_import_nothing(client, moderato
     assert re.search(r"<ul class=\"roster-problems\">\s*<li>\S", response.content.decode())
     assert not RosterEntry.objects.exists()
     assert not RosterImport.objects.exists()
+
+
+def test_deleting_roster_entries_in_bulk_rechecks_the_claims_they_supported(
+    client, superuser, letter_a, artists, settled
+):
+    entry = make_roster_entry(artists, "Kim Lee")
+    with settled():
+        claim = make_signature(letter_a, full_name="Kim Lee", email="kim@new.example", affiliation=artists)
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.NEEDS_REVIEW
+    client.force_login(superuser)
+
+    with settled():
+        response = client.post(
+            "/admin/verification/rosterentry/",
+            {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert not RosterEntry.objects.exists()
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.UNVERIFIED

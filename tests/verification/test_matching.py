@@ -339,3 +339,35 @@ def test_moderator_cannot_decide_the_claim_of_an_unconfirmed_signature(petition,
     with pytest.raises(ValidationError, match="confirmed"):
         matching.approve_claim(signature, moderator)
     assert not Evidence.objects.filter(signature=signature).exists()
+
+
+def test_a_name_added_to_the_roster_after_a_check_is_found_by_the_next_check(petition, artists):
+    signature = claim(petition, artists, "Jane Doe")  # the worker has now read this roster's names
+    assert signature.verification == V.UNVERIFIED
+
+    make_roster_entry(artists, "Jane Doe")
+    matching.verify_claim(signature.pk)
+
+    signature.refresh_from_db()
+    assert signature.verification == V.NEEDS_REVIEW
+
+
+def test_a_name_imported_after_a_check_is_found_by_the_recheck(petition, artists):
+    signature = claim(petition, artists, "Jane Doe")
+    with settled():
+        import_roster(artists, b"full_name\nJane Doe\n", "names.csv")
+    signature.refresh_from_db()
+    assert signature.verification == V.NEEDS_REVIEW
+
+
+def test_a_renamed_roster_entry_no_longer_matches_its_old_name(petition, artists):
+    entry = make_roster_entry(artists, "Jane Doe")
+    signature = claim(petition, artists, "Jane Doe")
+    assert signature.verification == V.NEEDS_REVIEW
+
+    entry.full_name = "Someone Else Entirely"
+    entry.save()
+    matching.verify_claim(signature.pk)
+
+    signature.refresh_from_db()
+    assert signature.verification == V.UNVERIFIED
