@@ -11,6 +11,8 @@ from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -386,7 +388,7 @@ class SignatureAdmin(ClaimDecisions):
 class ClaimReviewAdmin(ClaimDecisions):
     """The review queue: confirmed claims whose only evidence is a similar name, oldest first."""
 
-    list_display = ("signer", "claim", "candidates", "signed", "decision")
+    list_display = ("signer", "claim", "candidates", "decision")
     list_display_links = ("signer",)
     list_filter = (PetitionListFilter, AffiliationListFilter)
     ordering = ("id",)
@@ -407,11 +409,12 @@ class ClaimReviewAdmin(ClaimDecisions):
     def signer(self, signature: Signature) -> str:
         role = " at ".join(part for part in (signature.role, signature.organisation) if part)
         return format_html(
-            "<strong>{}</strong><br>{}<br><small>{}</small><br><small>on {}</small>",
+            "<strong>{}</strong><br>{}<br><small>{}</small><br><small>on {}, {}</small>",
             signature.full_name,
             signature.email,
             role or "no role or organisation given",
             signature.petition.title,
+            date_format(timezone.localtime(signature.created_at), "j M Y H:i"),
         )
 
     def after_decision_url(self, request, signature: Signature) -> str:

@@ -37,6 +37,14 @@ def test_moderator_logs_in_with_email_and_password_and_reaches_the_panel(client,
     assert "Claims to review" in panel.content.decode()
 
 
+def test_login_page_is_in_the_sites_layout_and_offers_no_sign_up(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "Moderator sign-in" in page
+    assert "Undersigned" in page
+    assert "sign up" not in page.lower()
+    assert 'name="login"' in page and 'name="password"' in page
+
+
 def test_wrong_password_does_not_open_the_panel(client, letter_a):
     make_moderator("mod@example.org", [letter_a])
     response = client.post("/accounts/login/", {"login": "mod@example.org", "password": "not-the-password"})
