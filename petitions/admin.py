@@ -58,6 +58,19 @@ class ReadOnlyAdmin(ModeratedAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent as a record: nobody adds, edits or deletes them here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ScopedListFilter(admin.SimpleListFilter):
     """Filter by the id of a petition or affiliation, offering only those the user moderates."""
 
@@ -107,7 +120,7 @@ def changelist_url(model, **filters) -> str:
     return url
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(ReadOnlyInline):
     """The texts people signed: frozen, so read-only for everyone."""
 
     model = PetitionVersion
@@ -115,39 +128,23 @@ class VersionInline(admin.TabularInline):
     show_change_link = True
     readonly_fields = fields
     ordering = ("-number",)
-    extra = 0
-    can_delete = False
     verbose_name_plural = "versions (each signature records the one its signer saw)"
 
     @admin.display(description="body")
     def body_start(self, version: PetitionVersion) -> str:
         return version.body[:300] + ("…" if len(version.body) > 300 else "")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class TallyInline(admin.TabularInline):
+class TallyInline(ReadOnlyInline):
     """Confirmed claims per affiliation, and how many are verified (the public counts)."""
 
     model = AffiliationTally
     fields = ("affiliation", "claimed", "verified")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = "claims per affiliation"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("affiliation")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Petition)

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from petitions.admin import AffiliationListFilter, ModeratedAdmin, PetitionListFilter, ReadOnlyAdmin
+from petitions.admin import AffiliationListFilter, ModeratedAdmin, PetitionListFilter, ReadOnlyAdmin, ReadOnlyInline
 from petitions.permissions import within_petitions
 from verification import matching
 from verification.models import Evidence, RosterEntry
@@ -59,7 +59,7 @@ def attach_candidates(signatures) -> None:
         signature.candidate_rows = [(c, entries.get(c["entry"])) for c in review_candidates(signature)]
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(ReadOnlyInline):
     """Every decision on the claim, automatic or a moderator's, newest first. Never edited."""
 
     model = Evidence
@@ -67,19 +67,11 @@ class EvidenceInline(admin.TabularInline):
     fields = ("created_at", "verdict_badge", "method", "roster_name", "score", "candidate_names", "decided", "detail")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
-    extra = 0
-    can_delete = False
     verbose_name = "evidence"
     verbose_name_plural = "evidence trail (newest first)"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("decided_by")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="verdict")
     def verdict_badge(self, evidence: Evidence) -> str:
@@ -94,10 +86,7 @@ class EvidenceInline(admin.TabularInline):
 
     @admin.display(description="decided by")
     def decided(self, evidence: Evidence) -> str:
-        if evidence.decided_by_id:
-            user = evidence.decided_by
-            return f"moderator {user.email or user.get_username()}"
-        return f"worker {evidence.worker}" if evidence.worker else "worker"
+        return evidence.decider
 
 
 class ClaimDecisions(ReadOnlyAdmin):

@@ -271,9 +271,7 @@ class EvidenceAdmin(ReadOnlyAdmin):
 
     @admin.display(description="decided by")
     def decider(self, evidence: Evidence) -> str:
-        if evidence.decided_by_id:
-            return f"moderator {evidence.decided_by.email or evidence.decided_by.get_username()}"
-        return evidence.worker or "worker"
+        return evidence.decider
 
 
 @admin.register(Recheck)

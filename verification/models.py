@@ -169,7 +169,10 @@ class Evidence(models.Model):
 
     @property
     def decider(self) -> str:
-        return str(self.decided_by) if self.decided_by_id else (self.worker or "worker")
+        """Who decided: "moderator <email>" or "worker <task@host (id)>"."""
+        if self.decided_by_id:
+            return f"moderator {self.decided_by.email or self.decided_by.get_username()}"
+        return f"worker {self.worker}" if self.worker else "worker"
 
 
 class Recheck(models.Model):
