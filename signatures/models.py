@@ -2,7 +2,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from verification.names import email_key
+from .addresses import email_key
+
+
+class SignatureQuerySet(models.QuerySet):
+    def counted(self) -> "SignatureQuerySet":
+        """Only confirmed signatures count anywhere."""
+        return self.filter(status=Signature.Status.CONFIRMED)
+
+    def claims_to_review(self) -> "SignatureQuerySet":
+        """The moderators' review queue: confirmed claims that no machine check could settle."""
+        return self.filter(status=Signature.Status.CONFIRMED, verification=Signature.Verification.NEEDS_REVIEW)
 
 
 class Signature(models.Model):
@@ -48,6 +58,8 @@ class Signature(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -115,6 +127,22 @@ class Signature(models.Model):
         self.status = self.Status.REJECTED
         return True
 
+    def record_verdict(self, evidence) -> None:
+        """The claim's verification becomes `evidence.verdict`, with that evidence behind it.
+
+        The only place a verdict changes: `verified_at` keeps the moment it was first verified and is
+        cleared when it stops being verified. The caller (verification.claims) saves and moves the counters.
+        """
+        if self.affiliation_id is None:
+            raise ValidationError("This signature claims no affiliation.")
+        was_verified = self.verification == self.Verification.VERIFIED
+        self.verification = evidence.verdict
+        self.evidence = evidence
+        if self.verification != self.Verification.VERIFIED:
+            self.verified_at = None
+        elif not was_verified:
+            self.verified_at = evidence.created_at
+
 
 class AffiliationTally(models.Model):
     """Per petition and affiliation: confirmed signatures claiming it, and how many are verified.
@@ -137,7 +165,7 @@ class AffiliationTally(models.Model):
 
 
 class ClaimReview(Signature):
-    """The moderators' review queue: confirmed claims the roster could not settle (see signatures.admin)."""
+    """The moderators' review queue as its own admin page: `Signature.objects.claims_to_review()`."""
 
     class Meta:
         proxy = True

@@ -1,16 +1,17 @@
-"""The signer's use cases: sign, confirm, withdraw; and a moderator rejecting a signature."""
+"""The signer's use cases: sign, confirm, withdraw; and a moderator rejecting a signature.
 
-from django.conf import settings
-from django.core.mail import send_mail
+Each is lock → the model's named transition → save → counters → enqueue (or signal, for the layer above).
+"""
+
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 
 from petitions.models import Petition, PetitionVersion
-from verification.names import email_key
 
 from . import counts, tokens
+from .addresses import email_key
 from .models import Signature
+from .signals import signature_confirmed
+from .tasks import deliver_confirmation_email
 
 # What a signer may restate by signing again before their signature counts (unconfirmed or withdrawn).
 DETAILS = ("full_name", "email", "affiliation", "role", "organisation", "comment", "public")
@@ -46,8 +47,6 @@ def sign(
         if signature is None:
             raise
     if send_email and signature.status != Signature.Status.REJECTED:
-        from .tasks import deliver_confirmation_email
-
         deliver_confirmation_email.delay_on_commit(signature.pk)
     return signature
 
@@ -98,9 +97,7 @@ def confirm(signature_id: int, fingerprint: str = "") -> Signature:
         signature.save(update_fields=["status", "confirmed_at", "withdrawn_at", "verification"])
         counts.record(signature, before)
         if signature.verification == Signature.Verification.PENDING:
-            from verification.tasks import verify_claim
-
-            verify_claim.delay_on_commit(signature.pk)
+            signature_confirmed.send(sender=Signature, signature_id=signature.pk)
     return signature
 
 
@@ -127,32 +124,3 @@ def reject(signature: Signature) -> bool:
         signature.save(update_fields=["status"])
         counts.record(signature, before)
     return True
-
-
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
-def send_confirmation_email(signature: Signature) -> None:
-    """What the email says depends on the signature's state, so a repeat signing is answered helpfully."""
-    if signature.status == Signature.Status.REJECTED:
-        return
-    petition = signature.petition
-    context = {
-        "signature": signature,
-        "petition": petition,
-        "petition_url": absolute_url(petition.get_absolute_url()),
-        "confirm_url": absolute_url(reverse("signatures:confirm", args=[tokens.confirm_token(signature)])),
-        "withdraw_url": absolute_url(reverse("signatures:withdraw", args=[tokens.withdraw_token(signature)])),
-        "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
-    }
-    title = " ".join(petition.title.split())  # a header cannot hold a line break
-    subject = f"Confirm your signature: {title}"
-    if signature.status == Signature.Status.CONFIRMED:
-        subject = f"You have already signed: {title}"
-    send_mail(
-        subject,
-        render_to_string("signatures/email/confirmation.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [signature.email],
-    )

@@ -2,7 +2,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from . import services
+from .emails import send_confirmation_email
 from .models import Signature
 
 
@@ -17,4 +17,4 @@ def deliver_confirmation_email(signature_id: int) -> None:
     """Safe to retry: the email is built from the signature as it is now, so it never carries stale links."""
     signature = Signature.objects.select_related("petition", "affiliation").filter(pk=signature_id).first()
     if signature is not None:
-        services.send_confirmation_email(signature)
+        send_confirmation_email(signature)

@@ -14,8 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.cache import cache
 
-from tests import queued
-from tests.signatures.signer import Signer
+from tests.support import queued
+from tests.support.factories import make_affiliation, make_petition
+from tests.support.signer import Signer
 from undersigned.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,18 @@ def _fresh_cache():
 def settled():
     """`with settled(): ...` runs the tasks queued inside (emails, claim checks) as production would."""
     return queued.settled
+
+
+@pytest.fixture
+def artists(db):
+    """The affiliation of the story: members of an early-access artists' programme."""
+    return make_affiliation("sora-alpha-artist", name="Sora alpha artists")
+
+
+@pytest.fixture
+def letter(artists):
+    """An open letter on which signers may claim `artists`."""
+    return make_petition(affiliations=[artists])
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 call_command("migrate", verbosity=0)
 from signatures.models import Signature
-from tests.factories import make_affiliation, make_petition
+from tests.support.factories import make_affiliation, make_petition
 from signatures import tokens
 artists = make_affiliation("artists")
 letter = make_petition(affiliations=[artists])

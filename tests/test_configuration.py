@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOW = "from django.conf import settings as s; import json; print(json.dumps({k: str(getattr(s, k)) for k in %r}))"
 
@@ -66,3 +68,37 @@ def test_migrations_can_be_checked_without_any_secret():
     )
     assert result.returncode == 0, result.stderr
     assert "No changes detected" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("DEBUG", "ture", "DEBUG must be one of"),
+        ("BEHIND_TLS_PROXY", "maybe", "BEHIND_TLS_PROXY must be one of"),
+        ("DATABASE_URL", "postgres//no-scheme", "DATABASE_URL"),
+        ("DATABASE_URL", "carrier://db", "DATABASE_URL"),
+        ("EMAIL_URL", "smtp://", "EMAIL_URL must name the SMTP host"),
+        ("EMAIL_URL", "smtp://host:notaport", "EMAIL_URL is not a URL"),
+        ("SIGNATURE_CONFIRM_MAX_AGE", "-5", "SIGNATURE_CONFIRM_MAX_AGE must be at least"),
+        ("SIGNATURE_WITHDRAW_MAX_AGE", "a year", "SIGNATURE_WITHDRAW_MAX_AGE must be a whole number"),
+        ("SECURE_HSTS_SECONDS", "-1", "SECURE_HSTS_SECONDS must be at least 0"),
+        ("SIGN_RATE_PER_IP", "-3/h", "SIGN_RATE_PER_IP must be a rate"),
+        ("SIGN_RATE_PER_EMAIL", "lots", "SIGN_RATE_PER_EMAIL must be a rate"),
+        ("ROSTER_UPLOAD_MAX_MB", "-1", "ROSTER_UPLOAD_MAX_MB must be at least"),
+        ("NAME_MATCH_THRESHOLD", "120", "NAME_MATCH_THRESHOLD must be between 0 and 100"),
+    ],
+)
+def test_a_bad_value_stops_the_start_naming_the_variable(variable, value, says):
+    result = python("import django; django.setup()", **{"DEBUG": "1", variable: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and says in result.stderr
+
+
+def test_good_values_in_every_accepted_spelling_are_read():
+    found = settings_with(
+        ["DEBUG", "SIGN_RATE_PER_IP", "SIGNATURE_CONFIRM_MAX_AGE"],
+        DEBUG="Yes",
+        SIGN_RATE_PER_IP="100/5m",
+        SIGNATURE_CONFIRM_MAX_AGE="3600",
+    )
+    assert found == {"DEBUG": "True", "SIGN_RATE_PER_IP": "100/5m", "SIGNATURE_CONFIRM_MAX_AGE": "3600"}

@@ -5,6 +5,7 @@ in-process, a local-memory cache and emails printed on the console.
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -12,6 +13,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Each helper refuses a value it cannot read, naming the variable: a typo must stop the start, not
+# quietly fall back to a default (DEBUG=ture would otherwise mean "off").
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
 def env(name: str, default: str = "") -> str:
@@ -22,11 +27,63 @@ def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    folded = value.strip().lower()
+    if folded not in _TRUE + _FALSE:
+        raise ImproperlyConfigured(f"{name} must be one of 1/true/yes/on or 0/false/no/off, not {value!r}.")
+    return folded in _TRUE
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.")
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def env_float(name: str, default: float, minimum: float = 0, maximum: float | None = None) -> float:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.")
+    if not (number >= minimum and (maximum is None or number <= maximum)):
+        bounds = f"between {minimum:g} and {maximum:g}" if maximum is not None else f"at least {minimum:g}"
+        raise ImproperlyConfigured(f"{name} must be {bounds}, not {value!r}.")
+    return number
+
+
+_RATE = re.compile(r"^\s*\d+\s*/\s*\d*\s*[smhd]\s*$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate such as 30/h or 100/5m."""
+    value = env(name, default)
+    if not _RATE.match(value) or int(value.split("/")[0]) < 1:
+        raise ImproperlyConfigured(f"{name} must be a rate such as 30/h or 100/5m (count/period), not {value!r}.")
+    return value.replace(" ", "")
 
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def env_database(name: str, default: str) -> dict:
+    value = env(name, default)
+    try:
+        config = dj_database_url.parse(value, conn_max_age=60)
+    except Exception as error:  # dj-database-url raises several kinds for a malformed URL
+        raise ImproperlyConfigured(f"{name} is not a database URL ({error}): {value!r}.")
+    if not config.get("ENGINE") or not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name} must name a database engine and a database, not {value!r}.")
+    return config
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -42,7 +99,7 @@ CSRF_TRUSTED_ORIGINS = [SITE_URL]
 SECURE_SITE = SITE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = SECURE_SITE
 CSRF_COOKIE_SECURE = SECURE_SITE
-SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 if env_bool("BEHIND_TLS_PROXY"):
     # Only behind a proxy that sets this header itself and strips it from clients.
@@ -61,10 +118,14 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "accounts",
+    # Domain apps, each importing only those above it in this list.
     "petitions",
     "signatures",
     "verification",
+    # Surfaces (nothing imports them) and the demo.
+    "front",
+    "moderation",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -96,9 +157,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60)
-}
+DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
@@ -126,13 +185,19 @@ EMAIL_BACKENDS = {
     "memorymail": "django.core.mail.backends.locmem.EmailBackend",
     "dummymail": "django.core.mail.backends.dummy.EmailBackend",
 }
-email_url = urlsplit(env("EMAIL_URL", "consolemail://"))
+try:
+    email_url = urlsplit(env("EMAIL_URL", "consolemail://"))
+    email_port = email_url.port
+except ValueError as error:
+    raise ImproperlyConfigured(f"EMAIL_URL is not a URL ({error}).")
 if email_url.scheme not in EMAIL_BACKENDS:
     raise ImproperlyConfigured(f"EMAIL_URL scheme must be one of {', '.join(EMAIL_BACKENDS)}.")
+if EMAIL_BACKENDS[email_url.scheme].endswith("smtp.EmailBackend") and not email_url.hostname:
+    raise ImproperlyConfigured("EMAIL_URL must name the SMTP host, e.g. smtp://user:password@host:587.")
 email_options = parse_qs(email_url.query)
 EMAIL_BACKEND = EMAIL_BACKENDS[email_url.scheme]
 EMAIL_HOST = email_url.hostname or "localhost"
-EMAIL_PORT = email_url.port or {"smtps": 465, "submission": 587}.get(email_url.scheme, 25)
+EMAIL_PORT = email_port or {"smtps": 465, "submission": 587}.get(email_url.scheme, 25)
 EMAIL_HOST_USER = unquote(email_url.username or "")
 EMAIL_HOST_PASSWORD = unquote(email_url.password or "")
 EMAIL_USE_SSL = email_url.scheme == "smtps" or "ssl" in email_options
@@ -153,7 +218,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/admin/"
-ACCOUNT_ADAPTER = "accounts.adapter.ModeratorAccountAdapter"
+ACCOUNT_ADAPTER = "moderation.adapter.ModeratorAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
@@ -162,18 +227,18 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
 # Signing: how long the emailed links stay valid, and how often one address or IP may sign.
-SIGNATURE_CONFIRM_MAX_AGE = int(env("SIGNATURE_CONFIRM_MAX_AGE", str(7 * 24 * 3600)))
-SIGNATURE_WITHDRAW_MAX_AGE = int(env("SIGNATURE_WITHDRAW_MAX_AGE", str(365 * 24 * 3600)))
-SIGN_RATE_PER_IP = env("SIGN_RATE_PER_IP", "30/h")
-SIGN_RATE_PER_EMAIL = env("SIGN_RATE_PER_EMAIL", "5/h")
+SIGNATURE_CONFIRM_MAX_AGE = env_int("SIGNATURE_CONFIRM_MAX_AGE", 7 * 24 * 3600, minimum=60)
+SIGNATURE_WITHDRAW_MAX_AGE = env_int("SIGNATURE_WITHDRAW_MAX_AGE", 365 * 24 * 3600, minimum=60)
+SIGN_RATE_PER_IP = env_rate("SIGN_RATE_PER_IP", "30/h")
+SIGN_RATE_PER_EMAIL = env_rate("SIGN_RATE_PER_EMAIL", "5/h")
 # Behind a reverse proxy, the header holding the client's address (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
 
 # Roster uploads in the admin (also limit the request body in the web server in front).
-ROSTER_UPLOAD_MAX_MB = float(env("ROSTER_UPLOAD_MAX_MB", "20"))
+ROSTER_UPLOAD_MAX_MB = env_float("ROSTER_UPLOAD_MAX_MB", 20, minimum=0.001)
 
 # Verification: a fuzzy name score (0-100) at or above this sends a claim to review.
-NAME_MATCH_THRESHOLD = float(env("NAME_MATCH_THRESHOLD", "90"))
+NAME_MATCH_THRESHOLD = env_float("NAME_MATCH_THRESHOLD", 90, minimum=0, maximum=100)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

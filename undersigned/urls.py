@@ -1,8 +1,10 @@
+"""Root URLs: the moderators' panel (the admin, its export, allauth's login) and the public site."""
+
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from signatures.admin_views import export_csv
+from front.urls import petition_urls, signature_link_urls
 
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Undersigned moderation"
@@ -10,9 +12,9 @@ admin.site.site_title = "Undersigned"
 admin.site.index_title = "Petitions, claims and rosters"
 
 urlpatterns = [
-    path("admin/petitions/<slug:slug>/export.csv", export_csv, name="export_csv"),
+    path("", include("moderation.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("signatures/", include("signatures.urls")),
-    path("", include("petitions.urls")),
+    path("signatures/", include(signature_link_urls)),
+    path("", include(petition_urls)),
 ]

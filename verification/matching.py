@@ -1,18 +1,14 @@
-"""Checking a claim against the roster, and recording every decision (automatic or a moderator's) as evidence."""
+"""What the roster says about a claim. Writes nothing: verification.claims records what it finds."""
 
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import QuerySet
 from rapidfuzz import fuzz, process
 
-from signatures import counts
 from signatures.models import Signature
 
-from .models import Affiliation, Evidence, Recheck, RosterEntry
+from .models import Affiliation, Evidence, RosterEntry
 from .names import name_key
 
 Verification = Signature.Verification
@@ -89,166 +85,3 @@ def check_claim(signature: Signature) -> Match:
         candidates = [{"entry": e.pk, "name": e.full_name, "score": s} for e, s in matches]
         return Match(Verification.NEEDS_REVIEW, Method.NAME, best, score, candidates, "name only")
     return Match(Verification.UNVERIFIED, Method.NONE, None, 0.0, detail="no roster entry matches")
-
-
-def verify_claims(signature_ids: list[int], worker: str = "") -> None:
-    """Check a batch of claims, one transaction each."""
-    for signature_id in signature_ids:
-        verify_claim(signature_id, worker=worker)
-
-
-def verify_claim(signature_id: int, worker: str = "") -> Signature | None:
-    """Check one claim and record the outcome. Safe to run twice; never overrides a moderator."""
-    with transaction.atomic():
-        signature = (
-            Signature.objects.select_for_update(of=("self",))
-            .select_related("affiliation", "evidence")
-            .filter(pk=signature_id)
-            .first()
-        )
-        if signature is None or signature.affiliation_id is None or signature.decided_by_moderator:
-            return signature
-        if signature.status != Signature.Status.CONFIRMED:
-            return signature
-        match = check_claim(signature)
-        if _same_outcome(signature, match):
-            return signature
-        decide(
-            signature,
-            match.verdict,
-            match.method,
-            entry=match.entry,
-            score=match.score,
-            candidates=match.candidates,
-            detail=match.detail,
-            worker=worker,
-        )
-    return signature
-
-
-def _same_outcome(signature: Signature, match: Match) -> bool:
-    current = signature.evidence
-    return (
-        current is not None
-        and signature.verification == match.verdict
-        and current.method == match.method
-        and current.roster_entry_id == (match.entry.pk if match.entry else None)
-        and current.candidates == match.candidates
-    )
-
-
-def decide(
-    signature: Signature,
-    verdict: str,
-    method: str,
-    *,
-    entry: RosterEntry | None = None,
-    score: float = 0.0,
-    candidates: list[dict] | None = None,
-    detail: str = "",
-    moderator=None,
-    worker: str = "",
-) -> Evidence:
-    """Record evidence and move the signature's verification (and the counters) to `verdict`.
-
-    The caller holds the signature's row lock.
-    """
-    before = counts.Snapshot.of(signature)
-    evidence = Evidence.objects.create(
-        signature=signature,
-        verdict=verdict,
-        method=method,
-        roster_entry=entry,
-        roster_name=entry.full_name if entry else "",
-        score=score,
-        candidates=candidates or [],
-        detail=detail[:500],
-        decided_by=moderator,
-        worker=worker[:200],
-    )
-    signature.verification = verdict
-    signature.evidence = evidence
-    if verdict == Verification.VERIFIED and before.verification != Verification.VERIFIED:
-        signature.verified_at = evidence.created_at
-    elif verdict != Verification.VERIFIED:
-        signature.verified_at = None
-    signature.save(update_fields=["verification", "evidence", "verified_at"])
-    counts.record(signature, before)
-    return evidence
-
-
-def approve_claim(signature: Signature, moderator, entry: RosterEntry | None = None, note: str = "") -> Evidence:
-    """A moderator accepts the claim; the roster entry defaults to the best review candidate."""
-    return _moderate(signature, moderator, Verification.VERIFIED, entry, note or "approved by a moderator")
-
-
-def reject_claim(signature: Signature, moderator, note: str = "") -> Evidence:
-    return _moderate(signature, moderator, Verification.REJECTED, None, note or "rejected by a moderator")
-
-
-def _moderate(signature: Signature, moderator, verdict: str, entry: RosterEntry | None, note: str) -> Evidence:
-    with transaction.atomic():
-        signature = Signature.objects.select_for_update(of=("self",)).select_related("evidence").get(pk=signature.pk)
-        if signature.affiliation_id is None:
-            raise ValidationError("This signature claims no affiliation.")
-        if signature.status != Signature.Status.CONFIRMED:
-            raise ValidationError("Only a confirmed signature's claim can be decided.")
-        if entry is not None and entry.affiliation_id != signature.affiliation_id:
-            raise ValidationError("That roster entry belongs to another affiliation's roster.")
-        current = signature.evidence
-        if entry is None and verdict == Verification.VERIFIED and current is not None:
-            entry = current.roster_entry
-        return decide(
-            signature,
-            verdict,
-            Method.MODERATOR,
-            entry=entry,
-            score=1.0 if verdict == Verification.VERIFIED else 0.0,
-            candidates=current.candidates if current else [],
-            detail=note,
-            moderator=moderator,
-        )
-
-
-def claims_to_recheck(signatures: QuerySet) -> QuerySet:
-    """Confirmed claims whose verification is still the workers' to decide."""
-    return (
-        signatures.filter(status=Signature.Status.CONFIRMED, affiliation__isnull=False)
-        .exclude(verification=Verification.REJECTED)
-        .exclude(evidence__decided_by__isnull=False)
-    )
-
-
-def queue_recheck(
-    signatures: QuerySet,
-    reason: str,
-    *,
-    affiliation=None,
-    petition=None,
-    requested_by=None,
-    chunk_size: int = 500,
-) -> Recheck:
-    """Queue the workers to re-check these claims, a chunk of ids per task, tracked by a Recheck row.
-
-    The chunks are sent after the commit, so the workers always find the row with its final total.
-    """
-    from .tasks import verify_claims
-
-    with transaction.atomic():
-        recheck = Recheck.objects.create(
-            reason=reason[:200], affiliation=affiliation, petition=petition, requested_by=requested_by
-        )
-        ids = claims_to_recheck(signatures).order_by("pk").values_list("pk", flat=True)
-        chunk: list[int] = []
-        for pk in ids.iterator(chunk_size):
-            chunk.append(pk)
-            recheck.total += 1
-            if len(chunk) == chunk_size:
-                verify_claims.delay_on_commit(chunk, recheck.pk)
-                chunk = []
-        if chunk:
-            verify_claims.delay_on_commit(chunk, recheck.pk)
-        if recheck.total == 0:
-            recheck.finished_at = recheck.created_at
-        recheck.save(update_fields=["total", "finished_at"])
-    return recheck

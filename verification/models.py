@@ -6,7 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from .names import email_domain, email_key, name_key
+from signatures.addresses import email_domain, email_key
+from signatures.models import Signature
+
+from .names import name_key
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -45,8 +48,9 @@ class Affiliation(models.Model):
         return self.name
 
     @classmethod
-    def roster_changed(cls, pk: int) -> None:
-        cls.objects.filter(pk=pk).update(roster_version=uuid.uuid4())
+    def bump_roster_version(cls, *pks: int) -> None:
+        """Workers' copies of the roster's names are stale from now on (see verification.matching.roster_names)."""
+        cls.objects.filter(pk__in=pks).update(roster_version=uuid.uuid4())
 
     def domain_list(self) -> list[str]:
         return parse_domains(self.email_domains)
@@ -60,6 +64,40 @@ class Affiliation(models.Model):
         return None
 
 
+class RosterEntryQuerySet(models.QuerySet):
+    """Bulk writes move the roster's version too, so no way of changing entries leaves workers a stale copy.
+
+    Re-checking the claims is the job of the door every surface uses, verification.rosters.
+    """
+
+    def update(self, **kwargs) -> int:
+        with transaction.atomic():
+            affected = set(self.values_list("affiliation_id", flat=True).distinct())
+            count = super().update(**kwargs)
+            Affiliation.bump_roster_version(*affected)
+        return count
+
+    def delete(self):
+        with transaction.atomic():
+            affected = set(self.values_list("affiliation_id", flat=True).distinct())
+            deleted = super().delete()
+            Affiliation.bump_roster_version(*affected)
+        return deleted
+
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic():
+            created = super().bulk_create(objs, *args, **kwargs)
+            Affiliation.bump_roster_version(*{entry.affiliation_id for entry in created})
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic():
+            count = super().bulk_update(objs, fields, *args, **kwargs)
+            Affiliation.bump_roster_version(*{entry.affiliation_id for entry in objs})
+        return count
+
+
 class RosterEntry(models.Model):
     """One real member of an affiliation, as imported from the roster CSV."""
 
@@ -71,6 +109,8 @@ class RosterEntry(models.Model):
     name_key = models.CharField(max_length=200, editable=False)
     email_key = models.CharField(max_length=254, editable=False, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RosterEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "roster entries"
@@ -96,12 +136,12 @@ class RosterEntry(models.Model):
         self.fill_keys()
         with transaction.atomic():
             super().save(*args, **kwargs)
-            Affiliation.roster_changed(self.affiliation_id)
+            Affiliation.bump_roster_version(self.affiliation_id)
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():
             deleted = super().delete(*args, **kwargs)
-            Affiliation.roster_changed(self.affiliation_id)
+            Affiliation.bump_roster_version(self.affiliation_id)
         return deleted
 
     def fill_keys(self) -> None:
@@ -142,7 +182,7 @@ class Evidence(models.Model):
         MODERATOR = "moderator", "Moderator decision"
 
     signature = models.ForeignKey("signatures.Signature", on_delete=models.CASCADE, related_name="evidence_trail")
-    verdict = models.CharField(max_length=20)  # a Signature.Verification value
+    verdict = models.CharField(max_length=20, choices=Signature.Verification.choices)
     method = models.CharField(max_length=20, choices=Method.choices)
     roster_entry = models.ForeignKey(
         RosterEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"

@@ -1,9 +1,20 @@
+"""The verification workers' tasks: each takes ids and calls one function in verification.claims.
+
+Also the fan-out of a re-check (`queue_recheck`) and the receiver that queues a claim's check when its
+signer confirms (connected in VerificationConfig.ready).
+"""
+
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.db import OperationalError
+from django.db import OperationalError, transaction
+from django.db.models import QuerySet
 
-from . import matching
+from signatures.models import Signature
+
+from . import claims
 from .models import Affiliation, Recheck
+
+RECHECK_CHUNK = 500
 
 
 def _worker_name(task) -> str:
@@ -14,13 +25,13 @@ def _worker_name(task) -> str:
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def verify_claim(self, signature_id: int) -> None:
     """Check one claim (queued when a signer confirms). Idempotent: a repeat records nothing new."""
-    matching.verify_claim(signature_id, worker=_worker_name(self))
+    claims.verify_claim(signature_id, worker=_worker_name(self))
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def verify_claims(self, signature_ids: list[int], recheck_id: int | None = None) -> None:
     """Re-check a chunk of claims, one transaction each, so one failure loses nothing already decided."""
-    matching.verify_claims(signature_ids, worker=_worker_name(self))
+    claims.verify_claims(signature_ids, worker=_worker_name(self))
     if recheck_id is not None:
         Recheck.advance(recheck_id, len(signature_ids))
 
@@ -30,12 +41,48 @@ def recheck_affiliation_claims(
     affiliation_id: int, reason: str = "the roster changed", user_id: int | None = None
 ) -> int:
     """After a roster change: every confirmed claim of this affiliation, on every petition."""
-    from signatures.models import Signature
-
-    recheck = matching.queue_recheck(
+    recheck = queue_recheck(
         Signature.objects.filter(affiliation_id=affiliation_id),
         reason,
         affiliation=Affiliation.objects.filter(pk=affiliation_id).first(),
         requested_by=get_user_model().objects.filter(pk=user_id).first() if user_id else None,
     )
     return recheck.total
+
+
+def queue_recheck(
+    signatures: QuerySet,
+    reason: str,
+    *,
+    affiliation=None,
+    petition=None,
+    requested_by=None,
+    chunk_size: int = RECHECK_CHUNK,
+) -> Recheck:
+    """Queue the workers to re-check these claims, a chunk of ids per task, tracked by a Recheck row.
+
+    The chunks are sent after the commit, so the workers always find the row with its final total.
+    """
+    with transaction.atomic():
+        recheck = Recheck.objects.create(
+            reason=reason[:200], affiliation=affiliation, petition=petition, requested_by=requested_by
+        )
+        ids = claims.claims_to_recheck(signatures).order_by("pk").values_list("pk", flat=True)
+        chunk: list[int] = []
+        for pk in ids.iterator(chunk_size):
+            chunk.append(pk)
+            recheck.total += 1
+            if len(chunk) == chunk_size:
+                verify_claims.delay_on_commit(chunk, recheck.pk)
+                chunk = []
+        if chunk:
+            verify_claims.delay_on_commit(chunk, recheck.pk)
+        if recheck.total == 0:
+            recheck.finished_at = recheck.created_at
+        recheck.save(update_fields=["total", "finished_at"])
+    return recheck
+
+
+def queue_claim_check(sender, signature_id: int, **kwargs) -> None:
+    """Receiver of signatures.signals.signature_confirmed: check the claim once the confirmation commits."""
+    verify_claim.delay_on_commit(signature_id)

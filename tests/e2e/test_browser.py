@@ -11,7 +11,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from signatures.models import Signature
-from tests.factories import make_affiliation, make_petition
+from tests.support.factories import make_affiliation, make_petition
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

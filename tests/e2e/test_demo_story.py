@@ -13,11 +13,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from petitions import demo
+from demo import story as demo
+from moderation.scope import MODERATOR_PERMISSIONS, MODERATORS_GROUP
 from petitions.models import Petition
-from petitions.permissions import MODERATOR_PERMISSIONS, MODERATORS_GROUP
 from signatures.models import AffiliationTally, Signature
-from tests.factories import make_user
+from tests.support.factories import make_user
 from verification.models import Affiliation, Evidence, Recheck
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -121,7 +121,7 @@ def test_a_roster_change_rechecks_claims_but_keeps_moderator_decisions(
         sign_and_confirm(client, smtp_sink, letter, signer)
     wait_until(lambda: not Signature.objects.filter(petition=letter, verification="pending").exists())
     moderator = make_user("moderator@example.org")
-    from verification.matching import reject_claim
+    from verification.claims import reject_claim
 
     reject_claim(Signature.objects.get(email=reviewed.email), moderator, note="not the same person")
 

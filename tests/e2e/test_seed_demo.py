@@ -3,7 +3,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from petitions import demo
+from demo import story as demo
 from petitions.models import Petition
 from signatures.models import Signature
 

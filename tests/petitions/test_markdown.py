@@ -3,7 +3,7 @@
 import pytest
 
 from petitions.markdown import render_markdown
-from tests.factories import make_petition
+from tests.support.factories import make_petition
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from petitions.models import Petition
 from signatures.models import Signature
-from tests.factories import make_petition, make_signature
+from tests.support.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.http import StreamingHttpResponse
 from signatures import services
 from signatures.export import export_rows
 from signatures.models import Signature
-from tests.factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
-from verification.matching import approve_claim, reject_claim
+from tests.support.factories import make_petition, make_roster_entry, make_signature, make_user
+from verification.claims import approve_claim, reject_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +24,10 @@ V = Signature.Verification
 
 
 @pytest.fixture
-def artists():
-    return make_affiliation("sora-alpha-artist", email_domains="example.com")
-
-
-@pytest.fixture
 def petition(artists):
+    """A letter whose affiliation counts every address at example.com as a member (its domain rule)."""
+    artists.email_domains = "example.com"
+    artists.save()
     return make_petition(slug="open-letter", affiliations=[artists])
 
 

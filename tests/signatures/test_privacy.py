@@ -6,7 +6,7 @@ import pytest
 
 from signatures import services, tokens
 from signatures.models import Signature
-from tests.factories import make_affiliation, make_petition, make_roster_entry, make_signature
+from tests.support.factories import make_affiliation, make_petition, make_roster_entry, make_signature
 
 pytestmark = pytest.mark.django_db
 

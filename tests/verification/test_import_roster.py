@@ -6,22 +6,16 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from signatures.models import Signature
-from tests.queued import settled
+from tests.support.counting import real_counts, stored_counts
+from tests.support.factories import make_affiliation, make_petition, make_roster_entry, make_user
+from tests.support.factories import make_checked_signature as sign
+from tests.support.queued import settled
 from verification.models import Evidence, RosterEntry, RosterImport
 from verification.rosters import RosterError, import_roster
-
-from ..factories import make_affiliation, make_petition, make_roster_entry, make_user
-from ..factories import make_checked_signature as sign
-from .counting import real_counts, stored_counts
 
 pytestmark = pytest.mark.django_db
 
 V = Signature.Verification
-
-
-@pytest.fixture
-def artists():
-    return make_affiliation("sora-alpha-artist")
 
 
 def run_import(tmp_path, affiliation, content: bytes, *args: str) -> str:
@@ -281,7 +275,7 @@ def test_signer_removed_from_the_roster_with_replace_becomes_unverified(tmp_path
 
 
 def test_moderator_approved_signer_stays_verified_when_removed_with_replace(tmp_path, artists):
-    from verification.matching import approve_claim
+    from verification.claims import approve_claim
 
     petition = make_petition(affiliations=[artists])
     make_roster_entry(artists, "Jane Doe")

@@ -11,14 +11,13 @@ from django.core.management import call_command
 
 from signatures import services
 from signatures.models import Signature
-from tests.queued import settled
-from verification import matching
+from tests.support.counting import real_counts, stored_counts
+from tests.support.factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
+from tests.support.queued import settled
+from verification import claims, matching
 from verification.models import Evidence
 from verification.rosters import import_roster
 from verification.tasks import verify_claim, verify_claims
-
-from ..factories import make_affiliation, make_petition, make_roster_entry, make_signature, make_user
-from .counting import real_counts, stored_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +26,10 @@ M = Evidence.Method
 
 
 @pytest.fixture
-def artists():
-    return make_affiliation("sora-alpha-artist", email_domains="example.com")
-
-
-@pytest.fixture
 def petition(artists):
+    """A letter whose affiliation counts every address at example.com as a member (its domain rule)."""
+    artists.email_domains = "example.com"
+    artists.save()
     return make_petition(affiliations=[artists])
 
 
@@ -181,14 +178,14 @@ def test_signature_without_affiliation_has_no_claim_and_queues_no_check(petition
     assert verify_claim not in queued
     assert signature.verification == V.NONE
     assert not Evidence.objects.exists()
-    assert matching.verify_claim(signature.pk).verification == V.NONE
+    assert claims.verify_claim(signature.pk).verification == V.NONE
     assert not Evidence.objects.exists()
 
 
 def test_unconfirmed_signature_is_not_checked(petition, artists):
     make_roster_entry(artists, "Jane Doe", "jane@studio.org")
     signature = claim(petition, artists, "Jane Doe", "jane@studio.org", confirmed=False)
-    matching.verify_claim(signature.pk)
+    claims.verify_claim(signature.pk)
     verify_claim.delay(signature.pk)
     signature.refresh_from_db()
     assert signature.verification != V.VERIFIED
@@ -200,7 +197,7 @@ def test_withdrawn_signature_is_not_checked(petition, artists):
     signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
     services.withdraw(signature.pk)
     make_roster_entry(artists, "Jane Doe", "jane@studio.org")
-    matching.verify_claim(signature.pk)
+    claims.verify_claim(signature.pk)
     signature.refresh_from_db()
     assert signature.verification == V.UNVERIFIED
     assert Evidence.objects.filter(signature=signature).count() == 1
@@ -210,7 +207,7 @@ def test_withdrawn_signature_is_not_checked(petition, artists):
 def test_verifying_twice_records_one_evidence_and_counts_once(petition, artists):
     make_roster_entry(artists, "Jane Doe", "jane@studio.org")
     signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
-    matching.verify_claim(signature.pk, worker="again")
+    claims.verify_claim(signature.pk, worker="again")
     verify_claim.delay(signature.pk)
     verify_claims.delay([signature.pk, signature.pk])
     assert Evidence.objects.filter(signature=signature).count() == 1
@@ -220,7 +217,7 @@ def test_verifying_twice_records_one_evidence_and_counts_once(petition, artists)
 def test_review_verified_twice_keeps_one_evidence(petition, artists):
     make_roster_entry(artists, "Jane Doe")
     signature = claim(petition, artists, "Jane Doe")
-    matching.verify_claim(signature.pk)
+    claims.verify_claim(signature.pk)
     assert Evidence.objects.filter(signature=signature).count() == 1
 
 
@@ -246,7 +243,7 @@ def test_signer_who_withdraws_and_confirms_again_is_verified_again(petition, art
 def test_moderator_approval_is_recorded_and_counted(petition, artists, moderator):
     entry = make_roster_entry(artists, "Jane Doe")
     signature = claim(petition, artists, "Jane Doe")
-    matching.approve_claim(signature, moderator)
+    claims.approve_claim(signature, moderator)
     signature.refresh_from_db()
     assert signature.verification == V.VERIFIED
     assert (signature.evidence.method, signature.evidence.decided_by, signature.evidence.roster_entry) == (
@@ -260,9 +257,9 @@ def test_moderator_approval_is_recorded_and_counted(petition, artists, moderator
 def test_moderator_approval_survives_automatic_runs_roster_import_and_verify_signatures(petition, artists, moderator):
     make_roster_entry(artists, "Jane Doe", external_id="a-1")
     signature = claim(petition, artists, "Jane Doe")
-    matching.approve_claim(signature, moderator)
+    claims.approve_claim(signature, moderator)
 
-    matching.verify_claim(signature.pk)
+    claims.verify_claim(signature.pk)
     verify_claims.delay([signature.pk])
     with settled():
         import_roster(artists, b"full_name,external_id\nSomebody Else,b-2\n", "other.csv", replace=True)
@@ -278,11 +275,11 @@ def test_moderator_approval_survives_automatic_runs_roster_import_and_verify_sig
 
 def test_moderator_rejection_survives_automatic_runs_roster_import_and_verify_signatures(petition, artists, moderator):
     signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
-    matching.reject_claim(signature, moderator)
+    claims.reject_claim(signature, moderator)
 
     with settled():
         import_roster(artists, b"full_name,email\nJane Doe,jane@studio.org\n", "roster.csv")
-    matching.verify_claim(signature.pk)
+    claims.verify_claim(signature.pk)
     with settled():
         call_command("verify_signatures", "--affiliation", artists.slug, stdout=io.StringIO())
 
@@ -294,7 +291,7 @@ def test_moderator_rejection_survives_automatic_runs_roster_import_and_verify_si
 
 def test_moderator_rejection_of_a_verified_claim_takes_it_out_of_the_verified_count(petition, artists, moderator):
     signature = claim(petition, artists, "Kim Lee", "kim@example.com")
-    matching.reject_claim(signature, moderator)
+    claims.reject_claim(signature, moderator)
     signature.refresh_from_db()
     assert (signature.verification, signature.verified_at) == (V.REJECTED, None)
     assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 0)}}
@@ -327,7 +324,7 @@ def test_moderator_cannot_approve_a_claim_as_a_member_of_another_roster(petition
     elsewhere = make_roster_entry(make_affiliation("union-y"), "Jane Doe")
     signature = claim(petition, artists, "Jane Doe")
     with pytest.raises(ValidationError, match="another affiliation"):
-        matching.approve_claim(signature, moderator, entry=elsewhere)
+        claims.approve_claim(signature, moderator, entry=elsewhere)
     signature.refresh_from_db()
     assert signature.verification == V.UNVERIFIED
     assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 0)}}
@@ -337,7 +334,7 @@ def test_moderator_cannot_decide_the_claim_of_an_unconfirmed_signature(petition,
     make_roster_entry(artists, "Jane Doe")
     signature = make_signature(petition, confirmed=False, full_name="Jane Doe", affiliation=artists)
     with pytest.raises(ValidationError, match="confirmed"):
-        matching.approve_claim(signature, moderator)
+        claims.approve_claim(signature, moderator)
     assert not Evidence.objects.filter(signature=signature).exists()
 
 
@@ -346,7 +343,7 @@ def test_a_name_added_to_the_roster_after_a_check_is_found_by_the_next_check(pet
     assert signature.verification == V.UNVERIFIED
 
     make_roster_entry(artists, "Jane Doe")
-    matching.verify_claim(signature.pk)
+    claims.verify_claim(signature.pk)
 
     signature.refresh_from_db()
     assert signature.verification == V.NEEDS_REVIEW
@@ -367,7 +364,7 @@ def test_a_renamed_roster_entry_no_longer_matches_its_old_name(petition, artists
 
     entry.full_name = "Someone Else Entirely"
     entry.save()
-    matching.verify_claim(signature.pk)
+    claims.verify_claim(signature.pk)
 
     signature.refresh_from_db()
     assert signature.verification == V.UNVERIFIED

@@ -5,9 +5,8 @@ import importlib
 import pytest
 from django.apps import apps
 
+from tests.support.factories import make_affiliation, make_roster_entry
 from verification.models import RosterEntry
-
-from ..factories import make_affiliation, make_roster_entry
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from verification.names import email_domain, email_key, name_key
+from signatures.addresses import email_domain, email_key
+from verification.names import name_key
 
 
 @pytest.mark.parametrize(

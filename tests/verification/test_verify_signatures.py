@@ -6,23 +6,17 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from signatures.models import Signature
-from tests.queued import settled
-from verification.matching import queue_recheck
+from tests.support.counting import real_counts, stored_counts
+from tests.support.factories import make_affiliation, make_petition, make_roster_entry
+from tests.support.factories import make_checked_signature as sign
+from tests.support.queued import settled
 from verification.models import Recheck
 from verification.rosters import import_roster
-
-from ..factories import make_affiliation, make_petition, make_roster_entry
-from ..factories import make_checked_signature as sign
-from .counting import real_counts, stored_counts
+from verification.tasks import queue_recheck
 
 pytestmark = pytest.mark.django_db
 
 V = Signature.Verification
-
-
-@pytest.fixture
-def artists():
-    return make_affiliation("sora-alpha-artist")
 
 
 @pytest.fixture

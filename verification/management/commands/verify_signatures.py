@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from petitions.models import Petition
 from signatures.models import Signature
-from verification.matching import queue_recheck
 from verification.models import Affiliation
+from verification.tasks import queue_recheck
 
 
 class Command(BaseCommand):

@@ -1,0 +1,99 @@
+import re
+
+from django import forms
+
+from petitions.models import Petition
+from signatures.models import Signature
+from verification.models import Affiliation
+
+# Control characters, and the bidirectional overrides that make a name display as something else.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class StrictCheckboxInput(forms.CheckboxInput):
+    """Hands the raw value to the field, which decides what it means (Django's would take any text as True)."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name, False)
+
+
+class ConsentField(forms.BooleanField):
+    """A checkbox: ticked is "on" (what browsers send) or true/1; absent is False; anything else is an error."""
+
+    widget = StrictCheckboxInput
+    default_error_messages = {"invalid": "Tick the box or leave it empty."}
+
+    def to_python(self, value):
+        if value in (True, False):
+            return value
+        text = str(value).strip().lower()
+        if text in ("on", "true", "1", "yes"):
+            return True
+        if text in ("", "off", "false", "0", "no"):
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class CommentField(forms.CharField):
+    """Browsers send a line break as CRLF but count it as one character against `maxlength`; so do we."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
+def single_line(text: str) -> str:
+    return " ".join(_INVISIBLE.sub("", text).split())
+
+
+class SignatureForm(forms.ModelForm):
+    """The public signing form. The affiliation is a slug from those the petition offers."""
+
+    affiliation = forms.ModelChoiceField(
+        queryset=Affiliation.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label="None",
+        label="Affiliation you claim",
+    )
+    comment = CommentField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}))
+    public = ConsentField(required=False, label="Show my name, affiliation and comment publicly")
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+
+    class Meta:
+        model = Signature
+        fields = ["full_name", "email", "affiliation", "role", "organisation", "comment", "public"]
+        labels = {"full_name": "Full name"}
+
+    def __init__(self, *args, petition: Petition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.petition = petition
+        self.fields["affiliation"].queryset = petition.affiliations.all()
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["full_name"].widget.attrs["autocomplete"] = "name"
+        if petition.current_version_id and not self.is_bound:
+            self.initial["version"] = petition.current_version.number
+
+    def clean_full_name(self) -> str:
+        name = single_line(self.cleaned_data["full_name"])
+        if not any(c.isalpha() for c in name):
+            raise forms.ValidationError("Please enter your name.")
+        return name
+
+    def clean_role(self) -> str:
+        return single_line(self.cleaned_data["role"])
+
+    def clean_organisation(self) -> str:
+        return single_line(self.cleaned_data["organisation"])
+
+    def clean_comment(self) -> str:
+        return _INVISIBLE.sub("", self.cleaned_data["comment"]).strip()
+
+    def clean_version(self):
+        """The version the signer saw; an unknown number falls back to the current text."""
+        number = self.cleaned_data.get("version")
+        if number is None:
+            return None
+        return self.petition.versions.filter(number=number).first()
+
+    def signature_details(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -1,0 +1,25 @@
+"""The public site's URLs, in the two namespaces the templates and emails use: `petitions` and `signatures`."""
+
+from django.urls import path
+
+from .views import api, pages, signing
+
+petition_urls = (
+    [
+        path("", pages.index, name="index"),
+        path("petitions/<slug:slug>/", pages.detail, name="detail"),
+        path("petitions/<slug:slug>/sign/", signing.sign, name="sign"),
+        path("petitions/<slug:slug>/signatures/", pages.signers, name="signers"),
+        path("api/petitions/<slug:slug>/", api.api_petition, name="api_detail"),
+        path("api/petitions/<slug:slug>/signatures/", api.api_signers, name="api_signers"),
+    ],
+    "petitions",
+)
+
+signature_link_urls = (
+    [
+        path("confirm/<str:token>/", signing.confirm, name="confirm"),
+        path("withdraw/<str:token>/", signing.withdraw, name="withdraw"),
+    ],
+    "signatures",
+)

@@ -1,0 +1,65 @@
+"""The read-only JSON API: public data only, JSON errors."""
+
+from django.http import Http404, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from signatures.counts import claim_counts
+
+from .pages import BadListQuery, public_petition, signers_page
+
+
+def api_not_found() -> JsonResponse:
+    return JsonResponse({"error": "no such petition"}, status=404)
+
+
+@require_safe
+def api_petition(request, slug: str):
+    try:
+        petition = public_petition(slug)
+    except Http404:
+        return api_not_found()
+    return JsonResponse(
+        {
+            "slug": petition.slug,
+            "title": petition.title,
+            "kind": petition.kind,
+            "status": petition.status,
+            "version": petition.current_version.number if petition.current_version else None,
+            "counts": {
+                "confirmed": petition.signature_count,
+                "by_affiliation": {
+                    row["affiliation"].slug: {"claimed": row["claimed"], "verified": row["verified"]}
+                    for row in claim_counts(petition)
+                },
+            },
+        }
+    )
+
+
+@require_safe
+def api_signers(request, slug: str):
+    try:
+        petition = public_petition(slug)
+    except Http404:
+        return api_not_found()
+    try:
+        listing = signers_page(request, petition)
+    except BadListQuery as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    next_url = None
+    if listing["next_query"]:
+        path = reverse("petitions:api_signers", args=[slug])
+        next_url = request.build_absolute_uri(f"{path}?{listing['next_query']}")
+    results = [
+        {
+            "full_name": s.full_name,
+            "affiliation": s.affiliation.slug if s.affiliation else None,
+            "verification": s.verification,
+            "role": s.role,
+            "organisation": s.organisation,
+            "signed_at": s.created_at.isoformat(),
+        }
+        for s in listing["signers"]
+    ]
+    return JsonResponse({"results": results, "next": next_url})

@@ -1,0 +1,363 @@
+"""Signatures and the review queue: what moderators look at, and the buttons for their decisions.
+
+A signature is never edited in the admin: what the signer typed stands. Every decision goes through
+moderation.decisions.decide, which keeps the evidence, the counters and the audit trail.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+
+from moderation.decisions import Decision, decide, recheck
+from moderation.scope import within_petitions
+from signatures.models import ClaimReview, Signature
+from verification.models import Evidence, RosterEntry
+
+from .base import (
+    AffiliationListFilter,
+    ModeratedAdmin,
+    PetitionListFilter,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    badge,
+    came_from,
+)
+
+Verification = Signature.Verification
+CHUNK = 200
+
+
+def review_candidates(signature: Signature) -> list[dict]:
+    """The roster entries the matcher proposed for this claim ({"entry", "name", "score"}, best first)."""
+    evidence = signature.evidence
+    if evidence is None or not isinstance(evidence.candidates, list):
+        return []
+    return [c for c in evidence.candidates if isinstance(c, dict) and isinstance(c.get("entry"), int)]
+
+
+def attach_candidates(signatures) -> None:
+    """Give each signature `.candidate_rows` [(candidate, RosterEntry or None)] with one query for all."""
+    signatures = list(signatures)
+    entries = RosterEntry.objects.in_bulk({c["entry"] for s in signatures for c in review_candidates(s)})
+    for signature in signatures:
+        signature.candidate_rows = [(c, entries.get(c["entry"])) for c in review_candidates(signature)]
+
+
+class EvidenceInline(ReadOnlyInline):
+    """Every decision on the claim, automatic or a moderator's, newest first. Never edited."""
+
+    model = Evidence
+    fk_name = "signature"
+    fields = ("created_at", "verdict_badge", "method", "roster_name", "score", "candidate_names", "decided", "detail")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    verbose_name = "evidence"
+    verbose_name_plural = "evidence trail (newest first)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("decided_by")
+
+    @admin.display(description="verdict")
+    def verdict_badge(self, evidence: Evidence) -> str:
+        return badge(evidence.verdict)
+
+    @admin.display(description="candidates")
+    def candidate_names(self, evidence: Evidence) -> str:
+        candidates = [c for c in evidence.candidates if isinstance(c, dict)] if evidence.candidates else []
+        if not candidates:
+            return "—"
+        return format_html_join(", ", "{} ({})", ((c.get("name", "?"), c.get("score", "?")) for c in candidates))
+
+    @admin.display(description="decided by")
+    def decided(self, evidence: Evidence) -> str:
+        return evidence.decider
+
+
+class ClaimDecisions(ReadOnlyAdmin):
+    """What the signatures list and the review queue share: read-only records, and the moderator's decisions.
+
+    Deciding is the model's change permission; the record itself has nothing to change.
+    """
+
+    list_select_related = ("petition", "affiliation", "evidence")
+    show_full_result_count = False
+    search_fields = ("full_name", "email", "organisation")
+    inlines = [EvidenceInline]
+    actions = ["approve_claims", "reject_claims", "reject_as_spam", "recheck_claims"]
+    fieldsets = [
+        ("Signer (as they typed it)", {"fields": ["full_name", "email", "role", "organisation", "comment", "public"]}),
+        ("Claim", {"fields": ["affiliation", "verification_badge", "current_evidence", "candidates"]}),
+        (
+            "Signature",
+            {"fields": ["petition", "version", "status", "created_at", "confirmed_at", "verified_at", "withdrawn_at"]},
+        ),
+    ]
+    readonly_fields = [
+        "full_name", "email", "role", "organisation", "comment", "public", "affiliation", "verification_badge",
+        "current_evidence", "candidates", "petition", "version", "status", "created_at", "confirmed_at",
+        "verified_at", "withdrawn_at", "decision",
+    ]  # fmt: skip
+
+    def has_decide_permission(self, request, obj=None) -> bool:
+        """Nobody edits or deletes a signature here; deciding on it needs the model's change permission."""
+        return ModeratedAdmin.has_change_permission(self, request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and self.has_decide_permission(request, obj):
+            fieldsets.append(("Decide", {"fields": ["decision"]}))
+        return fieldsets
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        attach_candidates([obj])
+        obj.can_decide = self.has_decide_permission(request, obj)
+        return obj
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        attach_candidates(changelist.result_list)
+        can_decide = self.has_decide_permission(request)
+        for signature in changelist.result_list:
+            signature.can_decide = can_decide
+        return changelist
+
+    # Columns and fields.
+
+    @admin.display(description="claim", ordering="affiliation__name")
+    def claim(self, signature: Signature) -> str:
+        if signature.affiliation_id is None:
+            return "—"
+        return format_html(
+            "{} {}", signature.affiliation.name, badge(signature.verification, signature.get_verification_display())
+        )
+
+    @admin.display(description="verification", ordering="verification")
+    def verification_badge(self, signature: Signature) -> str:
+        return badge(signature.verification, signature.get_verification_display())
+
+    @admin.display(description="signed", ordering="created_at")
+    def signed(self, signature: Signature):
+        return signature.created_at
+
+    @admin.display(description="current evidence")
+    def current_evidence(self, signature: Signature) -> str:
+        evidence = signature.evidence
+        if evidence is None:
+            return "—"
+        entry = f", roster entry “{evidence.roster_name}”" if evidence.roster_name else ""
+        return f"{evidence.get_method_display()}{entry}, score {evidence.score:.2f}, by {evidence.decider}"
+
+    @admin.display(description="roster candidates")
+    def candidates(self, signature: Signature) -> str:
+        rows = getattr(signature, "candidate_rows", [])
+        if not rows:
+            return "—"
+        can_decide = getattr(signature, "can_decide", True) and signature.verification != Verification.VERIFIED
+        items = []
+        for candidate, entry in rows:
+            if entry is None:
+                details, button = "no longer on the roster", ""
+            else:
+                details = " · ".join(part for part in (entry.email, entry.external_id, entry.handles) if part)
+                button = self._button(signature, f"approve:{entry.pk}", "Approve as this member") if can_decide else ""
+            items.append(
+                format_html(
+                    '<li><strong>{}</strong> <span class="score">score {}</span> <small>{}</small> {}</li>',
+                    candidate.get("name", "?"),
+                    candidate.get("score", "?"),
+                    details,
+                    button,
+                )
+            )
+        return format_html('<ul class="candidates">{}</ul>', format_html_join("", "{}", ((item,) for item in items)))
+
+    @admin.display(description="decide")
+    def decision(self, signature: Signature) -> str:
+        if not getattr(signature, "can_decide", True):
+            return ""
+        buttons = []
+        if signature.affiliation_id and signature.status == Signature.Status.CONFIRMED:
+            if signature.verification != Verification.VERIFIED:
+                best = " (best candidate)" if getattr(signature, "candidate_rows", None) else ""
+                buttons.append(self._button(signature, "approve", f"Approve claim{best}"))
+            if signature.verification != Verification.REJECTED:
+                buttons.append(self._button(signature, "reject", "Reject claim"))
+            if not signature.decided_by_moderator:
+                buttons.append(self._button(signature, "recheck", "Re-check against the roster"))
+        if signature.status != Signature.Status.REJECTED:
+            buttons.append(self._button(signature, "spam", "Reject signature as spam"))
+        return format_html_join(" ", "{}", ((b,) for b in buttons)) if buttons else "—"
+
+    def _button(self, signature: Signature, decision: str, label: str) -> str:
+        """A submit button for the surrounding admin form, posted to this signature's decide view."""
+        url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_decide",
+            args=[quote(signature.pk)],
+            current_app=self.admin_site.name,
+        )
+        return format_html(
+            '<button type="submit" class="button" name="decision" value="{}" formaction="{}" formmethod="post" '
+            "formnovalidate>{}</button>",
+            decision,
+            url,
+            label,
+        )
+
+    # The decide view (one signature, from its page or a row of the queue).
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view(self.decide_view)
+        return [path("<path:object_id>/decide/", view, name="{}_{}_decide".format(*info)), *super().get_urls()]
+
+    def decide_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        object_id = unquote(object_id)
+        signatures = within_petitions(Signature.objects.select_related("affiliation", "evidence"), request.user)
+        signature = signatures.filter(pk=object_id).first() if object_id.isdigit() else None
+        if signature is None:
+            raise Http404("No such signature among those you moderate.")
+        if not self.has_decide_permission(request, signature):
+            raise PermissionDenied
+        decision, _, entry_id = request.POST.get("decision", "").partition(":")
+        if decision == "recheck":
+            self._report_recheck(request, recheck(Signature.objects.filter(pk=signature.pk), request.user))
+        elif decision in Decision.values:
+            entry = None
+            if entry_id:
+                entry = RosterEntry.objects.filter(
+                    pk=entry_id if entry_id.isdigit() else None, affiliation_id=signature.affiliation_id
+                ).first()
+                if entry is None:
+                    self.message_user(request, "That roster entry is not on this affiliation's roster.", messages.ERROR)
+                    return HttpResponseRedirect(self.after_decision_url(request, signature))
+            self._report(request, decision, [self._decide(request, signature, decision, entry)])
+        else:
+            self.message_user(request, "Unknown decision.", messages.ERROR)
+        return HttpResponseRedirect(self.after_decision_url(request, signature))
+
+    def after_decision_url(self, request, signature: Signature) -> str:
+        """Back where the moderator was (the page the button was on), else this signature's page."""
+        here = reverse(
+            "admin:signatures_signature_change", args=[quote(signature.pk)], current_app=self.admin_site.name
+        )
+        return came_from(request) or here
+
+    # The decisions: each through moderation.decisions.decide, which records and logs it.
+
+    REPORTS = {
+        Decision.APPROVE: ("Approved", "claim"),
+        Decision.REJECT: ("Rejected", "claim"),
+        Decision.SPAM: ("Rejected as spam", "signature"),
+    }
+
+    @staticmethod
+    def _decide(request, signature: Signature, decision: str, entry: RosterEntry | None = None) -> bool:
+        """True if the decision changed the signature; False if refused (no claim, not confirmed) or already so."""
+        try:
+            return decide(signature, decision, request.user, entry=entry)
+        except ValidationError:
+            return False
+
+    def _each(self, request, queryset, decision: str) -> list[bool]:
+        """Apply `decision` to each selected signature, a chunk at a time (a selection may be the whole queue)."""
+        ids = list(queryset.order_by().values_list("pk", flat=True))
+        results = []
+        for start in range(0, len(ids), CHUNK):
+            chunk = Signature.objects.select_related("affiliation", "evidence").in_bulk(ids[start : start + CHUNK])
+            results += [self._decide(request, signature, decision) for signature in chunk.values()]
+        return results
+
+    def _report(self, request, decision: str, results: list[bool]) -> None:
+        verb, noun = self.REPORTS[decision]
+        done, skipped = results.count(True), results.count(False)
+        if done:
+            self.message_user(request, f"{verb} {done} {noun}{'s' if done != 1 else ''}.", messages.SUCCESS)
+        if skipped:
+            why = (
+                "no claim, not confirmed, or already decided so by a moderator"
+                if noun == "claim"
+                else "already rejected"
+            )
+            self.message_user(request, f"Left {skipped} {noun}{'s' if skipped != 1 else ''} unchanged ({why}).")
+
+    def _report_recheck(self, request, recheck) -> None:
+        if recheck.total:
+            progress = reverse("admin:verification_recheck_change", args=[recheck.pk], current_app=self.admin_site.name)
+            self.message_user(
+                request,
+                format_html(
+                    'Queued {} claim{} for re-checking against the roster; <a href="{}">follow its progress</a>.',
+                    recheck.total,
+                    "s" if recheck.total != 1 else "",
+                    progress,
+                ),
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, "Nothing to re-check: moderators' decisions stand.", messages.WARNING)
+
+    @admin.action(description="Approve the selected claims", permissions=["decide"])
+    def approve_claims(self, request, queryset):
+        self._report(request, Decision.APPROVE, self._each(request, queryset, Decision.APPROVE))
+
+    @admin.action(description="Reject the selected claims", permissions=["decide"])
+    def reject_claims(self, request, queryset):
+        self._report(request, Decision.REJECT, self._each(request, queryset, Decision.REJECT))
+
+    @admin.action(description="Reject the selected signatures as spam", permissions=["decide"])
+    def reject_as_spam(self, request, queryset):
+        self._report(request, Decision.SPAM, self._each(request, queryset, Decision.SPAM))
+
+    @admin.action(description="Re-check the selected claims against the rosters", permissions=["decide"])
+    def recheck_claims(self, request, queryset):
+        self._report_recheck(request, recheck(queryset, request.user))
+
+
+@admin.register(Signature)
+class SignatureAdmin(ClaimDecisions):
+    list_display = ("full_name", "email", "petition", "claim", "status", "signed")
+    list_filter = (PetitionListFilter, "status", "verification", AffiliationListFilter)
+
+
+@admin.register(ClaimReview)
+class ClaimReviewAdmin(ClaimDecisions):
+    """The review queue: confirmed claims whose only evidence is a similar name, oldest first."""
+
+    list_display = ("signer", "claim", "candidates", "decision")
+    list_display_links = ("signer",)
+    list_filter = (PetitionListFilter, AffiliationListFilter)
+    ordering = ("id",)
+    actions = ["approve_claims", "reject_claims", "reject_as_spam"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).claims_to_review()
+
+    def changelist_view(self, request, extra_context=None):
+        title = "Claims to review, oldest first: approve (as the right roster member) or reject"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    @admin.display(description="signer", ordering="full_name")
+    def signer(self, signature: Signature) -> str:
+        role = " at ".join(part for part in (signature.role, signature.organisation) if part)
+        return format_html(
+            "<strong>{}</strong><br>{}<br><small>{}</small><br><small>on {}, {}</small>",
+            signature.full_name,
+            signature.email,
+            role or "no role or organisation given",
+            signature.petition.title,
+            date_format(timezone.localtime(signature.created_at), "j M Y H:i"),
+        )
+
+    def after_decision_url(self, request, signature: Signature) -> str:
+        """Back to the queue (a decided claim has left it, so its own queue page would be gone)."""
+        changelist = reverse("admin:signatures_claimreview_changelist", current_app=self.admin_site.name)
+        referer = came_from(request)
+        return referer if referer and referer.partition("?")[0].endswith(changelist) else changelist

@@ -1,0 +1,56 @@
+"""A moderator's decisions on a signature, taken the same way from every surface (today the admin).
+
+`decide` runs the decision through its domain use case, which guards and records it (evidence, counters),
+then adds the audit-trail entry naming the moderator. A refused decision raises the domain's
+ValidationError; one that changes nothing (already decided so) returns False and logs nothing.
+"""
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from signatures import services
+from signatures.models import Signature
+from verification import claims, tasks
+from verification.models import Recheck, RosterEntry
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", _("Approve the claim")
+    REJECT = "reject", _("Reject the claim")
+    SPAM = "spam", _("Reject the signature as spam")
+
+
+def decide(signature: Signature, decision: str, moderator, *, entry: RosterEntry | None = None, note: str = "") -> bool:
+    """Apply one decision; True if it changed the signature (and was logged), False if it already stood."""
+    with transaction.atomic():
+        if decision == Decision.APPROVE:
+            evidence = claims.approve_claim(signature, moderator, entry=entry, note=note)
+            member = f" as roster entry “{evidence.roster_name}”" if evidence and evidence.roster_name else ""
+            message = f"Approved the claim to {signature.affiliation}{member}."
+            changed = evidence is not None
+        elif decision == Decision.REJECT:
+            changed = claims.reject_claim(signature, moderator, note=note) is not None
+            message = f"Rejected the claim to {signature.affiliation}."
+        elif decision == Decision.SPAM:
+            changed = services.reject(signature)
+            message = "Rejected the signature as spam."
+        else:
+            raise ValueError(f"Unknown decision {decision!r}.")
+        if changed:
+            audit(moderator, signature, message)
+    return changed
+
+
+def recheck(signatures, moderator) -> Recheck:
+    """Queue these signatures' claims to be checked against the roster again (moderators' decisions stand)."""
+    return tasks.queue_recheck(
+        Signature.objects.filter(pk__in=signatures.values("pk")), "a moderator's re-check", requested_by=moderator
+    )
+
+
+def audit(user, obj, message: str) -> None:
+    """An entry in the admin's history of `obj` (for a signature, always against Signature, not a proxy)."""
+    if isinstance(obj, Signature) and type(obj) is not Signature:
+        obj = Signature.objects.get(pk=obj.pk)
+    LogEntry.objects.log_actions(user.pk, [obj], CHANGE, change_message=message, single_object=True)

@@ -1,0 +1,10 @@
+"""Events of the signatures domain that the apps above it listen to (they connect in their `ready()`).
+
+Sending a signal instead of importing the layer above keeps `signatures` below `verification`.
+"""
+
+from django.dispatch import Signal
+
+# Sent inside the transaction that confirmed a signature whose claim now waits to be checked
+# (`signature_id`). Receivers: verification.tasks.queue_claim_check (checks the claim after the commit).
+signature_confirmed = Signal()
