@@ -1,8 +1,7 @@
-"""The canonical keys that make matching ignore how people type names and addresses."""
+"""The canonical name key that makes matching ignore how people type names (addresses: tests/signatures)."""
 
 import pytest
 
-from signatures.addresses import email_domain, email_key
 from verification.names import name_key
 
 
@@ -41,36 +40,3 @@ def test_name_key_of_punctuation_only_is_empty():
 def test_name_key_keeps_non_latin_scripts():
     assert name_key("山田 太郎") == name_key("太郎 山田")
     assert name_key("山田 太郎") != ""
-
-
-@pytest.mark.parametrize(
-    ("typed", "canonical"),
-    [
-        ("Jane.Doe@Example.ORG", "jane.doe@example.org"),
-        ("  jane@example.org ", "jane@example.org"),
-        ("jane+petitions@example.org", "jane@example.org"),
-        ("JANE+A+B@EXAMPLE.ORG", "jane@example.org"),
-        ("jane.doe@gmail.com", "janedoe@gmail.com"),
-        ("J.a.n.e.D.o.e+x@GMail.com", "janedoe@gmail.com"),
-        ("jane.doe@googlemail.com", "janedoe@gmail.com"),
-    ],
-)
-def test_email_key_gives_one_key_per_mailbox(typed, canonical):
-    assert email_key(typed) == email_key(canonical)
-
-
-def test_email_key_keeps_dots_outside_gmail():
-    assert email_key("jane.doe@example.org") != email_key("janedoe@example.org")
-
-
-def test_email_key_keeps_different_mailboxes_apart():
-    assert email_key("jane@example.org") != email_key("jane@example.com")
-    assert email_key("jane@example.org") != email_key("john@example.org")
-
-
-def test_email_key_of_an_address_starting_with_plus_keeps_the_local_part():
-    assert email_key("+jane@example.org") == "+jane@example.org"
-
-
-def test_email_domain_is_lower_case_and_after_the_last_at():
-    assert email_domain("Jane@Mail.Example.ORG") == "mail.example.org"
