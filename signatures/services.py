@@ -79,6 +79,25 @@ def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> 
     return signature
 
 
+def confirmable(signature_id: int, fingerprint: str = "") -> Signature:
+    """The signature a confirm link would confirm, read without changing anything (what its page shows).
+
+    Raises LinkNotValid where `confirm` would: a rejected signature, or a link older than its details.
+    """
+    signature = Signature.objects.select_related("petition", "affiliation").get(pk=signature_id)
+    _check_link(signature, fingerprint)
+    return signature
+
+
+def _check_link(signature: Signature, fingerprint: str) -> None:
+    if signature.status == Signature.Status.CONFIRMED:
+        return
+    if signature.status == Signature.Status.REJECTED:
+        raise LinkNotValid("rejected")
+    if fingerprint and fingerprint != tokens.fingerprint(signature):
+        raise LinkNotValid("stale")
+
+
 def confirm(signature_id: int, fingerprint: str = "") -> Signature:
     """Idempotent: a second click changes nothing and queues nothing.
 
@@ -86,12 +105,9 @@ def confirm(signature_id: int, fingerprint: str = "") -> Signature:
     """
     with transaction.atomic():
         signature = Signature.objects.select_for_update(of=("self",)).select_related("evidence").get(pk=signature_id)
+        _check_link(signature, fingerprint)
         if signature.status == Signature.Status.CONFIRMED:
             return signature
-        if signature.status == Signature.Status.REJECTED:
-            raise LinkNotValid("rejected")
-        if fingerprint and fingerprint != tokens.fingerprint(signature):
-            raise LinkNotValid("stale")
         before = counts.Snapshot.of(signature)
         signature.confirm()
         signature.save(update_fields=["status", "confirmed_at", "withdrawn_at", "verification"])

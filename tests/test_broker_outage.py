@@ -21,7 +21,7 @@ client = Client()
 signed = client.post(f"/petitions/{letter.slug}/sign/", {"full_name": "Ada Lovelace", "email": "ada@example.org",
                      "affiliation": "artists", "public": "on"})
 signature = Signature.objects.get()
-confirmed = client.get(f"/signatures/confirm/{tokens.confirm_token(signature)}/")
+confirmed = client.post(f"/signatures/confirm/{tokens.confirm_token(signature)}/")
 signature.refresh_from_db()
 print(signed.status_code, confirmed.status_code, signature.status, signature.verification)
 """

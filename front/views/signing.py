@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import get_usage
 
 from front.forms import SignatureForm
@@ -78,20 +78,23 @@ def _bad_link(request):
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, token: str):
+    """GET (or a mail scanner's HEAD or prefetch) shows one button; only its POST confirms."""
     try:
         signature_id, fingerprint = tokens.read_token(token, tokens.CONFIRM)
         if not fingerprint:
             raise tokens.BadToken("a confirm link names what it confirms")
-        signature = services.confirm(signature_id, fingerprint=fingerprint)
+        if request.method == "POST":
+            signature = services.confirm(signature_id, fingerprint=fingerprint)
+        else:
+            signature = services.confirmable(signature_id, fingerprint=fingerprint)
     except (tokens.BadToken, Signature.DoesNotExist, services.LinkNotValid):
         return _bad_link(request)
-    return render(
-        request,
-        "signatures/confirmed.html",
-        {"signature": signature, "petition": signature.petition, "withdraw_token": tokens.withdraw_token(signature)},
-    )
+    context = {"signature": signature, "petition": signature.petition}
+    if request.method != "POST" and signature.status != Signature.Status.CONFIRMED:
+        return render(request, "signatures/confirm.html", context)
+    return render(request, "signatures/confirmed.html", {**context, "withdraw_token": tokens.withdraw_token(signature)})
 
 
 @never_cache

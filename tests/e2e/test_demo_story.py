@@ -59,7 +59,7 @@ def sign_and_confirm(client, smtp_sink, letter, signer) -> None:
     [message] = smtp_sink.wait_for(signer.email)
     link = CONFIRM_LINK.search(body_of(message))
     assert link, body_of(message)
-    assert client.get(link.group(1)).status_code == 200
+    assert client.post(link.group(1)).status_code == 200
 
 
 def test_sixteen_claims_are_checked_by_the_worker_and_exported(client, celery_worker, smtp_sink, wait_until, tmp_path):

@@ -40,6 +40,7 @@ def test_signing_emails_a_confirm_link_and_a_withdraw_link(signer, letter):
     assert message.subject == "Confirm your signature: Fair terms for artists"
     links = signer.links("ada@example.org")
     assert signer.get(links["confirm"]).status_code == 200
+    assert signer.post(links["confirm"]).status_code == 200
     assert Signature.objects.get().status == "confirmed"
     assert signer.get(links["withdraw"]).status_code == 200
 
@@ -182,7 +183,7 @@ def test_markup_in_signer_details_is_shown_as_text(signer, client, letter, paylo
         comment=payload,
         email="mallory@example.org",
     )
-    signer.get(signer.confirm_link("mallory@example.org"))
+    signer.post(signer.confirm_link("mallory@example.org"))
     for path in (letter.get_absolute_url(), f"/petitions/{letter.slug}/signatures/"):
         page = client.get(path).content.decode()
         assert "Mallory" in page

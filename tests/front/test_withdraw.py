@@ -13,7 +13,7 @@ def confirmed(signer, letter, artists):
     """Ada signed claiming the artists' affiliation, is on their roster, and confirmed."""
     make_roster_entry(artists, "Ada Lovelace", "ada@example.org")
     signer.sign(letter, affiliation=artists.slug)
-    signer.get(signer.confirm_link("ada@example.org"))
+    signer.post(signer.confirm_link("ada@example.org"))
     signature = Signature.objects.get()
     assert (signature.status, signature.verification) == ("confirmed", "verified")
     return signature
@@ -62,7 +62,7 @@ def test_unconfirmed_signature_can_be_withdrawn_and_its_link_then_fails(signer, 
     signer.sign(letter)
     signer.post(signer.withdraw_link("ada@example.org"))
     assert Signature.objects.get().status == "withdrawn"
-    assert signer.get(signer.confirm_link("ada@example.org")).status_code == 400
+    assert signer.post(signer.confirm_link("ada@example.org")).status_code == 400
     assert Signature.objects.get().status == "withdrawn"
 
 
