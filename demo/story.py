@@ -1,8 +1,11 @@
-"""The demo letter's story, shared by `seed_demo` and the end-to-end test.
+"""The demo letter's story, shared by `seed_demo` and the end-to-end tests.
 
 A protest letter lists 16 signers as members of an early-access artists' programme. The roster holds
-300 members; only two of them signed — one is found by email, one only by a name written differently —
-and a third signer writes from an address at the programme's domain. The rest are claims the roster
+300 members. Three of them signed: one from the address the roster lists (verified at once), one from a
+personal address under a name written differently (a challenge goes to the roster address and the member
+confirms), and one whose roster entry has no address (a moderator must decide). A fourth signer writes
+from the programme's own domain, which its policy declares membership. One impostor types a member's exact
+name: the challenge goes to the real member, who answers "this wasn't me". The rest are claims the roster
 does not support.
 """
 
@@ -15,7 +18,8 @@ AFFILIATION = {
     "slug": "sora-alpha-artist",
     "name": "Sora alpha artist",
     "description": "Artists in the early-access alpha programme.",
-    "email_domains": "sora-alpha.example",
+    "email_domains": "sora-alpha.example.org",
+    "domain_policy": True,
 }
 LETTER = {
     "slug": "sora-alpha-artists-letter",
@@ -73,28 +77,33 @@ _FAMILY = [
     "Okafor",
 ]
 
-# The two roster members who sign, and how each will be recognised.
+# The roster members the story is about, and how each will be recognised.
 MEMBER_BY_EMAIL = {"full_name": "Ana Castillo", "email": "ana.castillo@studio-castillo.example"}
 MEMBER_BY_NAME = {"full_name": "José Núñez-Ortega", "email": "jose@nunez-ortega.example"}
+MEMBER_WITHOUT_ADDRESS = {"full_name": "Yuki Sato", "email": ""}
+MEMBER_IMPERSONATED = {"full_name": "Wanda Kraus", "email": "wanda@kraus-studio.example"}
 
 
 @dataclass(frozen=True)
 class DemoSigner:
     full_name: str
     email: str
-    expected: str  # the verification the workers should reach
+    expected: str  # the verification the claim ends with
     method: str = "none"
+    answer: str = ""  # what the roster member answers to the challenge sent to their roster address
     role: str = "Artist"
     organisation: str = ""
     comment: str = ""
 
 
 def roster_rows() -> list[dict]:
-    """300 members: two named above, the rest generated deterministically."""
+    """300 members: four named above, the rest generated deterministically."""
     rng = random.Random(2024)
     rows = [
         {**MEMBER_BY_EMAIL, "handles": "@anacastillo", "external_id": "SA-0001"},
         {**MEMBER_BY_NAME, "handles": "https://art.example/jnunez", "external_id": "SA-0002"},
+        {**MEMBER_WITHOUT_ADDRESS, "handles": "", "external_id": "SA-0003"},
+        {**MEMBER_IMPERSONATED, "handles": "", "external_id": "SA-0004"},
     ]
     seen = {r["full_name"] for r in rows}
     while len(rows) < ROSTER_SIZE:
@@ -118,7 +127,7 @@ def roster_csv() -> bytes:
 
 
 def signers() -> list[DemoSigner]:
-    """16 signers who claim the affiliation: 2 on the roster, 1 at its domain, 13 the roster doesn't know."""
+    """16 signers who claim the affiliation: 3 members, 1 at its domain, 1 impostor, 11 the roster doesn't know."""
     found = [
         DemoSigner(
             MEMBER_BY_EMAIL["full_name"],
@@ -131,11 +140,14 @@ def signers() -> list[DemoSigner]:
         DemoSigner(
             "jose nunez ortega",
             "jno@personal-mail.example",
-            "needs_review",
-            "name",
+            "verified",
+            "roster_challenge",
             comment="Signed from my personal address.",
+            answer="yes",
         ),
-        DemoSigner("Mika Laine", "mika@sora-alpha.example", "verified", "email_domain", role="Programme liaison"),
+        DemoSigner("Mika Laine", "mika@sora-alpha.example.org", "verified", "email_domain", role="Programme liaison"),
+        DemoSigner("Yuki Sato", "yuki.s@mail.example", "needs_review", "name"),
+        DemoSigner("Wanda Kraus", "wanda.k@mail.example", "disputed", "roster_challenge", answer="no"),
     ]
     claimed_only = [
         DemoSigner(name, f"{name.lower().replace(' ', '.')}@mail.example", "unverified")
@@ -150,8 +162,6 @@ def signers() -> list[DemoSigner]:
             "Hamid Karimi",
             "Isla Murray",
             "Jakub Novak",
-            "Kira Volkova",
-            "Liam O'Brien",
             "Maya Cohen",
         ]
     ]

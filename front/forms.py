@@ -3,11 +3,13 @@ import re
 from django import forms
 
 from petitions.models import Petition
+from signatures.addresses import AddressError, canonical_address
 from signatures.models import Signature
 from verification.models import Affiliation
 
-# Control characters, and the bidirectional overrides that make a name display as something else.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Control characters, invisible characters (soft hyphen, zero-width, word joiner, BOM) and the bidirectional
+# marks and overrides that make a name display as something else.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 class StrictCheckboxInput(forms.CheckboxInput):
@@ -61,8 +63,15 @@ class SignatureForm(forms.ModelForm):
 
     class Meta:
         model = Signature
-        fields = ["full_name", "email", "affiliation", "role", "organisation", "comment", "public"]
-        labels = {"full_name": "Full name"}
+        fields = ["full_name", "email", "affiliation", "roster_email", "role", "organisation", "comment", "public"]
+        labels = {
+            "full_name": "Full name",
+            "roster_email": "The address your group has for you",
+        }
+        help_texts = {
+            "roster_email": "If you claim an affiliation and sign from another address, give the one on its member "
+            "list: if it is there, we ask you to confirm from it. It is never shown.",
+        }
 
     def __init__(self, *args, petition: Petition, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,6 +81,12 @@ class SignatureForm(forms.ModelForm):
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
         if petition.current_version_id and not self.is_bound:
             self.initial["version"] = petition.current_version.number
+
+    def clean_email(self) -> str:
+        return _canonical(self.cleaned_data["email"])
+
+    def clean_roster_email(self) -> str:
+        return _canonical(self.cleaned_data["roster_email"]) if self.cleaned_data["roster_email"] else ""
 
     def clean_full_name(self) -> str:
         name = single_line(self.cleaned_data["full_name"])
@@ -95,5 +110,19 @@ class SignatureForm(forms.ModelForm):
             return None
         return self.petition.versions.filter(number=number).first()
 
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("roster_email") and not cleaned.get("affiliation"):
+            cleaned["roster_email"] = ""  # it only serves a claim
+        return cleaned
+
     def signature_details(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+def _canonical(address: str) -> str:
+    """The address as mail is delivered to it (punycode domain); disguised spellings are refused, named."""
+    try:
+        return canonical_address(address)
+    except AddressError as error:
+        raise forms.ValidationError(error.message, code=error.code)

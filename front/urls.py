@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import api, pages, signing
+from .views import api, challenges, pages, signing
 
 petition_urls = (
     [
@@ -20,6 +20,7 @@ signature_link_urls = (
     [
         path("confirm/<str:token>/", signing.confirm, name="confirm"),
         path("withdraw/<str:token>/", signing.withdraw, name="withdraw"),
+        path("challenge/<str:token>/", challenges.challenge, name="challenge"),
     ],
     "signatures",
 )

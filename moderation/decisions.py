@@ -19,6 +19,7 @@ class Decision(models.TextChoices):
     APPROVE = "approve", _("Approve the claim")
     REJECT = "reject", _("Reject the claim")
     SPAM = "spam", _("Reject the signature as spam")
+    CHALLENGE = "challenge", _("Send a challenge to the roster entry")
 
 
 def decide(signature: Signature, decision: str, moderator, *, entry: RosterEntry | None = None, note: str = "") -> bool:
@@ -27,7 +28,8 @@ def decide(signature: Signature, decision: str, moderator, *, entry: RosterEntry
         if decision == Decision.APPROVE:
             evidence = claims.approve_claim(signature, moderator, entry=entry, note=note)
             member = f" as roster entry “{evidence.roster_name}”" if evidence and evidence.roster_name else ""
-            message = f"Approved the claim to {signature.affiliation}{member}."
+            why = f" Reason: {note.strip()}" if note.strip() else ""
+            message = f"Approved the claim to {signature.affiliation}{member}.{why}"
             changed = evidence is not None
         elif decision == Decision.REJECT:
             changed = claims.reject_claim(signature, moderator, note=note) is not None
@@ -35,6 +37,11 @@ def decide(signature: Signature, decision: str, moderator, *, entry: RosterEntry
         elif decision == Decision.SPAM:
             changed = services.reject(signature)
             message = "Rejected the signature as spam."
+        elif decision == Decision.CHALLENGE:
+            if entry is None:
+                raise ValueError("A challenge goes to a roster entry.")
+            tasks.send_challenges(claims.request_challenge(signature, entry, moderator))
+            changed, message = True, f"Sent a roster challenge to the roster address of “{entry.full_name}”."
         else:
             raise ValueError(f"Unknown decision {decision!r}.")
         if changed:

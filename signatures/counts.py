@@ -31,32 +31,37 @@ class Snapshot:
     def verified(self) -> bool:
         return self.counted and self.verification == Signature.Verification.VERIFIED
 
+    @property
+    def disputed(self) -> bool:
+        return self.counted and self.verification == Signature.Verification.DISPUTED
+
 
 def record(signature: Signature, before: Snapshot) -> None:
     """Move the counters from what `before` contributed to what `signature` contributes now."""
     after = Snapshot.of(signature)
     confirmed = int(after.counted) - int(before.counted)
     verified = int(after.verified) - int(before.verified)
+    disputed = int(after.disputed) - int(before.disputed)
     if confirmed:
         Petition.objects.filter(pk=signature.petition_id).update(signature_count=F("signature_count") + confirmed)
-    if signature.affiliation_id and (confirmed or verified):
+    if signature.affiliation_id and (confirmed or verified or disputed):
         tally, _ = AffiliationTally.objects.get_or_create(
             petition_id=signature.petition_id, affiliation_id=signature.affiliation_id
         )
         AffiliationTally.objects.filter(pk=tally.pk).update(
-            claimed=F("claimed") + confirmed, verified=F("verified") + verified
+            claimed=F("claimed") + confirmed, verified=F("verified") + verified, disputed=F("disputed") + disputed
         )
 
 
+COUNTERS = ("claimed", "verified", "disputed")
+
+
 def claim_counts(petition: Petition) -> list[dict]:
-    """Claimed and verified per offered affiliation, from the maintained tallies (zeros included)."""
+    """Claimed, verified and disputed per offered affiliation, from the maintained tallies (zeros included)."""
     tallies = {t.affiliation_id: t for t in petition.tallies.all()}
     return [
-        {
-            "affiliation": affiliation,
-            "claimed": tallies[affiliation.pk].claimed if affiliation.pk in tallies else 0,
-            "verified": tallies[affiliation.pk].verified if affiliation.pk in tallies else 0,
-        }
+        {"affiliation": affiliation}
+        | {name: getattr(tallies[affiliation.pk], name) if affiliation.pk in tallies else 0 for name in COUNTERS}
         for affiliation in petition.affiliations.all()
     ]
 

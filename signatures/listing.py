@@ -26,7 +26,7 @@ def public_signers(petition: Petition, affiliation: str = "", verification: str 
         signers = signers.filter(affiliation__slug=affiliation)
     if verification:
         signers = signers.filter(verification=verification)
-    return signers.select_related("affiliation").order_by("-id")
+    return signers.select_related("affiliation", "evidence").order_by("-id")
 
 
 def page_after(signers: QuerySet, cursor: str | None, size: int | None = None) -> tuple[list[Signature], int | None]:

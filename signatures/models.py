@@ -11,8 +11,11 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(status=Signature.Status.CONFIRMED)
 
     def claims_to_review(self) -> "SignatureQuerySet":
-        """The moderators' review queue: confirmed claims that no machine check could settle."""
-        return self.filter(status=Signature.Status.CONFIRMED, verification=Signature.Verification.NEEDS_REVIEW)
+        """The moderators' review queue: confirmed claims that no machine check could settle, and disputes."""
+        return self.filter(
+            status=Signature.Status.CONFIRMED,
+            verification__in=[Signature.Verification.NEEDS_REVIEW, Signature.Verification.DISPUTED],
+        )
 
 
 class Signature(models.Model):
@@ -30,6 +33,7 @@ class Signature(models.Model):
         VERIFIED = "verified", "Verified"
         NEEDS_REVIEW = "needs_review", "Needs review"
         UNVERIFIED = "unverified", "Unverified"
+        DISPUTED = "disputed", "Disputed"
         REJECTED = "rejected", "Claim rejected"
 
     petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="signatures")
@@ -43,6 +47,12 @@ class Signature(models.Model):
     role = models.CharField(max_length=120, blank=True)
     organisation = models.CharField(max_length=120, blank=True)
     comment = models.TextField(max_length=1000, blank=True)
+    roster_email = models.EmailField(
+        max_length=254,
+        blank=True,
+        help_text="Optional: the address the claimed affiliation has for the signer; a challenge is sent there "
+        "if it is on the roster. Never shown.",
+    )
     public = models.BooleanField(default=False, help_text="The signer consents to their name being shown.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
     verification = models.CharField(max_length=12, choices=Verification.choices, default=Verification.NONE)
@@ -91,6 +101,17 @@ class Signature(models.Model):
         return self.verification == self.Verification.REJECTED or (
             self.evidence is not None and self.evidence.decided_by_id is not None
         )
+
+    @property
+    def decided_by_person(self) -> bool:
+        """A moderator decided, or the roster member named by the claim said "this wasn't me": workers leave it."""
+        return self.decided_by_moderator or self.verification == self.Verification.DISPUTED
+
+    @property
+    def shown_name(self) -> str:
+        """The name the public sees: a verified claim shows the roster's name unless the typed one is compatible."""
+        evidence = self.evidence if self.verification == self.Verification.VERIFIED else None
+        return (evidence.shown_name if evidence is not None else "") or self.full_name
 
     def start_claim(self) -> None:
         """A new or changed claim has no verdict yet: `pending` until the workers check it (after
@@ -154,6 +175,7 @@ class AffiliationTally(models.Model):
     affiliation = models.ForeignKey("verification.Affiliation", on_delete=models.CASCADE, related_name="+")
     claimed = models.PositiveIntegerField(default=0)
     verified = models.PositiveIntegerField(default=0)
+    disputed = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -161,7 +183,7 @@ class AffiliationTally(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.petition_id}/{self.affiliation_id}: {self.verified}/{self.claimed}"
+        return f"{self.petition_id}/{self.affiliation_id}: {self.verified}/{self.claimed} ({self.disputed} disputed)"
 
 
 class ClaimReview(Signature):

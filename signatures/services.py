@@ -14,7 +14,7 @@ from .signals import signature_confirmed
 from .tasks import deliver_confirmation_email
 
 # What a signer may restate by signing again before their signature counts (unconfirmed or withdrawn).
-DETAILS = ("full_name", "email", "affiliation", "role", "organisation", "comment", "public")
+DETAILS = ("full_name", "email", "affiliation", "roster_email", "role", "organisation", "comment", "public")
 
 
 class PetitionNotOpen(Exception):

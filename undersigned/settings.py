@@ -175,6 +175,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic tasks, for `celery beat`.
+CELERY_BEAT_SCHEDULE = {
+    "expire-roster-challenges": {"task": "verification.tasks.expire_roster_challenges", "schedule": 15 * 60},
+}
 
 EMAIL_BACKENDS = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
@@ -237,8 +241,13 @@ RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
 # Roster uploads in the admin (also limit the request body in the web server in front).
 ROSTER_UPLOAD_MAX_MB = env_float("ROSTER_UPLOAD_MAX_MB", 20, minimum=0.001)
 
-# Verification: a fuzzy name score (0-100) at or above this sends a claim to review.
-NAME_MATCH_THRESHOLD = env_float("NAME_MATCH_THRESHOLD", 90, minimum=0, maximum=100)
+# Verification: a fuzzy name score (0-100) at or above this makes a roster entry a candidate for a claim.
+NAME_MATCH_THRESHOLD = env_float("NAME_MATCH_THRESHOLD", 80, minimum=0, maximum=100)
+# Roster challenges ("was this you?" sent to a candidate's roster address): how long the link lives, how
+# many candidates one claim may challenge, and how many challenges one roster entry may receive a day.
+CHALLENGE_MAX_AGE = env_int("CHALLENGE_MAX_AGE", 7 * 24 * 3600, minimum=60)
+CHALLENGE_MAX_CANDIDATES = env_int("CHALLENGE_MAX_CANDIDATES", 3, minimum=1)
+CHALLENGE_DAILY_CAP_PER_ENTRY = env_int("CHALLENGE_DAILY_CAP_PER_ENTRY", 3, minimum=1)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -1,31 +1,45 @@
-"""Recording what is decided about a claim: the workers' checks and the moderators' decisions.
+"""Recording what is decided about a claim: the workers' checks, the members' answers to roster challenges,
+and the moderators' decisions.
 
 Every decision is an Evidence row, then `Signature.record_verdict`, then the counters, in one transaction
-holding the signature's row lock. A moderator's decision is never overwritten by a worker.
+holding the signature's row lock. A moderator's decision, and a member's "this wasn't me", are never
+overwritten by a worker.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from signatures import counts
 from signatures.models import Signature
 
+from . import challenges
+from .candidates import compatible
 from .matching import Match, check_claim
-from .models import Evidence, RosterEntry
+from .models import Evidence, RosterChallenge, RosterEntry
 
 Verification = Signature.Verification
 Method = Evidence.Method
 
 
-def verify_claims(signature_ids: list[int], worker: str = "") -> None:
-    """Check a batch of claims, one transaction each, so one failure loses nothing already decided."""
+def verify_claims(signature_ids: list[int], worker: str = "") -> list[int]:
+    """Check a batch of claims, one transaction each, so one failure loses nothing already decided.
+
+    Returns the ids of the roster challenges opened, for the caller to send after the commit.
+    """
+    opened: list[int] = []
     for signature_id in signature_ids:
-        verify_claim(signature_id, worker=worker)
+        opened += verify_claim(signature_id, worker=worker)
+    return opened
 
 
-def verify_claim(signature_id: int, worker: str = "") -> Signature | None:
-    """Check one claim and record the outcome. Safe to run twice; never overrides a moderator."""
+def verify_claim(signature_id: int, worker: str = "") -> list[int]:
+    """Check one claim and record the outcome; the ids of the roster challenges it opened.
+
+    Safe to run twice; never overrides a moderator or a member's dispute; while challenges are open it waits
+    for their answers; a claim verified at the roster address is revoked when its entry leaves the roster.
+    """
     with transaction.atomic():
         signature = (
             Signature.objects.select_for_update(of=("self",))
@@ -33,24 +47,53 @@ def verify_claim(signature_id: int, worker: str = "") -> Signature | None:
             .filter(pk=signature_id)
             .first()
         )
-        if signature is None or signature.affiliation_id is None or signature.decided_by_moderator:
-            return signature
+        if signature is None or signature.affiliation_id is None or signature.decided_by_person:
+            return []
         if signature.status != Signature.Status.CONFIRMED:
-            return signature
+            return []
+        current = signature.evidence
+        if signature.verification == Verification.VERIFIED and current and current.method == Method.ROSTER_CHALLENGE:
+            if not RosterEntry.objects.filter(
+                pk=current.roster_entry_id, affiliation_id=signature.affiliation_id
+            ).exists():
+                record(
+                    signature,
+                    Verification.UNVERIFIED,
+                    Method.NONE,
+                    detail=f"revoked: “{current.roster_name}” is no longer on the roster",
+                    worker=worker,
+                )
+            return []
         match = check_claim(signature)
-        if _same_outcome(signature, match):
-            return signature
-        record(
-            signature,
-            match.verdict,
-            match.method,
-            entry=match.entry,
-            score=match.score,
-            candidates=match.candidates,
-            detail=match.detail,
-            worker=worker,
-        )
-    return signature
+        opened: list[RosterChallenge] = []
+        if match.challenge:
+            opened = challenges.open_challenges(signature, match.challenge)
+            if not opened:
+                match = Match(
+                    Verification.NEEDS_REVIEW,
+                    Method.NAME,
+                    match.entry,
+                    match.score,
+                    match.candidates,
+                    "no challenge could be sent (a candidate's challenge is already open for another signer, "
+                    "or its daily limit is reached): a moderator decides",
+                    match.warnings,
+                )
+        else:
+            challenges.cancel_open(signature)
+        if not _same_outcome(signature, match):
+            record(
+                signature,
+                match.verdict,
+                match.method,
+                entry=match.entry,
+                score=match.score,
+                candidates=match.candidates,
+                detail=match.detail,
+                warnings=match.warnings,
+                worker=worker,
+            )
+    return [challenge.pk for challenge in opened if challenge.sent_at is None]
 
 
 def _same_outcome(signature: Signature, match: Match) -> bool:
@@ -73,43 +116,55 @@ def record(
     score: float = 0.0,
     candidates: list[dict] | None = None,
     detail: str = "",
+    warnings: list[str] | None = None,
     moderator=None,
     worker: str = "",
 ) -> Evidence:
     """Record evidence and move the signature's verification (and the counters) to `verdict`.
 
-    The caller holds the signature's row lock.
+    A verified claim bound to a roster entry is shown under the entry's name unless the typed name is
+    compatible with it; the evidence keeps both. The caller holds the signature's row lock.
     """
     before = counts.Snapshot.of(signature)
+    if before.verified and verdict != Verification.VERIFIED and moderator is None:
+        detail = detail if detail.startswith("revoked") else f"revoked: {detail}"
+    shown_name = ""
+    if verdict == Verification.VERIFIED and entry is not None and not compatible(signature.full_name, entry.full_name):
+        shown_name = entry.full_name
     evidence = Evidence.objects.create(
         signature=signature,
         verdict=verdict,
         method=method,
         roster_entry=entry,
         roster_name=entry.full_name if entry else "",
+        shown_name=shown_name,
         score=score,
         candidates=candidates or [],
         detail=detail[:500],
+        warnings=warnings or [],
         decided_by=moderator,
         worker=worker[:200],
     )
     signature.record_verdict(evidence)
     signature.save(update_fields=["verification", "evidence", "verified_at"])
     counts.record(signature, before)
+    if verdict != Verification.PENDING:
+        challenges.cancel_open(signature)
     return evidence
 
 
 def approve_claim(signature: Signature, moderator, entry: RosterEntry | None = None, note: str = "") -> Evidence | None:
     """A moderator accepts the claim; the roster entry defaults to the best review candidate.
 
-    None if a moderator had already approved it (nothing changes).
+    Approving without a roster address behind it (an entry that has none, or no entry) needs a reason: it is
+    the moderator's word alone, and the evidence keeps it. None if a moderator had already approved it.
     """
-    return _moderate(signature, moderator, Verification.VERIFIED, entry, note or "approved by a moderator")
+    return _moderate(signature, moderator, Verification.VERIFIED, entry, note.strip())
 
 
 def reject_claim(signature: Signature, moderator, note: str = "") -> Evidence | None:
     """A moderator refuses the claim. None if a moderator had already rejected it."""
-    return _moderate(signature, moderator, Verification.REJECTED, None, note or "rejected by a moderator")
+    return _moderate(signature, moderator, Verification.REJECTED, None, note.strip() or "rejected by a moderator")
 
 
 def _moderate(signature: Signature, moderator, verdict: str, entry: RosterEntry | None, note: str) -> Evidence | None:
@@ -126,6 +181,12 @@ def _moderate(signature: Signature, moderator, verdict: str, entry: RosterEntry 
         current = signature.evidence
         if entry is None and verdict == Verification.VERIFIED and current is not None:
             entry = current.roster_entry
+        if verdict == Verification.VERIFIED:
+            if not note and (entry is None or not entry.email):
+                raise ValidationError(
+                    "Give a reason to approve this claim: no roster address stands behind it, only your word."
+                )
+            note = note or "approved by a moderator"
         return record(
             signature,
             verdict,
@@ -134,14 +195,152 @@ def _moderate(signature: Signature, moderator, verdict: str, entry: RosterEntry 
             score=1.0 if verdict == Verification.VERIFIED else 0.0,
             candidates=current.candidates if current else [],
             detail=note,
+            warnings=current.warnings if current else [],
             moderator=moderator,
         )
 
 
+def request_challenge(signature: Signature, entry: RosterEntry, moderator) -> list[int]:
+    """A moderator asks the roster member directly: a challenge to this entry's roster address.
+
+    The claim waits (`pending`) for the answer, exactly as if the workers had sent it; the moderator is named
+    on the challenge, not as the decider, so the member's answer settles the claim. Returns the challenge ids
+    to send after the commit.
+    """
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update(of=("self",))
+            .select_related("affiliation", "evidence")
+            .get(pk=signature.pk)
+        )
+        if signature.affiliation_id is None or signature.status != Signature.Status.CONFIRMED:
+            raise ValidationError("Only a confirmed signature's claim can be challenged.")
+        if entry.affiliation_id != signature.affiliation_id:
+            raise ValidationError("That roster entry belongs to another affiliation's roster.")
+        if not entry.email:
+            raise ValidationError(f"“{entry.full_name}” has no roster address to send a challenge to.")
+        if signature.verification == Verification.VERIFIED:
+            raise ValidationError("This claim is verified already.")
+        opened = challenges.open_challenges(signature, [entry.pk], requested_by=moderator)
+        if not opened:
+            raise ValidationError(
+                f"No challenge can go to “{entry.full_name}” now: one is open for another signer of this letter, "
+                "or the entry reached its daily limit."
+            )
+        current = signature.evidence
+        record(
+            signature,
+            Verification.PENDING,
+            Method.ROSTER_CHALLENGE,
+            entry=entry,
+            score=current.score if current else 0.0,
+            candidates=current.candidates if current else [],
+            detail=f"challenge sent to the roster address of “{entry.full_name}” at a moderator's request",
+            warnings=current.warnings if current else [],
+            worker=f"requested by {moderator.email or moderator.get_username()}",
+        )
+    return [challenge.pk for challenge in opened if challenge.sent_at is None]
+
+
+def answer_challenge(challenge_id: int, confirmed: bool) -> RosterChallenge:
+    """The roster member's answer: "this was me" verifies the claim (`roster_challenge`, bound to their entry);
+    "this wasn't me" disputes it, unless another candidate already confirmed it. Single use.
+
+    Raises challenges.ChallengeClosed for a challenge that can do nothing now (answered, expired, cancelled).
+    """
+    with transaction.atomic():
+        challenge = (
+            RosterChallenge.objects.select_for_update(of=("self",))
+            .select_related("roster_entry")
+            .filter(pk=challenge_id)
+            .first()
+        )
+        if challenge is None or not challenge.is_open:
+            raise challenges.ChallengeClosed(challenge_id)
+        signature = (
+            Signature.objects.select_for_update(of=("self",))
+            .select_related("affiliation", "evidence", "petition")
+            .get(pk=challenge.signature_id)
+        )
+        challenge.answer(confirmed)
+        challenge.save(update_fields=["state", "answered_at"])
+        if signature.status != Signature.Status.CONFIRMED or signature.decided_by_moderator:
+            return challenge  # withdrawn, removed, or decided by a moderator meanwhile: recorded, nothing moves
+        entry = challenge.roster_entry
+        if confirmed:
+            record(
+                signature,
+                Verification.VERIFIED,
+                Method.ROSTER_CHALLENGE,
+                entry=entry,
+                score=1.0,
+                candidates=signature.evidence.candidates if signature.evidence else [],
+                detail=f"the owner of the roster address for “{entry.full_name}” confirmed it was them",
+                warnings=signature.evidence.warnings if signature.evidence else [],
+            )
+        elif signature.verification != Verification.VERIFIED:
+            # "Not me" from one of several candidates says only that: the claim is disputed once every
+            # candidate asked has said so; until then it waits for the others, the answer kept as evidence.
+            waiting = RosterChallenge.objects.open().filter(signature=signature).exists()
+            record(
+                signature,
+                Verification.PENDING if waiting else Verification.DISPUTED,
+                Method.ROSTER_CHALLENGE,
+                entry=entry,
+                candidates=signature.evidence.candidates if signature.evidence else [],
+                detail=f"the owner of the roster address for “{entry.full_name}” said it wasn't them"
+                + ("; waiting for the other candidates" if waiting else ""),
+                warnings=signature.evidence.warnings if signature.evidence else [],
+            )
+    return challenge
+
+
+def expire_challenges() -> int:
+    """Close challenges nobody answered in time; a claim left with none open is settled without them.
+
+    It goes to a moderator if a candidate without an address remains (no machine can ask them), otherwise it
+    ends unverified: the roster's owners of those names did not confirm.
+    """
+    due = list(
+        RosterChallenge.objects.open()
+        .filter(expires_at__lte=timezone.now())
+        .values_list("pk", "signature_id")
+        .order_by("pk")[:5000]
+    )
+    for challenge_id, signature_id in due:
+        with transaction.atomic():
+            signature = (
+                Signature.objects.select_for_update(of=("self",))
+                .select_related("affiliation", "evidence")
+                .get(pk=signature_id)
+            )
+            RosterChallenge.objects.filter(pk=challenge_id, state=RosterChallenge.State.OPEN).update(
+                state=RosterChallenge.State.EXPIRED
+            )
+            still_open = RosterChallenge.objects.open().filter(signature=signature).exists()
+            if still_open or signature.verification != Verification.PENDING or signature.evidence is None:
+                continue
+            current = signature.evidence
+            unreachable = [c for c in current.candidates if isinstance(c, dict) and not c.get("address")]
+            verdict = Verification.NEEDS_REVIEW if unreachable else Verification.UNVERIFIED
+            record(
+                signature,
+                verdict,
+                Method.NAME if unreachable else Method.NONE,
+                entry=current.roster_entry,
+                score=current.score,
+                candidates=current.candidates,
+                detail="the roster challenge expired unanswered"
+                + (": a candidate without a roster address remains, a moderator decides" if unreachable else ""),
+                warnings=current.warnings,
+            )
+    return len(due)
+
+
 def claims_to_recheck(signatures: QuerySet) -> QuerySet:
-    """Confirmed claims whose verification is still the workers' to decide."""
+    """Confirmed claims whose verification is still the workers' to decide (not a moderator's, not disputed)."""
     return (
         signatures.filter(status=Signature.Status.CONFIRMED, affiliation__isnull=False)
-        .exclude(verification=Verification.REJECTED)
+        .exclude(verification__in=[Verification.REJECTED, Verification.DISPUTED])
         .exclude(evidence__decided_by__isnull=False)
     )

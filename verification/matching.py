@@ -1,15 +1,25 @@
-"""What the roster says about a claim. Writes nothing: verification.claims records what it finds."""
+"""What the roster says about a claim. Writes nothing: verification.claims records what it finds.
+
+The order of evidence, strongest first:
+1. the confirmed address is a roster entry's address (`email`): it verifies that entry, not whatever name was
+   typed: an incompatible typed name is never shown with the badge, the roster's name is (claims.record);
+2. the affiliation's explicit domain policy says an address at this domain is membership (`email_domain`);
+3. otherwise candidate entries are found by name. A name never verifies anyone: it decides where a one-time
+   challenge goes (the candidates' own roster addresses), or, when no candidate has an address, that a
+   moderator must decide.
+A lookalike address (mixed scripts, confusable letters) never matches anything and is flagged for moderators.
+"""
 
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from rapidfuzz import fuzz, process
 
+from signatures.addresses import domain_warnings, email_domain, email_key
 from signatures.models import Signature
 
+from .candidates import CandidateIndex, compatible
 from .models import Affiliation, Evidence, RosterEntry
-from .names import name_key
 
 Verification = Signature.Verification
 Method = Evidence.Method
@@ -24,64 +34,145 @@ class Match:
     score: float = 0.0
     candidates: list[dict] = field(default_factory=list)
     detail: str = ""
+    warnings: list[str] = field(default_factory=list)
+    challenge: list[int] = field(default_factory=list)  # roster entries to send a challenge to
 
 
-class RosterNames:
-    """An affiliation's roster names, loaded once and then reused for every claim (see roster_names).
+class RosterIndex:
+    """One affiliation's roster as the matcher needs it: names (for candidates) and which entries have an address.
 
-    Fuzzy matching has to look at every name; reading 10,000 rows per claim is what would not scale.
+    Built once per roster version and reused for every claim (see roster_index): reading and indexing
+    100,000 names per claim is what would not scale.
     """
 
     def __init__(self, affiliation_id: int):
-        self.keys: dict[int, str] = dict(
-            RosterEntry.objects.filter(affiliation_id=affiliation_id).values_list("pk", "name_key")
-        )
+        rows = list(RosterEntry.objects.filter(affiliation_id=affiliation_id).values_list("pk", "full_name", "email"))
+        self.names = CandidateIndex((pk, name) for pk, name, _ in rows)
+        self.with_address = {pk for pk, _, email in rows if email}
 
-    def matches(self, full_name: str) -> list[tuple[RosterEntry, float]]:
-        """Roster entries whose normalised names equal or closely resemble this one, best first (score 0-1)."""
-        key = name_key(full_name)
-        if not key or not self.keys:
-            return []
-        found = process.extract(
-            key, self.keys, scorer=fuzz.ratio, score_cutoff=settings.NAME_MATCH_THRESHOLD, limit=MAX_CANDIDATES
-        )
-        # Entries removed since the names were loaded drop out here.
-        entries = RosterEntry.objects.in_bulk([pk for _, _, pk in found])
-        return [(entries[pk], round(score / 100, 3)) for _, score, pk in found if pk in entries]
+    def candidates(self, full_name: str) -> list[dict]:
+        """Candidate entries for a typed name, best first, as stored in the evidence and shown to moderators."""
+        found = [c for c in self.names.candidates(full_name, limit=MAX_CANDIDATES) if c.score * 100 >= _threshold()]
+        entries = RosterEntry.objects.in_bulk([c.entry_id for c in found])  # entries removed since drop out
+        return [
+            {
+                "entry": c.entry_id,
+                "name": entries[c.entry_id].full_name,
+                "score": round(c.score, 3),
+                "reason": c.reason,
+                "address": c.entry_id in self.with_address,
+                "frequency": self.names.name_frequency(entries[c.entry_id].full_name),
+            }
+            for c in found
+            if c.entry_id in entries
+        ]
 
 
-# This process's copies of roster names, by affiliation: (roster_version, names).
-_ROSTER_NAMES: dict[int, tuple[uuid.UUID, RosterNames]] = {}
-_ROSTER_NAMES_KEPT = 64
+def _threshold() -> float:
+    return settings.NAME_MATCH_THRESHOLD
 
 
-def roster_names(affiliation: Affiliation) -> RosterNames:
-    """The roster's names, read again only when the roster has changed (its roster_version moved on).
+# This process's copies of roster indexes, by affiliation: (roster_version, index).
+_ROSTER_INDEXES: dict[int, tuple[uuid.UUID, RosterIndex]] = {}
+_ROSTER_INDEXES_KEPT = 64
+
+
+def roster_index(affiliation: Affiliation) -> RosterIndex:
+    """The roster's index, built again only when the roster has changed (its roster_version moved on).
 
     The version is read before the names, so a copy is never older than the version it is kept under.
     """
-    kept = _ROSTER_NAMES.get(affiliation.pk)
+    kept = _ROSTER_INDEXES.get(affiliation.pk)
     if kept is not None and kept[0] == affiliation.roster_version:
         return kept[1]
-    if len(_ROSTER_NAMES) >= _ROSTER_NAMES_KEPT:
-        _ROSTER_NAMES.clear()
-    names = RosterNames(affiliation.pk)
-    _ROSTER_NAMES[affiliation.pk] = (affiliation.roster_version, names)
-    return names
+    if len(_ROSTER_INDEXES) >= _ROSTER_INDEXES_KEPT:
+        _ROSTER_INDEXES.clear()
+    index = RosterIndex(affiliation.pk)
+    _ROSTER_INDEXES[affiliation.pk] = (affiliation.roster_version, index)
+    return index
 
 
 def check_claim(signature: Signature) -> Match:
-    """Email on the roster, then an address at the affiliation's domain, then the name (for review)."""
+    """What the roster says about this confirmed claim (see the module's docstring for the order)."""
     affiliation = signature.affiliation
+    warnings = domain_warnings(email_domain(signature.email))
+    if not warnings:
+        match = _by_address(signature, affiliation)
+        if match is not None:
+            return match
+    match = _by_roster_address_given(signature, affiliation) or _by_name(signature, affiliation)
+    match.warnings = warnings
+    if warnings:
+        match.detail = f"lookalike address, never matched; {match.detail}"
+    return match
+
+
+def _by_address(signature: Signature, affiliation: Affiliation) -> Match | None:
     entry = RosterEntry.objects.filter(affiliation=affiliation, email_key=signature.email_key).first()
     if entry is not None:
-        return Match(Verification.VERIFIED, Method.EMAIL, entry, 1.0, detail="confirmed address is on the roster")
-    domain = affiliation.owns_address(signature.email)
+        detail = "confirmed address is on the roster"
+        if not compatible(signature.full_name, entry.full_name):
+            detail += (
+                f"; the typed name “{signature.full_name}” is not compatible with the roster's, "
+                f"so the signature is shown as “{entry.full_name}”"
+            )
+        return Match(Verification.VERIFIED, Method.EMAIL, entry, 1.0, detail=detail)
+    domain = affiliation.membership_domain(email_domain(signature.email))
     if domain:
-        return Match(Verification.VERIFIED, Method.EMAIL_DOMAIN, None, 1.0, detail=f"confirmed address at {domain}")
-    matches = roster_names(affiliation).matches(signature.full_name)
-    if matches:
-        best, score = matches[0]
-        candidates = [{"entry": e.pk, "name": e.full_name, "score": s} for e, s in matches]
-        return Match(Verification.NEEDS_REVIEW, Method.NAME, best, score, candidates, "name only")
-    return Match(Verification.UNVERIFIED, Method.NONE, None, 0.0, detail="no roster entry matches")
+        return Match(
+            Verification.VERIFIED,
+            Method.EMAIL_DOMAIN,
+            None,
+            1.0,
+            detail=f"confirmed address at {domain}, which the affiliation's policy declares membership",
+        )
+    return None
+
+
+def _by_roster_address_given(signature: Signature, affiliation: Affiliation) -> Match | None:
+    """The signer told us the address the affiliation has for them: if it is on the roster, challenge it there."""
+    if not signature.roster_email:
+        return None
+    entry = RosterEntry.objects.filter(affiliation=affiliation, email_key=email_key(signature.roster_email)).first()
+    if entry is None:
+        return None
+    candidate = {"entry": entry.pk, "name": entry.full_name, "score": 1.0, "reason": "roster address given"}
+    return Match(
+        Verification.PENDING,
+        Method.ROSTER_CHALLENGE,
+        entry,
+        1.0,
+        [candidate | {"address": True, "frequency": 1}],
+        detail="challenge sent to the roster address the signer gave",
+        challenge=[entry.pk],
+    )
+
+
+def _by_name(signature: Signature, affiliation: Affiliation) -> Match:
+    candidates = roster_index(affiliation).candidates(signature.full_name)
+    if not candidates:
+        return Match(Verification.UNVERIFIED, Method.NONE, None, 0.0, detail="no roster entry matches")
+    best = RosterEntry.objects.filter(pk=candidates[0]["entry"]).first()
+    reachable = [c["entry"] for c in candidates if c["address"]][: settings.CHALLENGE_MAX_CANDIDATES]
+    if reachable:
+        count = len(reachable)
+        return Match(
+            Verification.PENDING,
+            Method.ROSTER_CHALLENGE,
+            best,
+            candidates[0]["score"],
+            candidates,
+            detail=f"name only: challenge sent to {count} candidate{'s' if count != 1 else ''}' roster address",
+            challenge=reachable,
+        )
+    several = len(candidates) > 1 and candidates[1]["score"] >= candidates[0]["score"]
+    return Match(
+        Verification.NEEDS_REVIEW,
+        Method.NAME,
+        best,
+        candidates[0]["score"],
+        candidates,
+        detail="name only, and "
+        + ("several equally good candidates, none with" if several else "no candidate has")
+        + " a roster address: a moderator decides",
+    )

@@ -4,6 +4,8 @@ Also the fan-out of a re-check (`queue_recheck`) and the receiver that queues a 
 signer confirms (connected in VerificationConfig.ready).
 """
 
+from smtplib import SMTPException
+
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, transaction
@@ -11,7 +13,7 @@ from django.db.models import QuerySet
 
 from signatures.models import Signature
 
-from . import claims
+from . import claims, emails
 from .models import Affiliation, Recheck
 
 RECHECK_CHUNK = 500
@@ -25,13 +27,13 @@ def _worker_name(task) -> str:
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def verify_claim(self, signature_id: int) -> None:
     """Check one claim (queued when a signer confirms). Idempotent: a repeat records nothing new."""
-    claims.verify_claim(signature_id, worker=_worker_name(self))
+    send_challenges(claims.verify_claim(signature_id, worker=_worker_name(self)))
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def verify_claims(self, signature_ids: list[int], recheck_id: int | None = None) -> None:
     """Re-check a chunk of claims, one transaction each, so one failure loses nothing already decided."""
-    claims.verify_claims(signature_ids, worker=_worker_name(self))
+    send_challenges(claims.verify_claims(signature_ids, worker=_worker_name(self)))
     if recheck_id is not None:
         Recheck.advance(recheck_id, len(signature_ids))
 
@@ -81,6 +83,29 @@ def queue_recheck(
             recheck.finished_at = recheck.created_at
         recheck.save(update_fields=["total", "finished_at"])
     return recheck
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def send_roster_challenge(challenge_id: int) -> None:
+    """Email one roster challenge to the roster address. Sends nothing for a challenge already sent or closed."""
+    emails.send_challenge_email(challenge_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def expire_roster_challenges() -> int:
+    """Periodic (celery beat): close unanswered challenges past their time and settle the claims they leave."""
+    return claims.expire_challenges()
+
+
+def send_challenges(challenge_ids: list[int]) -> None:
+    for challenge_id in challenge_ids:
+        send_roster_challenge.delay_on_commit(challenge_id)
 
 
 def queue_claim_check(sender, signature_id: int, **kwargs) -> None:

@@ -4,7 +4,7 @@ from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from signatures.counts import claim_counts
+from signatures.counts import COUNTERS, claim_counts
 
 from .pages import BadListQuery, public_petition, signers_page
 
@@ -29,8 +29,7 @@ def api_petition(request, slug: str):
             "counts": {
                 "confirmed": petition.signature_count,
                 "by_affiliation": {
-                    row["affiliation"].slug: {"claimed": row["claimed"], "verified": row["verified"]}
-                    for row in claim_counts(petition)
+                    row["affiliation"].slug: {name: row[name] for name in COUNTERS} for row in claim_counts(petition)
                 },
             },
         }
@@ -53,7 +52,7 @@ def api_signers(request, slug: str):
         next_url = request.build_absolute_uri(f"{path}?{listing['next_query']}")
     results = [
         {
-            "full_name": s.full_name,
+            "full_name": s.shown_name,
             "affiliation": s.affiliation.slug if s.affiliation else None,
             "verification": s.verification,
             "role": s.role,

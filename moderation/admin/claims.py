@@ -4,10 +4,14 @@ A signature is never edited in the admin: what the signer typed stands. Every de
 moderation.decisions.decide, which keeps the evidence, the counters and the audit trail.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Value, When
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -46,6 +50,15 @@ def attach_candidates(signatures) -> None:
     entries = RosterEntry.objects.in_bulk({c["entry"] for s in signatures for c in review_candidates(s)})
     for signature in signatures:
         signature.candidate_rows = [(c, entries.get(c["entry"])) for c in review_candidates(signature)]
+
+
+class ReasonActionForm(helpers.ActionForm):
+    reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Reason",
+        help_text="Kept as evidence; required to approve members without a roster address.",
+    )
 
 
 class EvidenceInline(ReadOnlyInline):
@@ -88,10 +101,11 @@ class ClaimDecisions(ReadOnlyAdmin):
     show_full_result_count = False
     search_fields = ("full_name", "email", "organisation")
     inlines = [EvidenceInline]
+    action_form = ReasonActionForm
     actions = ["approve_claims", "reject_claims", "reject_as_spam", "recheck_claims"]
     fieldsets = [
         ("Signer (as they typed it)", {"fields": ["full_name", "email", "role", "organisation", "comment", "public"]}),
-        ("Claim", {"fields": ["affiliation", "verification_badge", "current_evidence", "candidates"]}),
+        ("Claim", {"fields": ["affiliation", "verification_badge", "current_evidence", "why", "candidates"]}),
         (
             "Signature",
             {"fields": ["petition", "version", "status", "created_at", "confirmed_at", "verified_at", "withdrawn_at"]},
@@ -99,7 +113,7 @@ class ClaimDecisions(ReadOnlyAdmin):
     ]
     readonly_fields = [
         "full_name", "email", "role", "organisation", "comment", "public", "affiliation", "verification_badge",
-        "current_evidence", "candidates", "petition", "version", "status", "created_at", "confirmed_at",
+        "current_evidence", "why", "candidates", "petition", "version", "status", "created_at", "confirmed_at",
         "verified_at", "withdrawn_at", "decision",
     ]  # fmt: skip
 
@@ -153,29 +167,29 @@ class ClaimDecisions(ReadOnlyAdmin):
         entry = f", roster entry “{evidence.roster_name}”" if evidence.roster_name else ""
         return f"{evidence.get_method_display()}{entry}, score {evidence.score:.2f}, by {evidence.decider}"
 
+    @admin.display(description="why it is here")
+    def why(self, signature: Signature) -> str:
+        """What the last decision says: the reason a claim waits for a moderator, and any lookalike warning."""
+        return render_to_string("admin/signatures/_why.html", {"evidence": signature.evidence})
+
     @admin.display(description="roster candidates")
     def candidates(self, signature: Signature) -> str:
         rows = getattr(signature, "candidate_rows", [])
         if not rows:
             return "—"
         can_decide = getattr(signature, "can_decide", True) and signature.verification != Verification.VERIFIED
-        items = []
+        shown = []
         for candidate, entry in rows:
-            if entry is None:
-                details, button = "no longer on the roster", ""
-            else:
-                details = " · ".join(part for part in (entry.email, entry.external_id, entry.handles) if part)
-                button = self._button(signature, f"approve:{entry.pk}", "Approve as this member") if can_decide else ""
-            items.append(
-                format_html(
-                    '<li><strong>{}</strong> <span class="score">score {}</span> <small>{}</small> {}</li>',
-                    candidate.get("name", "?"),
-                    candidate.get("score", "?"),
-                    details,
-                    button,
-                )
+            buttons = []
+            if entry is not None and can_decide:
+                buttons.append(self._button(signature, f"approve:{entry.pk}", "Approve as this member"))
+                if entry.email:
+                    buttons.append(self._button(signature, f"challenge:{entry.pk}", "Send a challenge to this entry"))
+            details = (
+                " · ".join(part for part in (entry.email, entry.external_id, entry.handles) if part) if entry else ""
             )
-        return format_html('<ul class="candidates">{}</ul>', format_html_join("", "{}", ((item,) for item in items)))
+            shown.append({"candidate": candidate, "entry": entry, "details": details, "buttons": buttons})
+        return render_to_string("admin/signatures/_candidates.html", {"rows": shown})
 
     @admin.display(description="decide")
     def decision(self, signature: Signature) -> str:
@@ -185,6 +199,7 @@ class ClaimDecisions(ReadOnlyAdmin):
         if signature.affiliation_id and signature.status == Signature.Status.CONFIRMED:
             if signature.verification != Verification.VERIFIED:
                 best = " (best candidate)" if getattr(signature, "candidate_rows", None) else ""
+                buttons.append(self._reason_input(signature))
                 buttons.append(self._button(signature, "approve", f"Approve claim{best}"))
             if signature.verification != Verification.REJECTED:
                 buttons.append(self._button(signature, "reject", "Reject claim"))
@@ -193,6 +208,14 @@ class ClaimDecisions(ReadOnlyAdmin):
         if signature.status != Signature.Status.REJECTED:
             buttons.append(self._button(signature, "spam", "Reject signature as spam"))
         return format_html_join(" ", "{}", ((b,) for b in buttons)) if buttons else "—"
+
+    @staticmethod
+    def _reason_input(signature: Signature) -> str:
+        """The moderator's reason, kept as evidence; required to approve a member without a roster address."""
+        return format_html(
+            '<label class="reason">Reason <input type="text" name="note-{}" maxlength="300" size="24"></label>',
+            signature.pk,
+        )
 
     def _button(self, signature: Signature, decision: str, label: str) -> str:
         """A submit button for the surrounding admin form, posted to this signature's decide view."""
@@ -238,7 +261,8 @@ class ClaimDecisions(ReadOnlyAdmin):
                 if entry is None:
                     self.message_user(request, "That roster entry is not on this affiliation's roster.", messages.ERROR)
                     return HttpResponseRedirect(self.after_decision_url(request, signature))
-            self._report(request, decision, [self._decide(request, signature, decision, entry)])
+            note = request.POST.get(f"note-{signature.pk}", "")[:300]
+            self._report(request, decision, [self._decide(request, signature, decision, entry, note)])
         else:
             self.message_user(request, "Unknown decision.", messages.ERROR)
         return HttpResponseRedirect(self.after_decision_url(request, signature))
@@ -256,23 +280,28 @@ class ClaimDecisions(ReadOnlyAdmin):
         Decision.APPROVE: ("Approved", "claim"),
         Decision.REJECT: ("Rejected", "claim"),
         Decision.SPAM: ("Rejected as spam", "signature"),
+        Decision.CHALLENGE: ("Sent a challenge for", "claim"),
     }
 
-    @staticmethod
-    def _decide(request, signature: Signature, decision: str, entry: RosterEntry | None = None) -> bool:
-        """True if the decision changed the signature; False if refused (no claim, not confirmed) or already so."""
+    def _decide(
+        self, request, signature: Signature, decision: str, entry: RosterEntry | None = None, note: str = ""
+    ) -> bool:
+        """True if the decision changed the signature; False if refused (said why) or already so."""
         try:
-            return decide(signature, decision, request.user, entry=entry)
-        except ValidationError:
+            return decide(signature, decision, request.user, entry=entry, note=note)
+        except ValidationError as error:
+            if signature.affiliation_id and signature.status == Signature.Status.CONFIRMED:
+                self.message_user(request, f"{signature.full_name}: {' '.join(error.messages)}", messages.ERROR)
             return False
 
     def _each(self, request, queryset, decision: str) -> list[bool]:
         """Apply `decision` to each selected signature, a chunk at a time (a selection may be the whole queue)."""
         ids = list(queryset.order_by().values_list("pk", flat=True))
+        note = request.POST.get("reason", "")[:300]
         results = []
         for start in range(0, len(ids), CHUNK):
             chunk = Signature.objects.select_related("affiliation", "evidence").in_bulk(ids[start : start + CHUNK])
-            results += [self._decide(request, signature, decision) for signature in chunk.values()]
+            results += [self._decide(request, signature, decision, note=note) for signature in chunk.values()]
         return results
 
     def _report(self, request, decision: str, results: list[bool]) -> None:
@@ -331,17 +360,18 @@ class SignatureAdmin(ClaimDecisions):
 class ClaimReviewAdmin(ClaimDecisions):
     """The review queue: confirmed claims whose only evidence is a similar name, oldest first."""
 
-    list_display = ("signer", "claim", "candidates", "decision")
+    list_display = ("signer", "claim", "why", "candidates", "decision")
     list_display_links = ("signer",)
     list_filter = (PetitionListFilter, AffiliationListFilter)
-    ordering = ("id",)
+    # Disputes first (a roster member said "this wasn't me"), then the oldest claims.
+    ordering = (Case(When(verification=Verification.DISPUTED, then=Value(0)), default=Value(1)).asc(), "id")
     actions = ["approve_claims", "reject_claims", "reject_as_spam"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).claims_to_review()
 
     def changelist_view(self, request, extra_context=None):
-        title = "Claims to review, oldest first: approve (as the right roster member) or reject"
+        title = "Claims to review, disputes first, then oldest: approve (as the right roster member) or reject"
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     @admin.display(description="signer", ordering="full_name")

@@ -53,7 +53,18 @@ class AffiliationAdmin(ModeratedAdmin):
     list_display = ("name", "slug", "email_domains", "roster_size")
     search_fields = ("name", "slug", "email_domains")
     prepopulated_fields = {"slug": ("name",)}
-    fields = ("name", "slug", "description", "email_domains", "roster", "claims", "last_import", "last_recheck")
+    fields = (
+        "name",
+        "slug",
+        "description",
+        "email_domains",
+        "domain_policy",
+        "domain_subdomains",
+        "roster",
+        "claims",
+        "last_import",
+        "last_recheck",
+    )
     readonly_fields = ("roster", "claims", "last_import", "last_recheck")
     change_form_template = "admin/verification/affiliation/change_form.html"
 
@@ -74,9 +85,9 @@ class AffiliationAdmin(ModeratedAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if change and "email_domains" in form.changed_data:
+        if change and {"email_domains", "domain_policy", "domain_subdomains"} & set(form.changed_data):
             rosters.domains_changed(obj, request.user)
-            self.message_user(request, "The email domains changed: this affiliation's claims are being re-checked.")
+            self.message_user(request, "The domain policy changed: this affiliation's claims are being re-checked.")
 
     @admin.display(description="roster entries", ordering="entries")
     def roster_size(self, affiliation: Affiliation) -> int:

@@ -73,7 +73,9 @@ def test_signer_signs_in_the_browser_confirms_by_email_and_is_listed(browser, li
     browser.get(link)  # what a mail scanner does too: the page changes nothing until the button is pressed
     assert Signature.objects.get(email="grace@navy.example").status == "unconfirmed"
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "confirmed"))
+    WebDriverWait(browser, 10).until(
+        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "confirmed")
+    )
 
     browser.get(f"{live_server.url}/petitions/{letter.slug}/signatures/")
     table = browser.find_element(By.TAG_NAME, "table").text

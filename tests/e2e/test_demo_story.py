@@ -1,8 +1,10 @@
 """The demo's story, end to end, through the real pieces: the public form, SMTP, a Celery worker, PostgreSQL.
 
 A letter is published with the sora-alpha-artist affiliation and a 300-member roster; 16 people sign
-claiming it; each confirms from the emailed link; the worker checks every claim; the counts, statuses,
-evidence and the organisers' CSV come out exactly as the roster supports.
+claiming it; each confirms from the emailed link; the worker checks every claim and sends roster challenges
+to the roster addresses of name-only candidates; the members answer from their own mailboxes (one "this was
+me", one "this wasn't me"); the counts, statuses, evidence and the organisers' CSV come out exactly as the
+roster and its members support.
 """
 
 import csv
@@ -18,11 +20,12 @@ from moderation.scope import MODERATOR_PERMISSIONS, MODERATORS_GROUP
 from petitions.models import Petition
 from signatures.models import AffiliationTally, Signature
 from tests.support.factories import make_user
-from verification.models import Affiliation, Evidence, Recheck
+from verification.models import Affiliation, Evidence, Recheck, RosterChallenge
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 CONFIRM_LINK = re.compile(r"http://testserver(/signatures/confirm/[^\s/]+/)")
+CHALLENGE_LINK = re.compile(r"http://testserver(/signatures/challenge/[^\s/]+/)")
 
 
 def body_of(message) -> str:
@@ -62,19 +65,38 @@ def sign_and_confirm(client, smtp_sink, letter, signer) -> None:
     assert client.post(link.group(1)).status_code == 200
 
 
-def test_sixteen_claims_are_checked_by_the_worker_and_exported(client, celery_worker, smtp_sink, wait_until, tmp_path):
+def answer_challenge_as_the_member(client, smtp_sink, roster_address: str, answer: str) -> None:
+    """Open the email at the roster address, look at the page (as a mail scanner would too), press a button."""
+    [message] = smtp_sink.wait_for(roster_address)
+    link = CHALLENGE_LINK.search(body_of(message))
+    assert link, body_of(message)
+    state = {c.pk: c.state for c in RosterChallenge.objects.all()}
+    assert client.get(link.group(1)).status_code == 200
+    assert client.head(link.group(1)).status_code == 200
+    assert {c.pk: c.state for c in RosterChallenge.objects.all()} == state  # looking changes nothing
+    assert client.post(link.group(1), {"answer": answer}).status_code == 200
+
+
+def test_sixteen_claims_are_checked_by_the_worker_and_the_members_answer(
+    client, celery_worker, smtp_sink, wait_until, tmp_path
+):
     letter, affiliation = publish_demo_letter(tmp_path)
     signers = demo.signers()
     assert len(signers) == 16
 
     for signer in signers:
         sign_and_confirm(client, smtp_sink, letter, signer)
+    challenged = {"yes": demo.MEMBER_BY_NAME["email"], "no": demo.MEMBER_IMPERSONATED["email"]}
+    for answer, roster_address in challenged.items():
+        answer_challenge_as_the_member(client, smtp_sink, roster_address, answer)
     wait_until(lambda: not Signature.objects.filter(petition=letter, verification="pending").exists())
+    # challenges go to the roster's addresses, never to the address a signer typed
+    assert not [m for signer in signers for m in smtp_sink.to(signer.email) if CHALLENGE_LINK.search(body_of(m))]
 
     letter.refresh_from_db()
     assert letter.signature_count == 16
     tally = AffiliationTally.objects.get(petition=letter, affiliation=affiliation)
-    assert (tally.claimed, tally.verified) == (16, 2)
+    assert (tally.claimed, tally.verified, tally.disputed) == (16, 3, 1)
     outcome = {
         s.email: (s.verification, s.evidence.method)
         for s in Signature.objects.filter(petition=letter).select_related("evidence")
@@ -89,19 +111,27 @@ def test_sixteen_claims_are_checked_by_the_worker_and_exported(client, celery_wo
     assert evidence.decided_by is None
     assert by_email.verified_at is not None
 
-    by_name = Signature.objects.get(petition=letter, email=signers[1].email)
-    assert by_name.verified_at is None
-    assert [c["name"] for c in by_name.evidence.candidates] == ["José Núñez-Ortega"]
-    assert Evidence.objects.filter(signature__petition=letter).count() == 16  # one decision per claim
+    by_challenge = Signature.objects.select_related("evidence").get(petition=letter, email=signers[1].email)
+    assert by_challenge.verified_at is not None
+    assert by_challenge.evidence.roster_name == "José Núñez-Ortega"
+    assert [c["name"] for c in by_challenge.evidence.candidates] == ["José Núñez-Ortega"]
+    impostor = Signature.objects.select_related("evidence").get(petition=letter, email=signers[4].email)
+    assert "said it wasn't them" in impostor.evidence.detail
+    # one decision per claim, plus the answers to the two challenges
+    assert Evidence.objects.filter(signature__petition=letter).count() == 18
 
     api = client.get(f"/api/petitions/{letter.slug}/").json()
-    assert api["counts"] == {"confirmed": 16, "by_affiliation": {"sora-alpha-artist": {"claimed": 16, "verified": 2}}}
+    assert api["counts"] == {
+        "confirmed": 16,
+        "by_affiliation": {"sora-alpha-artist": {"claimed": 16, "verified": 3, "disputed": 1}},
+    }
 
     out = io.StringIO()
     call_command("export_signatures", letter.slug, stdout=out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert [(r["full_name"], r["method"], r["roster_name"], r["version"]) for r in rows] == [
         ("Ana Castillo", "email", "Ana Castillo", "1"),
+        ("jose nunez ortega", "roster_challenge", "José Núñez-Ortega", "1"),
         ("Mika Laine", "email_domain", "", "1"),
     ]
     assert all(r["verification"] == "verified" and r["verified_at"] for r in rows)
@@ -116,7 +146,8 @@ def test_a_roster_change_rechecks_claims_but_keeps_moderator_decisions(
     client, celery_worker, smtp_sink, wait_until, tmp_path
 ):
     letter, affiliation = publish_demo_letter(tmp_path)
-    unknown, reviewed = demo.signers()[3], demo.signers()[1]
+    unknown = next(s for s in demo.signers() if s.expected == "unverified")
+    reviewed = next(s for s in demo.signers() if s.expected == "needs_review")
     for signer in (unknown, reviewed):
         sign_and_confirm(client, smtp_sink, letter, signer)
     wait_until(lambda: not Signature.objects.filter(petition=letter, verification="pending").exists())

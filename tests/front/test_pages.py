@@ -37,7 +37,7 @@ def test_detail_shows_counts_per_affiliation(client):
     response = client.get(petition.get_absolute_url())
     assert response.status_code == 200
     assert response.context["petition"].signature_count == 2
-    assert response.context["counts"] == [{"affiliation": artists, "claimed": 1, "verified": 0}]
+    assert response.context["counts"] == [{"affiliation": artists, "claimed": 1, "verified": 0, "disputed": 0}]
     page = response.content.decode()
     assert "<strong>2</strong> confirmed signatures" in page
     assert "<td>Sora alpha artists</td><td>1</td><td>0</td>" in page
@@ -143,8 +143,8 @@ def test_api_petition_has_exactly_the_documented_shape(client):
         "counts": {
             "confirmed": 2,
             "by_affiliation": {
-                "sora-alpha-artist": {"claimed": 2, "verified": 0},
-                "writers": {"claimed": 0, "verified": 0},
+                "sora-alpha-artist": {"claimed": 2, "verified": 0, "disputed": 0},
+                "writers": {"claimed": 0, "verified": 0, "disputed": 0},
             },
         },
     }

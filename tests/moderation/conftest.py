@@ -47,9 +47,10 @@ def superuser():
 
 @pytest.fixture
 def review_claim(letter_a, artists, settled):
-    """A confirmed claim whose only evidence is a similar name: it waits in the review queue."""
-    make_roster_entry(artists, "Ana Núñez", "ana@studio.example", external_id="A-17")
-    make_roster_entry(artists, "Ana M. Nunez", "ana.m@studio.example")
+    """A confirmed claim whose only evidence is a similar name, and whose candidates have no roster address (so
+    no challenge can settle it): it waits in the review queue."""
+    make_roster_entry(artists, "Ana Núñez", external_id="A-17", handles="@ana_nunez")
+    make_roster_entry(artists, "Ana M. Nunez", external_id="A-18")
     with settled():
         signature = make_signature(
             letter_a,

@@ -23,6 +23,9 @@ def public_counts(client, petition) -> dict:
     return client.get(f"/api/petitions/{petition.slug}/").json()["counts"]
 
 
+REASON = "Known to the programme's coordinator"
+
+
 def history(signature: Signature) -> list[LogEntry]:
     signature_type = ContentType.objects.get_for_model(Signature)
     return list(LogEntry.objects.filter(content_type=signature_type, object_id=str(signature.pk)))
@@ -31,14 +34,17 @@ def history(signature: Signature) -> list[LogEntry]:
 def test_approving_a_claim_verifies_it_counts_it_and_records_who_decided(client, moderator, review_claim, letter_a):
     assert tally(review_claim) == (1, 0)
     client.force_login(moderator)
-    response = client.post(CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk]}, follow=True)
+    response = client.post(
+        CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk], "reason": REASON}, follow=True
+    )
     assert "Approved 1 claim." in response.content.decode()
 
     review_claim.refresh_from_db()
     assert review_claim.verification == V.VERIFIED
     assert review_claim.verified_at is not None
     assert tally(review_claim) == (1, 1)
-    assert public_counts(client, letter_a)["by_affiliation"]["sora-alpha-artist"] == {"claimed": 1, "verified": 1}
+    counts = public_counts(client, letter_a)["by_affiliation"]["sora-alpha-artist"]
+    assert counts == {"claimed": 1, "verified": 1, "disputed": 0}
     evidence = review_claim.evidence
     assert (evidence.method, evidence.verdict, evidence.decided_by, evidence.roster_name) == (
         Evidence.Method.MODERATOR,
@@ -55,7 +61,7 @@ def test_approving_a_claim_verifies_it_counts_it_and_records_who_decided(client,
 
 def test_rejecting_a_claim_keeps_the_signature_counted_but_not_verified(client, moderator, review_claim, letter_a):
     client.force_login(moderator)
-    client.post(CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk]})
+    client.post(CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk], "reason": REASON})
     client.post(CHANGELIST, {"action": "reject_claims", "_selected_action": [review_claim.pk]})
 
     review_claim.refresh_from_db()
@@ -67,7 +73,7 @@ def test_rejecting_a_claim_keeps_the_signature_counted_but_not_verified(client, 
     assert trail[:2] == [(V.REJECTED, moderator.pk), (V.VERIFIED, moderator.pk)]
     assert [e.get_change_message() for e in history(review_claim)] == [
         "Rejected the claim to Sora alpha artists.",
-        "Approved the claim to Sora alpha artists as roster entry “Ana Núñez”.",
+        f"Approved the claim to Sora alpha artists as roster entry “Ana Núñez”. Reason: {REASON}",
     ]
 
 
@@ -79,15 +85,17 @@ def test_rejecting_a_signature_as_spam_removes_it_from_every_count(client, moder
     assert review_claim.status == Signature.Status.REJECTED
     assert public_counts(client, letter_a) == {
         "confirmed": 0,
-        "by_affiliation": {"sora-alpha-artist": {"claimed": 0, "verified": 0}},
+        "by_affiliation": {"sora-alpha-artist": {"claimed": 0, "verified": 0, "disputed": 0}},
     }
     assert history(review_claim)[0].get_change_message() == "Rejected the signature as spam."
 
 
 def test_deciding_twice_the_same_way_changes_nothing_more(client, moderator, review_claim):
     client.force_login(moderator)
-    client.post(CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk]})
-    response = client.post(CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk]}, follow=True)
+    client.post(CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk], "reason": REASON})
+    response = client.post(
+        CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk], "reason": REASON}, follow=True
+    )
     assert "Left 1 claim unchanged" in response.content.decode()
     assert review_claim.evidence_trail.filter(decided_by=moderator).count() == 1
     assert len(history(review_claim)) == 1
@@ -154,7 +162,7 @@ def test_decision_from_the_signature_page_returns_to_it_with_a_message(client, m
     page_url = f"/admin/signatures/signature/{review_claim.pk}/change/"
     response = client.post(
         f"/admin/signatures/signature/{review_claim.pk}/decide/",
-        {"decision": "approve"},
+        {"decision": "approve", f"note-{review_claim.pk}": REASON},
         HTTP_REFERER=f"http://testserver{page_url}",
     )
     assert response["Location"] == f"http://testserver{page_url}"

@@ -143,7 +143,8 @@ def test_correcting_a_roster_entry_rechecks_the_affiliations_claims(client, mode
     with settled():
         claim = make_signature(letter_a, full_name="K. Lee", email="kim@new.example", affiliation=artists)
     claim.refresh_from_db()
-    assert claim.verification == Signature.Verification.UNVERIFIED
+    assert claim.verification == Signature.Verification.PENDING  # a challenge went to kim.lee@old.example
+    [challenge] = claim.challenges.all()
     client.force_login(moderator)
     with settled():
         response = client.post(
@@ -154,18 +155,27 @@ def test_correcting_a_roster_entry_rechecks_the_affiliations_claims(client, mode
     claim.refresh_from_db()
     assert claim.verification == Signature.Verification.VERIFIED
     assert claim.evidence.roster_name == "Kim Lee"
+    challenge.refresh_from_db()
+    assert challenge.state == "cancelled"  # its link now does nothing
 
 
-def test_adding_an_email_domain_rechecks_the_affiliations_claims(client, moderator, letter_a, artists, settled):
+def test_adding_a_membership_domain_rechecks_the_affiliations_claims(client, moderator, letter_a, artists, settled):
     with settled():
-        claim = make_signature(letter_a, full_name="Dana Staff", email="dana@sora-alpha.example", affiliation=artists)
+        claim = make_signature(
+            letter_a, full_name="Dana Staff", email="dana@sora-alpha.example.org", affiliation=artists
+        )
     claim.refresh_from_db()
     assert claim.verification == Signature.Verification.UNVERIFIED
     client.force_login(moderator)
     with settled():
         response = client.post(
             f"/admin/verification/affiliation/{artists.pk}/change/",
-            {"name": artists.name, "description": "", "email_domains": "sora-alpha.example"},
+            {
+                "name": artists.name,
+                "description": "",
+                "email_domains": "sora-alpha.example.org",
+                "domain_policy": "on",
+            },
             follow=True,
         )
     assert "being re-checked" in response.content.decode()

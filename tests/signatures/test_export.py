@@ -25,8 +25,9 @@ V = Signature.Verification
 
 @pytest.fixture
 def petition(artists):
-    """A letter whose affiliation counts every address at example.com as a member (its domain rule)."""
+    """A letter whose affiliation's policy says an address at example.com is membership."""
     artists.email_domains = "example.com"
+    artists.domain_policy = True
     artists.save()
     return make_petition(slug="open-letter", affiliations=[artists])
 
@@ -47,7 +48,8 @@ def sign(django_capture_on_commit_callbacks):
 @pytest.fixture
 def signers(petition, artists, sign):
     """One signature in each state that matters to the export."""
-    make_roster_entry(artists, "Roster Person", "listed@studio.org")
+    make_roster_entry(artists, "By Roster", "listed@studio.org")
+    make_roster_entry(artists, "Roster Person")  # no address: a claim under this name goes to a moderator
     moderator = make_user("moderator@example.net")
     made = {
         "by domain": sign(petition, "By Domain", "domain@example.com", affiliation=artists),
@@ -121,7 +123,7 @@ def test_rows_carry_the_claim_its_evidence_and_the_dates(petition, signers):
         "affiliation": "sora-alpha-artist",
         "verification": "verified",
         "method": "email",
-        "roster_name": "Roster Person",
+        "roster_name": "By Roster",
         "role": "",
         "organisation": "",
         "comment": "",
@@ -153,7 +155,7 @@ def test_version_is_the_text_the_signer_saw(petition, sign):
 def test_moderator_approval_shows_the_roster_entry_chosen(petition, artists, sign):
     make_roster_entry(artists, "Jane Doe")
     signature = sign(petition, "Jane Doe", "jane@elsewhere.net", affiliation=artists)
-    approve_claim(signature, make_user("moderator@example.net"))
+    approve_claim(signature, make_user("moderator@example.net"), note="known to the coordinator")
     [row] = parsed(exported(petition))
     assert (row["verification"], row["method"], row["roster_name"]) == ("verified", "moderator", "Jane Doe")
 

@@ -22,7 +22,7 @@ def recount(*args) -> str:
 def test_recount_repairs_drifted_counters_and_reports_each_one(letter, artists, settled):
     make_roster_entry(artists, "Ana Castillo", "ana@studio.example")
     with settled():
-        make_signature(letter, email="ana@studio.example", affiliation=artists)
+        make_signature(letter, full_name="Ana Castillo", email="ana@studio.example", affiliation=artists)
         make_signature(letter, affiliation=artists)
         make_signature(letter)
     truth = real_counts(letter)

@@ -280,7 +280,7 @@ def test_moderator_approved_signer_stays_verified_when_removed_with_replace(tmp_
     petition = make_petition(affiliations=[artists])
     make_roster_entry(artists, "Jane Doe")
     signature = sign(petition, full_name="Jane Doe", email="jane@elsewhere.net", affiliation=artists)
-    approve_claim(signature, make_user("moderator@example.net"))
+    approve_claim(signature, make_user("moderator@example.net"), note="known to the coordinator")
     run_import(tmp_path, artists, b"full_name\nKim Lee\n", "--replace")
     signature.refresh_from_db()
     assert signature.verification == V.VERIFIED

@@ -39,6 +39,7 @@ class Command(BaseCommand):
                 role=signer.role,
                 organisation=signer.organisation,
                 comment=signer.comment,
+                answer=signer.answer,
             )
         self.sign(letter, "Robin Ellis", "robin@mail.example", None, comment="Not an artist, but I support this.")
         self.sign(letter, "Sam Private", "sam@mail.example", None, public=False)
@@ -61,7 +62,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Admin: {settings.SITE_URL}/admin/ — admin@example.org / {admin_password}")
         self.stdout.write(f"Moderator of the demo letter: {moderator.email} (set a password in the admin).")
 
-    def sign(self, petition, full_name, email, affiliation, *, confirm=True, public=True, **details):
+    def sign(self, petition, full_name, email, affiliation, *, confirm=True, public=True, answer="", **details):
+        """Sign and confirm as the signer would; a roster member's `answer` to the challenge is given at once
+        (in the same transaction, so the challenge email is never sent: the demo's addresses are not real)."""
         fields = {"role": "", "organisation": "", "comment": ""} | details
         with transaction.atomic():
             signature = services.sign(
@@ -70,7 +73,11 @@ class Command(BaseCommand):
                 send_email=False,  # demo addresses: nobody to email
             )
         if confirm:
-            signature = services.confirm(signature.pk)
+            with transaction.atomic():
+                signature = services.confirm(signature.pk)
+                if answer:
+                    for challenge_id in claims.verify_claim(signature.pk, worker="seed_demo"):
+                        claims.answer_challenge(challenge_id, confirmed=answer == "yes")
         signature.refresh_from_db()
         return signature
 

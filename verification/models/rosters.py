@@ -1,27 +1,27 @@
+"""Affiliations, their rosters (the real members) and the record of each roster import."""
+
 import re
 import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from signatures.addresses import email_domain, email_key
-from signatures.models import Signature
+from signatures.addresses import AddressError, canonical_domain, domain_matches, domain_policy_problems, email_key
 
-from .names import name_key
-
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+from ..names import name_key
 
 
 def parse_domains(text: str) -> list[str]:
-    return [d.strip().lower().lstrip("@") for d in re.split(r"[\s,]+", text) if d.strip()]
+    return [d.strip().lstrip("@") for d in re.split(r"[\s,]+", text) if d.strip()]
 
 
 def validate_domains(text: str) -> None:
-    bad = [d for d in parse_domains(text) if not _DOMAIN.match(d)]
-    if bad:
-        raise ValidationError(f"Not a domain name: {', '.join(bad)}")
+    """Each domain must be one that can prove membership: no free mail, no public suffix (maintained lists)."""
+    problems = [problem for domain in parse_domains(text) for problem in domain_policy_problems(domain)]
+    if problems:
+        raise ValidationError(problems)
 
 
 class Affiliation(models.Model):
@@ -33,8 +33,23 @@ class Affiliation(models.Model):
     email_domains = models.TextField(
         blank=True,
         validators=[validate_domains],
-        help_text="Optional, separated by spaces or commas. A confirmed address at one of these "
-        "domains (or their subdomains) verifies a claim.",
+        help_text=_(
+            "Optional, separated by spaces or commas. They count as evidence only if the policy below says "
+            "that an address at these domains is membership. Free-mail and public-suffix domains are refused."
+        ),
+    )
+    domain_policy = models.BooleanField(
+        default=False,
+        verbose_name=_("an address at these domains is membership"),
+        help_text=_(
+            "Tick only if everyone with an address at these domains belongs (think of ex-members, "
+            "contractors and alumni addresses first). Off, the domains verify nobody."
+        ),
+    )
+    domain_subdomains = models.BooleanField(
+        default=False,
+        verbose_name=_("subdomains count too"),
+        help_text=_("Also addresses at subdomains (e.g. alumni.example.org for example.org)."),
     )
 
     # A new value whenever the roster changes, in the same transaction: workers key their copy of the
@@ -52,14 +67,27 @@ class Affiliation(models.Model):
         """Workers' copies of the roster's names are stale from now on (see verification.matching.roster_names)."""
         cls.objects.filter(pk__in=pks).update(roster_version=uuid.uuid4())
 
+    def clean(self) -> None:
+        """Domains are stored in their canonical (punycode, lower-case) form, so they compare as mail is delivered."""
+        canonical = []
+        for domain in parse_domains(self.email_domains):
+            try:
+                canonical.append(canonical_domain(domain))
+            except AddressError as error:
+                raise ValidationError({"email_domains": error.message})
+        self.email_domains = " ".join(dict.fromkeys(canonical))
+        if self.domain_policy and not canonical:
+            raise ValidationError({"domain_policy": _("Name at least one domain for the policy to apply to.")})
+
     def domain_list(self) -> list[str]:
         return parse_domains(self.email_domains)
 
-    def owns_address(self, email: str) -> str | None:
-        """The affiliation domain the address belongs to, if any (subdomains count)."""
-        domain = email_domain(email)
+    def membership_domain(self, address_domain: str) -> str | None:
+        """The policy domain this address domain falls under, if the domain policy is on (else None)."""
+        if not self.domain_policy:
+            return None
         for owned in self.domain_list():
-            if domain == owned or domain.endswith("." + owned):
+            if domain_matches(address_domain, owned, subdomains=self.domain_subdomains):
                 return owned
         return None
 
@@ -169,87 +197,3 @@ class RosterImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.affiliation.slug}"
-
-
-class Evidence(models.Model):
-    """Why a claim has the verification it has: one row per decision or review candidate, never edited."""
-
-    class Method(models.TextChoices):
-        EMAIL = "email", "Email on roster"
-        EMAIL_DOMAIN = "email_domain", "Email at affiliation domain"
-        NAME = "name", "Name matches roster"
-        NONE = "none", "No roster match"
-        MODERATOR = "moderator", "Moderator decision"
-
-    signature = models.ForeignKey("signatures.Signature", on_delete=models.CASCADE, related_name="evidence_trail")
-    verdict = models.CharField(max_length=20, choices=Signature.Verification.choices)
-    method = models.CharField(max_length=20, choices=Method.choices)
-    roster_entry = models.ForeignKey(
-        RosterEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
-    )
-    roster_name = models.CharField(max_length=200, blank=True, help_text="Kept even if the entry is removed.")
-    score = models.FloatField(default=0)
-    candidates = models.JSONField(
-        default=list, blank=True, help_text="For review: the roster entries whose names match, best first."
-    )
-    detail = models.CharField(max_length=500, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    worker = models.CharField(max_length=200, blank=True, help_text="The task that decided, for automatic runs.")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name_plural = "evidence"
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["signature", "-created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_method_display()} → {self.verdict}"
-
-    @property
-    def decider(self) -> str:
-        """Who decided: "moderator <email>" or "worker <task@host (id)>"."""
-        if self.decided_by_id:
-            return f"moderator {self.decided_by.email or self.decided_by.get_username()}"
-        return f"worker {self.worker}" if self.worker else "worker"
-
-
-class Recheck(models.Model):
-    """One request to check claims again (a roster change, the command, a moderator), and its progress.
-
-    The workers add each finished chunk to `done`; `finished_at` is set when it reaches `total`.
-    """
-
-    reason = models.CharField(max_length=200)
-    affiliation = models.ForeignKey(
-        Affiliation, null=True, blank=True, on_delete=models.SET_NULL, related_name="rechecks"
-    )
-    petition = models.ForeignKey(
-        "petitions.Petition", null=True, blank=True, on_delete=models.SET_NULL, related_name="rechecks"
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.progress}"
-
-    @property
-    def progress(self) -> str:
-        done = min(self.done, self.total)
-        percent = 100 if not self.total else done * 100 // self.total
-        return f"{done} of {self.total} claims checked ({percent}%)"
-
-    @classmethod
-    def advance(cls, pk: int, checked: int) -> None:
-        """Called by the workers after each chunk; atomic, so concurrent chunks never lose a count."""
-        cls.objects.filter(pk=pk).update(done=models.F("done") + checked)
-        cls.objects.filter(pk=pk, finished_at=None, done__gte=models.F("total")).update(finished_at=timezone.now())

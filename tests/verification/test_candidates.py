@@ -1,0 +1,367 @@
+"""Finding the roster entries a claimed name may refer to, across scripts, spacing, order, nicknames, initials
+and typos; and deciding whether a typed name is compatible with a roster name. Pure Python: no database."""
+
+import pytest
+
+from verification import candidates as candidates_module
+from verification.candidates import Candidate, CandidateIndex, compatible, name_forms
+from verification.candidates import index as index_module
+
+ROSTER = [
+    (1, "Сергей Иванов"),
+    (2, "Щукина Юлия Андреевна"),
+    (3, "王小明"),
+    (4, "William Smith"),
+    (5, "John Smith"),
+    (6, "Ana Castillo"),
+    (7, "Jonathan Blackwood"),
+    (8, "محمد علي"),
+    (9, "김민수"),
+    (10, "Ana Lina"),
+    (11, "Фёдор Достоевский"),
+    (12, "Margaret Thompson"),
+    (13, "佐々木 陽一"),
+    (14, "Jean-Pierre Dupont"),
+    (15, "दीपाली पवार"),
+    (16, "Ана Лима"),
+    (17, "Катерина Вишнякова"),
+    (18, "王 小明"),
+]
+
+
+@pytest.fixture(scope="module")
+def roster() -> CandidateIndex:
+    return CandidateIndex(ROSTER)
+
+
+def found(index: CandidateIndex, typed: str) -> list[int]:
+    return [c.entry_id for c in index.candidates(typed)]
+
+
+# --- Scripts -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["Sergey Ivanov", "Sergei Ivanov", "Ivanov Sergej", "IVANOV, Sergey"])
+def test_a_cyrillic_roster_name_is_found_from_its_latin_spelling(roster, typed):
+    assert found(roster, typed)[0] == 1
+    assert compatible(typed, "Сергей Иванов")
+
+
+@pytest.mark.parametrize(
+    "typed", ["Yulia Shchukina", "Julia Schukina", "Iuliia Shchukina", "Shchukina Yuliya", "Yulia Andreevna Shchukina"]
+)
+def test_a_russian_woman_is_found_whatever_transliteration_convention_she_uses(roster, typed):
+    assert found(roster, typed)[0] == 2
+    assert compatible(typed, "Щукина Юлия Андреевна")
+
+
+def test_yo_written_as_e_or_yo_is_the_same_name(roster):
+    assert found(roster, "Fyodor Dostoevsky")[0] == 11
+    assert compatible("Fyodor Dostoyevsky", "Фёдор Достоевский")
+    assert compatible("Fedor Dostoevskii", "Фёдор Достоевский")
+
+
+def test_a_latin_roster_name_is_found_from_a_cyrillic_claim():
+    index = CandidateIndex([(1, "Katerina Vishnyakova")])
+    assert found(index, "Катерина Вишнякова") == [1]
+
+
+def test_an_arabic_roster_name_is_found_from_a_latin_spelling_with_its_vowels_written_in(roster):
+    assert 8 in found(roster, "Mohamed Ali")
+    assert compatible("Yusuf Haddad", "يوسف حداد")
+    assert compatible("Fatimah al-Harthi", "فاطمة الحارثي")
+
+
+def test_a_hindi_roster_name_is_found_from_its_usual_latin_spelling(roster):
+    assert found(roster, "Deepali Pawar") == [15]
+    assert compatible("Deepali Pawar", "दीपाली पवार")
+    assert compatible("Manisha Jha", "मनीषा झा")
+
+
+def test_a_korean_family_name_meets_its_usual_spelling(roster):
+    assert found(roster, "Kim Minsu") == [9]
+    assert compatible("Kim Min-su", "김민수")
+
+
+# --- CJK spacing ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["王小明", "王 小明", "Wang Xiaoming", "Xiaoming Wang", "WANG Xiao-Ming"])
+def test_a_chinese_name_meets_with_or_without_a_space_and_in_pinyin(roster, typed):
+    assert set(found(roster, typed)[:2]) == {3, 18}
+    assert compatible(typed, "王小明")
+    assert compatible(typed, "王 小明")
+
+
+def test_an_unspaced_chinese_name_is_tried_with_each_family_name_length():
+    assert name_forms("王小明").variants == (("wang", "xiaoming"), ("wangxiao", "ming"))
+    assert compatible("Ouyang Xiu", "欧阳修")
+
+
+def test_a_japanese_name_meets_with_or_without_a_space_and_its_iteration_mark_repeats(roster):
+    assert found(roster, "佐々木陽一")[0] == 13
+    assert compatible("佐佐木 陽一", "佐々木陽一")
+
+
+def test_two_unspaced_chinese_names_one_character_apart_are_different_people():
+    assert not compatible("崔秀云", "蔡秀云")
+    assert CandidateIndex([(1, "蔡秀云")]).candidates("崔秀云") == []
+
+
+def test_pinyin_j_and_y_are_not_the_same_sound():
+    assert not compatible("Jiang Wei", "Yang Wei")
+    assert not compatible("Cai Wei", "Kai Wei")
+
+
+# --- Nicknames, initials, order, typos -------------------------------------------------------------------------
+
+
+def test_a_nickname_finds_the_given_name(roster):
+    assert found(roster, "Bill Smith")[0] == 4
+    assert found(roster, "Peggy Thompson") == [12]
+    assert compatible("Bill Smith", "William Smith")
+    assert compatible("William Smith", "Bill Smith")
+    assert [c.reason for c in roster.candidates("Bill Smith")][0] == "nickname"
+
+
+@pytest.mark.parametrize("typed", ["J. Smith", "J Smith", "Smith J.", "Smith, J."])
+def test_an_initial_finds_every_given_name_it_may_stand_for(roster, typed):
+    assert found(roster, typed) == [5]  # not William
+    assert compatible(typed, "John Smith")
+    assert not compatible(typed, "William Smith")
+
+
+def test_initials_alone_never_carry_a_match(roster):
+    assert not compatible("J. S.", "John Smith")
+    assert found(roster, "J. S.") == []
+
+
+def test_word_order_does_not_matter(roster):
+    [best] = roster.candidates("Blackwood Jonathan")
+    assert (best.entry_id, best.score, best.reason) == (7, 1.0, "word order")
+    assert compatible("Castillo, Ana", "Ana Castillo")
+
+
+@pytest.mark.parametrize(
+    "typed", ["Jonathan Blakwood", "Jonathan Balckwood", "Jonahtan Blackwood", "Jonathan Blackwod"]
+)
+def test_a_one_letter_typo_in_a_long_word_is_still_found(roster, typed):
+    assert found(roster, typed)[0] == 7
+    assert compatible(typed, "Jonathan Blackwood")
+
+
+def test_a_typo_in_the_first_letter_is_still_found(roster):
+    assert found(roster, "Jonathan Vlackwood")[0] == 7
+
+
+def test_case_accents_punctuation_and_spacing_are_ignored():
+    assert compatible("  NÚÑEZ,   ana ", "Ana Nunez")
+    assert compatible("O'Brien, Seán", "Sean OBrien")
+    assert compatible("Jean Pierre Dupont", "Jean-Pierre Dupont")
+    assert compatible("Jeanpierre Dupont", "Jean-Pierre Dupont")
+    assert compatible("Dr. Ana Castillo", "Ana Castillo")
+
+
+def test_particles_may_be_left_out_glued_or_spaced_but_a_pinyin_du_is_a_name():
+    assert compatible("Bernard Costa", "Bernard da Costa")
+    assert compatible("Ali Alharthi", "Ali al Harthi")
+    assert compatible("Ludwig van Beethoven", "Ludwig Vanbeethoven")
+    assert compatible("Du Wei", "杜伟")
+    assert not compatible("Wei", "杜伟")
+
+
+def test_the_reason_says_what_kind_of_match_it_is():
+    index = CandidateIndex(
+        [(1, "Mark Dubois"), (2, "Сергей Иванов"), (3, "William Smith"), (4, "John Paul Smith"), (5, "王小明")]
+    )
+
+    def reason(typed: str) -> str:
+        return index.candidates(typed)[0].reason
+
+    assert reason("Marc Dubois") == "spelling"
+    assert reason("Sergei Ivanov") == "transliteration"
+    assert reason("Bill Smith") == "nickname"
+    assert reason("J. P. Smith") == "initial"
+    assert reason("John Smith") == "partial"
+    assert reason("Xiaoming Wang") == "word order, spacing, transliteration"
+
+
+def test_a_middle_name_may_be_added_or_left_out():
+    assert compatible("John Paul Smith", "John Smith")
+    assert compatible("John Smith", "John Paul George Smith")
+
+
+# --- What must not match -----------------------------------------------------------------------------------------
+
+
+def test_a_different_family_name_is_not_compatible():
+    assert not compatible("Isaque Farias", "Ana Castillo")
+    assert not compatible("John Martin", "John Morton")
+    assert not compatible("William Houston", "Robert Houston")
+
+
+def test_one_letter_off_in_a_short_family_name_is_a_candidate_but_not_compatible():
+    assert not compatible("Ana Lima", "Ana Lina")
+    index = CandidateIndex([(10, "Ana Lina"), (11, "Ana Castillo")])
+    [candidate] = index.candidates("Ana Lima")  # a challenge may ask; a name alone never verifies anyone
+    assert (candidate.entry_id, candidate.reason) == (10, "typo") and candidate.score < 0.8
+
+
+def test_an_exact_namesake_outranks_near_misses(roster):
+    assert found(roster, "Ana Lima")[0] == 16
+
+
+def test_a_single_word_is_not_compatible_with_a_full_name(roster):
+    assert not compatible("Smith", "John Smith")
+    assert found(roster, "Smith") == []
+
+
+def test_a_name_padded_with_a_phrase_is_not_compatible():
+    assert not compatible("John Smith, CEO of Google", "John Smith")
+
+
+# --- Scores, frequency, limits -----------------------------------------------------------------------------------
+
+
+def test_an_exact_normalised_name_scores_one_and_anything_else_less(roster):
+    exact = roster.candidates("JOHN SMITH")[0]
+    assert exact == Candidate(entry_id=5, score=1.0, reason="exact")
+    close = roster.candidates("Jon Smith")[0]
+    assert close.entry_id == 5 and 0 < close.score < 1
+
+
+def test_the_frequency_of_a_name_counts_its_namesakes_in_any_order_spacing_or_script():
+    index = CandidateIndex(
+        [(1, "Wang Wei"), (2, "王伟"), (3, "Wei Wang"), (4, "王 伟"), (5, "Wang Wen"), (6, "Ana Lima"), (7, "王伟伟")]
+    )
+    assert index.name_frequency("Wang Wei") == 4
+    assert index.name_frequency("Ana Lima") == 1
+    assert index.name_frequency("Ana Lina") == 0
+    assert index.name_frequency("") == 0
+    assert CandidateIndex([(0, "Ana Lima")]).name_frequency("Lima, Ana") == 1
+
+
+def test_candidates_are_limited_and_best_first():
+    index = CandidateIndex([(i, f"John Smith{'' if i % 2 else 'e'}") for i in range(40)])
+    result = index.candidates("John Smith", limit=3)
+    assert len(result) == 3 and all(c.score == 1.0 for c in result)
+    assert index.candidates("John Smith", limit=0) == []
+    scores = [c.score for c in index.candidates("John Smith", limit=30)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_claim_is_not_compared_with_every_roster_name(monkeypatch):
+    names = [f"{given} {family}" for given in GIVEN for family in FAMILY]
+    index = CandidateIndex(enumerate(names))
+    compared = []
+    real = index_module.best_match
+
+    def counting(*args, **kwargs):
+        compared.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(index_module, "best_match", counting)
+    assert names.index("Olga Petrova") in found(index, "Olga Petrova")
+    assert len(index) == len(names) > 2000
+    assert 0 < len(compared) <= index_module.SHORTLIST
+
+
+GIVEN = ["Olga", "John", "Maria", "Ahmed", "Wei", "Ana", "Peter", "Yuki", "Ivan", "Sara"] * 3
+GIVEN = [f"{g}{'' if i < 10 else 'a' if i < 20 else 'o'}" for i, g in enumerate(GIVEN)]
+FAMILY = [
+    "Petrova",
+    "Smith",
+    "Garcia",
+    "Haddad",
+    "Wang",
+    "Lima",
+    "Novak",
+    "Tanaka",
+    "Ivanov",
+    "Cohen",
+    "Rossi",
+    "Muller",
+    "Dubois",
+    "Kowalski",
+    "Silva",
+    "Jensen",
+    "Nagy",
+    "Popescu",
+    "Yilmaz",
+    "Kim",
+] * 4
+FAMILY = [f"{f}{'' if i < 20 else 'berg' if i < 40 else 'son' if i < 60 else 'ez'}" for i, f in enumerate(FAMILY)]
+
+
+# --- Hostile input -----------------------------------------------------------------------------------------------
+
+HOSTILE = [
+    "",
+    "   ",
+    "!!!",
+    " -., ",
+    "😀😀 🎉",
+    "👨‍👩‍👧",
+    "\u200b\u200c\u200d\ufeff",
+    "\u202e\u200f",
+    "\u0301\u0301\u0301",
+    "12345",
+    "ﷺ" * 500,
+    "a" * 1000,
+    "Jo " * 400,
+    "王" * 1000,
+    "\x00\x01\x02",
+    "\ud800",
+    None,
+    42,
+    b"John Smith",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_never_raises(roster, hostile):
+    name_forms(hostile)
+    roster.candidates(hostile)
+    roster.name_frequency(hostile)
+    compatible(hostile, "John Smith")
+    compatible("John Smith", hostile)
+    CandidateIndex([(1, hostile), (2, "John Smith")]).candidates("John Smith")
+
+
+@pytest.mark.parametrize("letterless", ["", "   ", "!!!", "😀😀 🎉", "\u200b\u200f", "\u0301", "12345", None])
+def test_a_letterless_name_matches_nothing(roster, letterless):
+    assert not name_forms(letterless)
+    assert roster.candidates(letterless) == []
+    assert roster.name_frequency(letterless) == 0
+    assert not compatible(letterless, letterless)
+    assert CandidateIndex([(1, letterless)]).candidates("John Smith") == []
+
+
+def test_invisible_characters_and_direction_marks_are_ignored(roster):
+    assert found(roster, "\u200bJo\u200bhn\u200f \u202eSmith\ufeff")[0] == 5
+    assert compatible("Jo\u00adhn Smith", "John Smith")
+
+
+def test_homoglyphs_and_fullwidth_or_styled_letters_read_as_the_letters_they_look_like(roster):
+    assert found(roster, "Jоhn Smіth")[0] == 5  # Cyrillic о and Ukrainian і
+    assert found(roster, "ＪＯＨＮ　ＳＭＩＴＨ")[0] == 5
+    assert found(roster, "𝐉𝐨𝐡𝐧 𝐒𝐦𝐢𝐭𝐡")[0] == 5
+
+
+def test_emoji_between_words_are_separators_not_letters(roster):
+    assert found(roster, "John 🎉 Smith")[0] == 5
+    assert name_forms("😀").tokens == ()
+
+
+def test_the_work_per_name_is_capped():
+    forms = name_forms("Jo " * 10_000)
+    assert len(forms.tokens) <= candidates_module.nameforms.MAX_TOKENS
+    assert all(len(t) <= candidates_module.nameforms.MAX_TOKEN_LENGTH for t in name_forms("x" * 10_000).tokens)
+    huge = name_forms("Zz" * 500_000)  # a megabyte of name is cut before any per-letter work
+    assert sum(len(t) for t in huge.tokens) <= candidates_module.nameforms.MAX_TOKEN_LENGTH
+
+
+def test_hostile_roster_names_do_not_match_ordinary_claims():
+    index = CandidateIndex([(1, "😀"), (2, "!!!"), (3, ""), (4, "\u200b"), (5, "Ana Lima")])
+    assert len(index) == 1
+    assert found(index, "Ana Lima") == [5]

@@ -1,0 +1,215 @@
+"""A roster's names indexed by blocking keys, so a claim is compared with a handful of entries, not all of them.
+
+Blocking: for each ordered pair of a name's words (X, Y), in each way the name may be segmented, the name is
+indexed under "skeleton of X | first two letters of Y" and "skeleton of X | last letter of Y" (a one-word name
+under keys of its own). First letters are taken by class, so Julia, Yulia and Iulia all start "iu". A match in
+`compare` needs two words to meet (say the family name and the given name), and each kind of word match leaves
+one of these keys intact:
+
+- the same word, a transliteration or a vowel written differently keep the skeleton (Sergey/Sergei, Mohamed/mhmd);
+- an initial is looked up under every first two letters it may stand for (J./John, Yu./Julia: "iu"); a
+  nickname keeps a nickname key (below);
+- a one-letter typo in one word leaves the other word's skeleton as the anchor, and changes either the typo'd
+  word's first two letters or its last one, not both;
+- word order does not matter (both orders are indexed), and CJK spacing, hyphens and particles are covered by
+  indexing every segmentation.
+
+A claim also looks up a word by its first two consonants, and a claim written without vowels (Arabic, Devanagari)
+by the first letters its word may have once vowels are written in, so that "Ahmed" and "أحمد" (hmd) meet.
+
+A word the `nicknames` data knows is also indexed as "skeleton of X | @word", and a claim looks up "@" keys for
+its words and all their related names, so Steve Dunn finds Steven Dunn under one tiny key rather than among
+every Dunn with an S name.
+
+A claim looks up its own keys and counts, per entry, the keys it shares, weighted by rarity (an entry alone
+under a key counts 9, one among 500 counts 1); only the best-sharing few dozen entries are then scored with
+`compare` (rapidfuzz edit distances and the rules there) and ranked.
+"""
+
+import gc
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from operator import itemgetter
+
+from .compare import best_match, similarity
+from .nameforms import PARTICLES, VOWELLESS, NameForms, name_forms, particles
+from .words import token_keys, vowel_tails
+
+SHORTLIST = 30  # entries scored per claim, best-sharing first
+BIG_BLOCK = 2_000  # a key shared by more entries than this is only read when smaller ones found too little
+SHARE_FLOOR = 1 / 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A roster entry that may be the claimant: score 1.0 is the same normalised name; reason says why."""
+
+    entry_id: int
+    score: float
+    reason: str
+
+
+def block_keys(forms: NameForms, query: bool = False) -> set[str]:
+    """The keys a name is indexed under, or (`query`) looked up by. See the module docstring.
+
+    Nickname keys ("skeleton of X | @given name") are asymmetric: a roster name is indexed under its own given
+    name, a claim looks up its given name and every name related to it (Bill -> william, robert...).
+    """
+    initials = forms.initials
+    variants = forms.variants
+    vowelless = bool(forms.script & VOWELLESS)
+    if len(variants) == 1 and len(variants[0]) == 2 and not initials and not query:  # most roster names, sooner
+        x, y = variants[0]
+        kx, ky = token_keys(x), token_keys(y)
+        keys = set(map(kx.anchor.__add__, ky.tails))
+        keys.update(map(ky.anchor.__add__, kx.tails))
+        if ky.nicknames:
+            keys.update(map(kx.anchor.__add__, ky.nickname_tails if query else ky.nickname_tails[:1]))
+        if kx.nicknames:
+            keys.update(map(ky.anchor.__add__, kx.nickname_tails if query else kx.nickname_tails[:1]))
+        return keys
+    keys: set[str] = set()
+    for variant in variants:
+        if len(variant) > 2 and not PARTICLES.isdisjoint(variant):
+            # Particles ("al", "de", "van") are not names: as keys they would only make huge blocks.
+            skip = particles(variant)
+            variant = tuple(t for n, t in enumerate(variant) if n not in skip)
+        if len(variant) == 1:
+            token = variant[0]
+            if token not in initials:
+                k = token_keys(token)
+                keys.update((k.anchor, "<" + k.trans[:3], ">" + k.trans[-3:]))
+            continue
+        words = [token_keys(t) for t in variant]
+        is_initial = [t in initials for t in variant] if initials else [False] * len(variant)
+        for i, kx in enumerate(words):
+            if is_initial[i]:
+                continue
+            add = kx.anchor.__add__
+            for j, ky in enumerate(words):
+                if i == j:
+                    continue
+                if is_initial[j]:
+                    keys.update(map(add, ky.initial_tails))
+                    continue
+                keys.update(map(add, ky.tails))
+                if query:
+                    keys.add(add(ky.consonant_tail))
+                    if vowelless:
+                        keys.update(map(add, vowel_tails(variant[j])))
+                if ky.nicknames:
+                    keys.update(map(add, ky.nickname_tails if query else ky.nickname_tails[:1]))
+    return keys
+
+
+class CandidateIndex:
+    """Roster names, indexed once, for finding the entries a claimed name may refer to.
+
+    Built from (entry_id, full_name) pairs; letterless names are left out. An entry id seen twice keeps its
+    last name (its earlier keys then lead to an entry that is scored under the new name, which is harmless).
+    """
+
+    __slots__ = ("_names", "_postings")
+
+    def __init__(self, entries: Iterable[tuple[int, str]]) -> None:
+        # The build allocates a few hundred thousand small objects and no reference cycles: the cyclic garbage
+        # collector would only rescan them over and over (a third of the build time), so it waits until the end.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(entries)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _build(self, entries: Iterable[tuple[int, str]]) -> None:
+        postings: defaultdict[str, list[int]] = defaultdict(list)
+        names: dict[int, NameForms] = {}
+        for entry_id, full_name in entries:
+            forms = name_forms(full_name)
+            if forms:
+                names[entry_id] = forms
+                for key in block_keys(forms):
+                    postings[key].append(entry_id)
+        # Most keys belong to one entry: they keep the bare id. The others become tuples: smaller than lists, and
+        # tuples of ints drop out of the garbage collector's sight, so they don't slow down every full collection.
+        # Replaced in place, so the lists and their replacements are never all in memory at once.
+        compact: dict[str, int | tuple[int, ...]] = postings  # type: ignore[assignment]
+        for key, ids in postings.items():
+            compact[key] = ids[0] if len(ids) == 1 else tuple(ids)
+        postings.default_factory = None
+        self._postings = compact
+        self._names = names
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def candidates(self, full_name: str, limit: int = 5) -> list[Candidate]:
+        """Up to `limit` roster entries whose names may be this one, best first. [] for a letterless name."""
+        forms = name_forms(full_name)
+        if not forms or limit <= 0 or not self._names:
+            return []
+        # Rank entries by the keys they share with the claim, a rare key counting for more than a common one
+        # (roughly log-IDF: an entry alone under a key gets 9, one of 500 gets 1). Smallest blocks first; a big
+        # block is only read while fewer than a shortlist's worth of entries have been seen.
+        shared: Counter[int] = Counter()
+        postings = self._postings
+        blocks = []
+        for key in block_keys(forms, query=True):
+            ids = postings.get(key)
+            if type(ids) is int:
+                shared[ids] += 9
+            elif ids is not None:
+                blocks.append(ids)
+        blocks.sort(key=len)
+        for ids in blocks:
+            size = len(ids)
+            if size > BIG_BLOCK and len(shared) >= SHORTLIST:
+                break
+            weight = max(1, 10 - size.bit_length())
+            if size <= 16:
+                for entry_id in ids:
+                    shared[entry_id] += weight
+            else:
+                for _ in range(weight):
+                    shared.update(ids)  # counted in C
+        ranked = heapq.nlargest(SHORTLIST, shared.items(), key=itemgetter(1))
+        if not ranked:
+            return []
+        # Entries sharing far less than the best one are not worth scoring (they would not make the list).
+        floor = ranked[0][1] * SHARE_FLOOR
+        names = self._names
+        found = []
+        exact = 0
+        for entry_id, weight in ranked:
+            if weight < floor or exact >= limit:
+                break
+            roster_forms = names[entry_id]
+            match = best_match(forms, roster_forms, loose=True)
+            if match is not None:
+                exact += match[0] == 1.0
+                # Among equal scores, the closer spelling first ("Christy" -> Christine before Tina).
+                found.append((-match[0], -similarity(forms, roster_forms), entry_id, match[1]))
+        found.sort()
+        return [Candidate(entry_id, -score, reason) for score, _, entry_id, reason in found[:limit]]
+
+    def name_frequency(self, full_name: str) -> int:
+        """How many roster entries have this normalised name (any order, spacing or script), for moderators.
+
+        The entries indexed under every key of one of the name's segmentations, checked to be the same name.
+        """
+        forms = name_forms(full_name)
+        if not forms:
+            return 0
+        same: set[int] = set()
+        postings = self._postings
+        for variant in forms.variants:
+            single = NameForms(variant, (variant,), forms.initials, forms.script)
+            found = [postings.get(key) for key in block_keys(single)]
+            blocks = sorted(((ids,) if type(ids) is int else ids for ids in found if ids is not None), key=len)
+            if blocks:
+                shared = set(blocks[0]).intersection(*blocks[1:])
+                same.update(i for i in shared if (match := best_match(forms, self._names[i])) and match[0] == 1.0)
+        return len(same)

@@ -1,0 +1,48 @@
+"""The roster challenge email: sent to the roster entry's own address, never to the address the signer typed."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from . import challenges
+from .models import RosterChallenge
+
+
+def send_challenge_email(challenge_id: int) -> bool:
+    """Send it once: the row is marked sent in the same transaction, so a retry after a failure sends again,
+    and a repeat after success sends nothing. False if there was nothing to send."""
+    with transaction.atomic():
+        challenge = (
+            RosterChallenge.objects.select_for_update(of=("self",))
+            .select_related("signature__petition", "signature__affiliation", "roster_entry")
+            .filter(pk=challenge_id)
+            .first()
+        )
+        if challenge is None or challenge.sent_at is not None or not challenge.is_open:
+            return False
+        signature = challenge.signature
+        petition = signature.petition
+        link = f"{settings.SITE_URL}{reverse('signatures:challenge', args=[challenges.token(challenge)])}"
+        context = {
+            "challenge": challenge,
+            "petition": petition,
+            "typed_name": signature.full_name,
+            "affiliation": signature.affiliation,
+            "roster_name": challenge.roster_entry.full_name,
+            "link": link,
+            "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+            "days": max(1, (challenge.expires_at - timezone.now()).days),
+        }
+        title = " ".join(petition.title.split())
+        send_mail(
+            f"Did you sign “{title}”?",
+            render_to_string("verification/email/challenge.txt", context),
+            settings.DEFAULT_FROM_EMAIL,
+            [challenge.address],
+        )
+        challenge.sent_at = timezone.now()
+        challenge.save(update_fields=["sent_at"])
+    return True

@@ -1,0 +1,102 @@
+"""The record of every decision on a claim (Evidence) and of every re-check run (Recheck)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from signatures.models import Signature
+
+from .rosters import Affiliation, RosterEntry
+
+
+class Evidence(models.Model):
+    """Why a claim has the verification it has: one row per decision or review candidate, never edited."""
+
+    class Method(models.TextChoices):
+        EMAIL = "email", "Email on roster"
+        ROSTER_CHALLENGE = "roster_challenge", "Confirmed at the roster address"
+        EMAIL_DOMAIN = "email_domain", "Email at affiliation domain"
+        NAME = "name", "Name matches roster"
+        NONE = "none", "No roster match"
+        MODERATOR = "moderator", "Moderator decision"
+
+    signature = models.ForeignKey("signatures.Signature", on_delete=models.CASCADE, related_name="evidence_trail")
+    verdict = models.CharField(max_length=20, choices=Signature.Verification.choices)
+    method = models.CharField(max_length=20, choices=Method.choices)
+    roster_entry = models.ForeignKey(
+        RosterEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
+    )
+    roster_name = models.CharField(max_length=200, blank=True, help_text="Kept even if the entry is removed.")
+    shown_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="For a verified claim, the name shown publicly when it is not the typed one (the roster's).",
+    )
+    score = models.FloatField(default=0)
+    candidates = models.JSONField(
+        default=list, blank=True, help_text="For review: the roster entries whose names match, best first."
+    )
+    detail = models.CharField(max_length=500, blank=True)
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="What moderators should know: lookalike addresses and their punycode."
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    worker = models.CharField(max_length=200, blank=True, help_text="The task that decided, for automatic runs.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["signature", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} → {self.verdict}"
+
+    @property
+    def decider(self) -> str:
+        """Who decided: "moderator <email>" or "worker <task@host (id)>"."""
+        if self.decided_by_id:
+            return f"moderator {self.decided_by.email or self.decided_by.get_username()}"
+        return f"worker {self.worker}" if self.worker else "worker"
+
+
+class Recheck(models.Model):
+    """One request to check claims again (a roster change, the command, a moderator), and its progress.
+
+    The workers add each finished chunk to `done`; `finished_at` is set when it reaches `total`.
+    """
+
+    reason = models.CharField(max_length=200)
+    affiliation = models.ForeignKey(
+        Affiliation, null=True, blank=True, on_delete=models.SET_NULL, related_name="rechecks"
+    )
+    petition = models.ForeignKey(
+        "petitions.Petition", null=True, blank=True, on_delete=models.SET_NULL, related_name="rechecks"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.progress}"
+
+    @property
+    def progress(self) -> str:
+        done = min(self.done, self.total)
+        percent = 100 if not self.total else done * 100 // self.total
+        return f"{done} of {self.total} claims checked ({percent}%)"
+
+    @classmethod
+    def advance(cls, pk: int, checked: int) -> None:
+        """Called by the workers after each chunk; atomic, so concurrent chunks never lose a count."""
+        cls.objects.filter(pk=pk).update(done=models.F("done") + checked)
+        cls.objects.filter(pk=pk, finished_at=None, done__gte=models.F("total")).update(finished_at=timezone.now())
