@@ -10,6 +10,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Undersigned moderation"
 admin.site.site_title = "Undersigned"
 admin.site.index_title = "Petitions, claims and rosters"
+# The wide lists (the review queue, signatures) need the width more than a second copy of the home page's links.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", include("moderation.urls")),

@@ -1,5 +1,7 @@
 """The roster challenge email: sent to the roster entry's own address, never to the address the signer typed."""
 
+import math
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -34,7 +36,7 @@ def send_challenge_email(challenge_id: int) -> bool:
             "roster_name": challenge.roster_entry.full_name,
             "link": link,
             "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
-            "days": max(1, (challenge.expires_at - timezone.now()).days),
+            "days": max(1, math.ceil((challenge.expires_at - timezone.now()).total_seconds() / 86400)),
         }
         title = " ".join(petition.title.split())
         send_mail(

@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from moderation.decisions import Decision, decide, recheck
 from moderation.scope import within_petitions
 from signatures.models import ClaimReview, Signature
-from verification.models import Evidence, RosterEntry
+from verification.models import Evidence, RosterChallenge, RosterEntry
 
 from .base import (
     AffiliationListFilter,
@@ -45,11 +45,18 @@ def review_candidates(signature: Signature) -> list[dict]:
 
 
 def attach_candidates(signatures) -> None:
-    """Give each signature `.candidate_rows` [(candidate, RosterEntry or None)] with one query for all."""
+    """Give each signature `.candidate_rows` [(candidate, RosterEntry or None)] and `.challenged_entries` (the
+    entries already asked about it, who are not offered again), with one query each for all the rows."""
     signatures = list(signatures)
     entries = RosterEntry.objects.in_bulk({c["entry"] for s in signatures for c in review_candidates(s)})
+    asked: dict[int, set[int]] = {}
+    for signature_id, entry_id in RosterChallenge.objects.filter(signature__in=signatures).values_list(
+        "signature_id", "roster_entry_id"
+    ):
+        asked.setdefault(signature_id, set()).add(entry_id)
     for signature in signatures:
         signature.candidate_rows = [(c, entries.get(c["entry"])) for c in review_candidates(signature)]
+        signature.challenged_entries = asked.get(signature.pk, set())
 
 
 class ReasonActionForm(helpers.ActionForm):
@@ -167,6 +174,10 @@ class ClaimDecisions(ReadOnlyAdmin):
         entry = f", roster entry “{evidence.roster_name}”" if evidence.roster_name else ""
         return f"{evidence.get_method_display()}{entry}, score {evidence.score:.2f}, by {evidence.decider}"
 
+    @admin.display(description="claim, and why it is here", ordering="affiliation__name")
+    def claim_and_why(self, signature: Signature) -> str:
+        return format_html("{}<br>{}", self.claim(signature), self.why(signature))
+
     @admin.display(description="why it is here")
     def why(self, signature: Signature) -> str:
         """What the last decision says: the reason a claim waits for a moderator, and any lookalike warning."""
@@ -183,7 +194,7 @@ class ClaimDecisions(ReadOnlyAdmin):
             buttons = []
             if entry is not None and can_decide:
                 buttons.append(self._button(signature, f"approve:{entry.pk}", "Approve as this member"))
-                if entry.email:
+                if entry.email and entry.pk not in getattr(signature, "challenged_entries", ()):
                     buttons.append(self._button(signature, f"challenge:{entry.pk}", "Send a challenge to this entry"))
             details = (
                 " · ".join(part for part in (entry.email, entry.external_id, entry.handles) if part) if entry else ""
@@ -203,7 +214,7 @@ class ClaimDecisions(ReadOnlyAdmin):
                 buttons.append(self._button(signature, "approve", f"Approve claim{best}"))
             if signature.verification != Verification.REJECTED:
                 buttons.append(self._button(signature, "reject", "Reject claim"))
-            if not signature.decided_by_moderator:
+            if not signature.decided_by_person:
                 buttons.append(self._button(signature, "recheck", "Re-check against the roster"))
         if signature.status != Signature.Status.REJECTED:
             buttons.append(self._button(signature, "spam", "Reject signature as spam"))
@@ -360,7 +371,7 @@ class SignatureAdmin(ClaimDecisions):
 class ClaimReviewAdmin(ClaimDecisions):
     """The review queue: confirmed claims whose only evidence is a similar name, oldest first."""
 
-    list_display = ("signer", "claim", "why", "candidates", "decision")
+    list_display = ("signer", "claim_and_why", "candidates", "decision")
     list_display_links = ("signer",)
     list_filter = (PetitionListFilter, AffiliationListFilter)
     # Disputes first (a roster member said "this wasn't me"), then the oldest claims.
