@@ -220,3 +220,36 @@ def test_deleting_roster_entries_in_bulk_rechecks_the_claims_they_supported(
     assert not RosterEntry.objects.exists()
     claim.refresh_from_db()
     assert claim.verification == Signature.Verification.UNVERIFIED
+
+
+@pytest.mark.parametrize(
+    ("domains", "says"),
+    [
+        ("gmail.com", "free email provider"),
+        ("studio.example.org, outlook.com", "free email provider"),
+        ("co.uk", "public suffix"),
+        ("github.io", "public suffix"),
+        ("stu\u00addio.org", "SOFT HYPHEN"),
+        ("not a domain", "is not a domain name that can receive mail"),
+    ],
+)
+def test_a_domain_that_cannot_prove_membership_is_refused_with_a_clear_error(client, moderator, artists, domains, says):
+    client.force_login(moderator)
+    response = client.post(
+        f"/admin/verification/affiliation/{artists.pk}/change/",
+        {"name": artists.name, "description": "", "email_domains": domains, "domain_policy": "on"},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert says in response.content.decode()
+    artists.refresh_from_db()
+    assert (artists.email_domains, artists.domain_policy) == ("", False)
+
+
+def test_membership_domains_are_stored_in_their_canonical_punycode_form(client, moderator, artists):
+    client.force_login(moderator)
+    client.post(
+        f"/admin/verification/affiliation/{artists.pk}/change/",
+        {"name": artists.name, "description": "", "email_domains": "@München-Kunst.DE, münchen-kunst.de"},
+    )
+    artists.refresh_from_db()
+    assert artists.email_domains == "xn--mnchen-kunst-dlb.de"
