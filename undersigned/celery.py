@@ -3,6 +3,7 @@
 import functools
 import logging
 import os
+from smtplib import SMTPException
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
@@ -29,6 +30,16 @@ class Task(DjangoTask):
         except OperationalError:
             logger.exception("Could not queue %s%r: the broker is unreachable.", self.name, args)
 
+
+# Tasks that send mail: retried with backoff for about an hour of mail-server trouble. Safe to repeat: each
+# builds its email from the rows as they are now, and marks what it has sent.
+MAIL_TASK_OPTIONS = {
+    "acks_late": True,
+    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
 
 app = Celery("undersigned", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")

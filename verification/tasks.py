@@ -4,14 +4,13 @@ Also the fan-out of a re-check (`queue_recheck`) and the receiver that queues a 
 signer confirms (connected in VerificationConfig.ready).
 """
 
-from smtplib import SMTPException
-
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, transaction
 from django.db.models import QuerySet
 
 from signatures.models import Signature
+from undersigned.celery import MAIL_TASK_OPTIONS
 
 from . import claims, emails
 from .models import Affiliation, Recheck
@@ -85,13 +84,7 @@ def queue_recheck(
     return recheck
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(**MAIL_TASK_OPTIONS)
 def send_roster_challenge(challenge_id: int) -> None:
     """Email one roster challenge to the roster address. Sends nothing for a challenge already sent or closed."""
     emails.send_challenge_email(challenge_id)
