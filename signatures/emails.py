@@ -1,5 +1,11 @@
 """The signer's confirmation email: what it says depends on the signature's state, so a repeat signing is
-answered helpfully. Sent by the `deliver_confirmation_email` task, built from the signature as it is now."""
+answered helpfully. Sent by the `deliver_confirmation_email` task, built from the signature as it is now.
+
+Anyone can type anyone's address, so an email from the site's own address must not carry an attacker's text:
+of what the signer typed, it repeats only the name, with anything that looks like a link defanged.
+"""
+
+import re
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -8,6 +14,18 @@ from django.urls import reverse
 
 from . import tokens
 from .models import Signature
+
+# A scheme, or a dotted host whose last label looks like a top-level domain (not initials such as "J.R.R.").
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):/*")
+_HOST = re.compile(r"(?i)\b((?:[\w-]+\.)+[a-z][\w-]{1,62})\b")
+
+
+def defanged(text: str) -> str:
+    """Text safe to repeat in an email: "https://evil.example/x" reads "hxxps[:]//evil[.]example/x", unclickable."""
+    text = _SCHEME.sub(
+        lambda m: m.group(1).replace("t", "x").replace("T", "X") + "[:]" + m.group(0)[len(m.group(1)) + 1 :], text
+    )
+    return _HOST.sub(lambda m: m.group(1).replace(".", "[.]"), text)
 
 
 def absolute_url(path: str) -> str:
@@ -20,6 +38,7 @@ def send_confirmation_email(signature: Signature) -> None:
     petition = signature.petition
     context = {
         "signature": signature,
+        "name": defanged(signature.full_name),
         "petition": petition,
         "petition_url": absolute_url(petition.get_absolute_url()),
         "confirm_url": absolute_url(reverse("signatures:confirm", args=[tokens.confirm_token(signature)])),

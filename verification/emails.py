@@ -9,6 +9,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from signatures.emails import defanged
+
 from . import challenges
 from .models import RosterChallenge
 
@@ -31,9 +33,9 @@ def send_challenge_email(challenge_id: int) -> bool:
         context = {
             "challenge": challenge,
             "petition": petition,
-            "typed_name": signature.full_name,
+            "typed_name": defanged(signature.full_name),
             "affiliation": signature.affiliation,
-            "roster_name": challenge.roster_entry.full_name,
+            "roster_name": defanged(challenge.roster_entry.full_name),
             "link": link,
             "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
             "days": max(1, math.ceil((challenge.expires_at - timezone.now()).total_seconds() / 86400)),

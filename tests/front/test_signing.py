@@ -45,13 +45,34 @@ def test_signing_emails_a_confirm_link_and_a_withdraw_link(signer, letter):
     assert signer.get(links["withdraw"]).status_code == 200
 
 
-def test_confirmation_email_shows_what_confirming_publishes(signer, letter):
+def test_confirmation_email_shows_the_name_and_claim_and_the_page_shows_the_rest(signer, letter):
     signer.sign(letter, full_name="Ada Lovelace", affiliation="sora-alpha-artist", role="Painter", comment="Yes.")
     [message] = signer.emails_to("ada@example.org")
     assert "Name: Ada Lovelace" in message.body
     assert "Affiliation you claim: Sora alpha artists" in message.body
-    assert "Role: Painter" in message.body
-    assert "Comment: Yes." in message.body
+    page = signer.get(signer.confirm_link("ada@example.org")).content.decode()
+    assert "Painter" in page and "Yes." in page
+
+
+def test_the_confirmation_email_relays_no_attacker_text_but_a_defanged_name(signer, letter):
+    signer.sign(
+        letter,
+        full_name="Click https://evil.example/reset now",
+        email="victim@example.org",
+        role="Visit evil.example",
+        organisation="www.evil.example",
+        comment="Your account is locked: https://evil.example/unlock",
+    )
+    [message] = signer.emails_to("victim@example.org")
+    assert "evil.example" not in message.body
+    assert "hxxps[:]//evil[.]example/reset" in message.body
+    assert "account is locked" not in message.body
+
+
+def test_initials_in_a_name_are_left_alone(signer, letter):
+    signer.sign(letter, full_name="J.R.R. Tolkien")
+    [message] = signer.emails_to("ada@example.org")
+    assert "Hello J.R.R. Tolkien," in message.body
 
 
 def test_unticked_public_box_stores_a_private_signature(signer, letter):

@@ -348,3 +348,12 @@ def test_no_impostor_is_ever_badged_whatever_they_type(signer, letter, artists, 
     RosterChallenge.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     claims.expire_challenges()
     assert Signature.objects.get(pk=signature.pk).verification != V.VERIFIED
+
+
+def test_the_challenge_email_repeats_the_typed_name_only_defanged(signer, letter, artists):
+    make_roster_entry(artists, "Ana Castillo", "ana@studio.example")
+    make_roster_entry(artists, "Ana Castillo https://evil.example", "ana2@studio.example")
+    sign_and_confirm(signer, letter, artists, "Ana Castillo https://evil.example", "mallory@mail.example")
+    bodies = [m.body for m in mail.outbox if set(m.to) & {"ana@studio.example", "ana2@studio.example"}]
+    assert bodies and all("https://evil.example" not in body for body in bodies)
+    assert any("hxxps[:]//evil[.]example" in body for body in bodies)
