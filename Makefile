@@ -13,7 +13,7 @@ TEST_ENV := SECRET_KEY=$${SECRET_KEY:-tests-only-not-secret} \
 	CELERY_BROKER_URL=$${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/14} \
 	EMAIL_URL=memorymail:// DEBUG=0 ALLOWED_HOSTS=testserver,localhost,127.0.0.1
 
-.PHONY: install run test bench lint
+.PHONY: install run serve test bench lint
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: install
 	$(RUN_ENV) $(MANAGE) migrate --noinput
 	$(RUN_ENV) $(MANAGE) seed_demo
 	$(RUN_ENV) ./bin/serve
+
+# `make serve` runs production on this machine from the environment's settings (docs/production.md): DEBUG off,
+# migrate and collectstatic, then gunicorn, a Celery worker and celery beat, stopped together by Ctrl-C or TERM.
+serve: install
+	./bin/production
 
 test: install
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)

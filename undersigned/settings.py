@@ -4,6 +4,7 @@ With nothing configured the product runs on the embedded default: an SQLite file
 in-process, a local-memory cache and emails printed on the console.
 """
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -75,6 +76,18 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def env_networks(name: str, default: str) -> list[str]:
+    """Comma-separated IP addresses or networks (CIDR), e.g. 127.0.0.1,10.0.0.0/24; `*` means any."""
+    networks = env_list(name, default)
+    for network in networks:
+        try:
+            if network != "*":
+                ipaddress.ip_network(network)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list IP addresses or networks (10.0.0.0/24), not {network!r}.")
+    return networks
+
+
 def env_database(name: str, default: str) -> dict:
     value = env(name, default)
     try:
@@ -101,9 +114,12 @@ SESSION_COOKIE_SECURE = SECURE_SITE
 CSRF_COOKIE_SECURE = SECURE_SITE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-if env_bool("BEHIND_TLS_PROXY"):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY")
+if BEHIND_TLS_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxies whose X-Forwarded-Proto gunicorn believes (bin/gunicorn.conf.py; only with BEHIND_TLS_PROXY).
+FORWARDED_ALLOW_IPS = env_networks("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -130,6 +146,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the application server, before sessions and the rest (see STATIC_ROOT).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -179,6 +197,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "expire-roster-challenges": {"task": "verification.tasks.expire_roster_challenges", "schedule": 15 * 60},
 }
+# Where `celery beat` keeps its schedule between restarts (a directory it can write; outside the checkout).
+state_home = Path(env("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"))
+STATE_DIR = Path(env("STATE_DIR") or state_home / "undersigned")
+CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
+# Tasks one `celery worker` process runs at once (`bin/worker`, `make serve`).
+CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2, minimum=1)
 
 EMAIL_BACKENDS = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
@@ -254,8 +278,29 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files are served by the application server itself (WhiteNoise), no separate web server needed.
+# With STATIC_MANIFEST on (the production server turns it on, after `collectstatic` into STATIC_ROOT) pages
+# link hashed names, served compressed and cached for a year; off (development, tests) files come straight
+# from the apps' static folders and no `collectstatic` is needed.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
+
+# The production web server (bin/web with bin/gunicorn.conf.py): where it listens, how many processes, and
+# how many threads each (a thread waits on one slow client without holding up the others).
+HOST = env("HOST", "127.0.0.1")
+PORT = env_int("PORT", 8000, minimum=1)
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
+WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
 
 LOGGING = {
     "version": 1,
