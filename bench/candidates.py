@@ -26,7 +26,18 @@ from nicknames import NickNamer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from verification.candidates import CandidateIndex, best_match, compare, compatible, forms, name_forms, words  # noqa: E402
+from verification.candidates import (  # noqa: E402
+    CandidateIndex,
+    best_match,
+    compare,
+    compatible,
+    greek,
+    japanese,
+    korean,
+    name_forms,
+    words,
+)
+from verification.candidates import nameforms as forms  # noqa: E402
 
 # Share of the roster per locale.
 LOCALES = {
@@ -339,8 +350,16 @@ def clear_caches() -> None:
     forms._latin.cache_clear()
     forms._chunk.cache_clear()
     words.token_keys.cache_clear()
+    words.consonants.cache_clear()
     words._related_names.cache_clear()
     compare.relation.cache_clear()
+    compare._bare.cache_clear()
+    japanese.readings.cache_clear()  # the Japanese readings of kanji names: the dictionary stays loaded
+    japanese._Analyser.romaji.cache_clear()
+    japanese.fold.cache_clear()
+    greek.to_latin.cache_clear()
+    greek.fold.cache_clear()
+    korean.fold.cache_clear()
 
 
 def main() -> None:

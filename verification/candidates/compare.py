@@ -5,8 +5,15 @@ on the roster may be shown under the name they typed, so it must not let one per
 word of the shorter name has to meet a word of the other, at least two words must meet (unless both names are a
 single word), and at least one of them must be a firm match (the same word, the same transliteration, a slip in
 a long word). Nicknames and initials never carry a match on their own, and short words must match exactly:
-"Ana Lima" is not "Ana Lina". Candidate search (loose) also accepts one slip in a 4-letter word and, across
-scripts that leave vowels out, a bare consonant match, because a candidate only ever gets a "was this you?".
+"Ana Lima" is not "Ana Lina". Candidate search (loose) also accepts one slip in a short word (see
+LOOSE_TYPO_MIN_LENGTH) and, across scripts that leave vowels out, a bare consonant match, because a candidate
+only ever gets a "was this you?". A short word with one slip is worth enough for a two-word name to reach the
+challenge threshold (0.80) when its other word is the same (Rebecca Wnag), and not with a weaker match beside it.
+
+Across scripts, each script's own transliteration conventions count as the same name (a "transliteration"):
+Cyrillic г as g or h (words.fold_cyrillic), Greek by ELOT 743 or as spoken (greek.fold), Korean by RR, MR or
+a conventional spelling (korean.fold, korean.same_family_name), and a Japanese reading in its passport, wāpuro
+or Kunrei spelling (japanese.fold; a name's Japanese readings are compared only with names in Latin letters).
 """
 
 import re
@@ -16,8 +23,9 @@ from typing import NamedTuple
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from .nameforms import CJK, FOREIGN, VOWELLESS, NameForms, name_forms, particles
-from .words import fold_j, initial_class, token_keys
+from . import greek, japanese, korean
+from .nameforms import CJK, FOREIGN, GREEK, HANGUL, VOWELLESS, NameForms, name_forms, particles
+from .words import consonants, fold_cyrillic, initial_class, token_keys
 
 # Strength of each kind of word match; a name's score is built from these (1.0 is kept for the same name).
 EXACT = 1.0
@@ -26,11 +34,17 @@ TYPO = 0.85
 SOUND = 0.85
 NICKNAME = 0.8
 INITIAL = 0.7
+SHORT_TYPO = 0.62  # candidates only: (1.0 + 0.62) / 2 = 0.81 for "Rebecca Wnag", (0.95 + 0.62) / 2 < 0.80
 LOOSE = 0.5
 
 TYPO_MIN_LENGTH = 5  # one slip allowed when both words are at least this long...
 TWO_TYPOS_MIN_LENGTH = 9  # ...two from this length
-LOOSE_TYPO_MIN_LENGTH = 4  # candidates only: one slip in a 4-letter word (Lima/Lina); shorter words differ too often
+# Candidates only: one slip in a short word, both words of 4 letters or more (Lima/Lina, Wang/Wnag), or a 3-letter
+# word against a longer one (Wang/Wng) where spellings vary (a name in Latin letters). Not between two 3-letter
+# words (Ana/Ada, Kim/Kin: a different name too often), nor where a word may be a short consonant skeleton that
+# anyascii spelled (حسن: hsn).
+LOOSE_TYPO_MIN_LENGTH = 4
+LOOSE_TYPO_SHORTER = 3
 MIN_SCORE = 0.6
 
 # How the two names' scripts relate, for `relation`.
@@ -39,6 +53,11 @@ VOWELLESS_CROSS = 1  # one name only is in a script without written vowels: comp
 ALPHABET_CROSS = 2  # one name only is in another alphabet (Cyrillic, Greek...): j may be y, ё may be e or yo
 SAME_SCRIPT = 3  # both in the same non-Latin script: anyascii spelled both, a different letter is a different name
 BOTH_CJK = 4  # ... in CJK, where one character is a whole syllable: no letter-level slips at all
+GREEK_CROSS = 5  # one name in Greek, the other in Latin letters: ELOT or spoken spellings (greek.fold)
+KOREAN_CROSS = 6  # one name in Hangul, the other in Latin letters: RR, MR or conventional (korean.fold)
+JAPANESE_CROSS = 7  # a Japanese reading of one name and a name in Latin letters (japanese.fold)
+_CONVENTIONS = {GREEK_CROSS: greek.fold, KOREAN_CROSS: korean.fold, JAPANESE_CROSS: japanese.fold}
+_SPELLINGS_VARY = (LATIN, ALPHABET_CROSS, GREEK_CROSS, KOREAN_CROSS, JAPANESE_CROSS)
 
 _REASONS = ("exact", "word order", "spacing", "transliteration", "spelling", "nickname", "initial", "typo", "partial")
 
@@ -64,8 +83,11 @@ def relation(a: str, b: str, a_initial: bool, b_initial: bool, loose: bool, scri
     ka, kb = token_keys(a), token_keys(b)
     ta, tb = ka.trans, kb.trans
     if scripts == ALPHABET_CROSS:
-        ta, tb = fold_j(ta), fold_j(tb)
-    if ta == tb:
+        ta, tb = fold_cyrillic(ta), fold_cyrillic(tb)
+    elif scripts in _CONVENTIONS:
+        convention = _CONVENTIONS[scripts]
+        ta, tb = convention(a), convention(b)
+    if ta == tb or scripts == KOREAN_CROSS and korean.same_family_name(a, b):
         return Relation(TRANSLITERATION, "transliteration", True)
     if b in ka.nicknames:
         return Relation(NICKNAME, "nickname", False)
@@ -75,20 +97,68 @@ def relation(a: str, b: str, a_initial: bool, b_initial: bool, loose: bool, scri
     if slips <= _allowed_slips(a, b) or (ta != a or tb != b) and _slips(ta, tb) <= _allowed_slips(ta, tb):
         return Relation(TYPO, "typo", True)
     same_skeleton = ka.skeleton == kb.skeleton and ka.skeleton != ""
-    if same_skeleton and scripts == VOWELLESS_CROSS:
-        # Mohamed = mhmd (محمد); with only two consonants, the first letters must agree too (Fayed = fayd).
-        if len(ka.skeleton) >= 3 or (len(ka.skeleton) == 2 and initial_class(a) == initial_class(b)):
-            return Relation(SOUND, "transliteration", True)
-    elif same_skeleton and scripts in (LATIN, ALPHABET_CROSS) and _one_vowel_apart(ta, tb):
+    if scripts == VOWELLESS_CROSS and not same_skeleton and consonants(a) == consonants(b) != "":
+        same_skeleton = True  # the letters as written (see words.consonants): Zahy = zhy, Jwan = jun
+        skeleton = consonants(a)
+    else:
+        skeleton = ka.skeleton
+    # Mohamed = mhmd (محمد); with only two consonants, the first letters must agree too (Fayed = fayd).
+    if (
+        same_skeleton
+        and scripts == VOWELLESS_CROSS
+        and (len(skeleton) >= 3 or (len(skeleton) == 2 and initial_class(a) == initial_class(b)))
+    ):
+        return Relation(SOUND, "transliteration", True)
+    if scripts == VOWELLESS_CROSS and _bare_words_meet(a, b):
+        return Relation(SOUND, "transliteration", True)
+    if same_skeleton and scripts in _SPELLINGS_VARY and _one_vowel_apart(ta, tb):
         # One vowel written differently, as ё can be: Fedor = Fyodor, Elkin = Yolkin.
         return Relation(SOUND, "transliteration", True)
     if not loose:
         return None
-    if slips <= 1 and min(len(a), len(b)) >= LOOSE_TYPO_MIN_LENGTH:
-        return Relation(LOOSE, "typo", False)
+    if slips <= 1 and _short_typo_lengths(len(a), len(b), scripts):
+        return Relation(SHORT_TYPO, "typo", False)
     if same_skeleton and scripts == VOWELLESS_CROSS:
         return Relation(LOOSE, "transliteration", False)
     return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _bare(word: str) -> tuple[str, ...]:
+    """A word as anyascii may have written it from a script without vowels, the word itself first: a word-initial
+    alef or ain is written as a vowel by people (علي Ali, عمر Omar, أفراح Afrah) and as nothing by anyascii, and
+    the article al (الحاج) may be written apart (el-Haj) or left out."""
+    bare = [word]
+    if word[0] in _VOWEL_LETTERS and len(word) > 2:
+        bare.append(word[1:])
+    if word.startswith(("al", "el")) and len(word) > 3:
+        bare.append(word[2:])
+    return tuple(bare)
+
+
+def _bare_words_meet(a: str, b: str) -> bool:
+    """Whether two words meet once bare (see `_bare`): the same transliteration, or the same consonants (at least
+    two, starting alike)."""
+    bare_a, bare_b = _bare(a), _bare(b)
+    if len(bare_a) == len(bare_b) == 1:
+        return False
+    for x in bare_a:
+        for y in bare_b:
+            if x == a and y == b:
+                continue
+            if token_keys(x).trans == token_keys(y).trans:
+                return True
+            cx = consonants(x)
+            if len(cx) >= 2 and cx == consonants(y) and initial_class(x) == initial_class(y):
+                return True
+    return False
+
+
+def _short_typo_lengths(a: int, b: int, scripts: int) -> bool:
+    shorter, longer = (a, b) if a < b else (b, a)
+    if shorter >= LOOSE_TYPO_MIN_LENGTH:
+        return True
+    return shorter == LOOSE_TYPO_SHORTER and longer > shorter and scripts in _SPELLINGS_VARY
 
 
 def _one_vowel_apart(a: str, b: str) -> bool:
@@ -105,6 +175,7 @@ def _one_vowel_apart(a: str, b: str) -> bool:
 
 
 _VOWEL_RUN = re.compile("[aeiou]+")
+_VOWEL_LETTERS = frozenset("aeiou")
 
 
 def _slips(a: str, b: str) -> int:
@@ -123,6 +194,12 @@ def _scripts(a: NameForms, b: NameForms) -> int:
         return VOWELLESS_CROSS
     if sa & CJK and sb & CJK:
         return BOTH_CJK
+    if not (sa and sb):  # one of them in Latin letters
+        if (sa | sb) & HANGUL:
+            return KOREAN_CROSS
+        if (sa | sb) & GREEK and not (sa | sb) & CJK:
+            return GREEK_CROSS
+    sa, sb = sa & ~(GREEK | HANGUL), sb & ~(GREEK | HANGUL)
     if (sa == FOREIGN) != (sb == FOREIGN) and not (sa | sb) & CJK:
         return ALPHABET_CROSS
     return LATIN if not (sa and sb) else SAME_SCRIPT
@@ -194,30 +271,40 @@ def best_match(a: NameForms, b: NameForms, loose: bool = False) -> tuple[float, 
         extra.add("transliteration")
     if a.respaced != b.respaced:
         extra.add("spacing")
-    for va in a.variants:
-        sorted_a = sorted(va)
-        joined_a = "".join(va)
-        for vb in b.variants:
-            if va == vb:
-                return 1.0, _reason(extra)
-            if sorted_a == sorted(vb):
-                return 1.0, _reason(extra | {"word order"})
-            if joined_a == "".join(vb):
-                return 1.0, _reason(extra | {"spacing"})
     scripts = _scripts(a, b)
+    # Segmentations to compare, and how. A name's Japanese readings only meet a name in Latin letters (between two
+    # names in kanji, 陽一 and 要一 are two names though both read Yoichi). The other readings (Greek as spoken,
+    # Cyrillic г as h) are only index keys: the folds of `relation` already let their spellings meet.
+    pairings = [(a.variants, b.variants, scripts)]
+    if b.readings and not a.script and b.script & CJK:
+        pairings.append((a.variants, b.readings, JAPANESE_CROSS))
+    if a.readings and not b.script and a.script & CJK:
+        pairings.append((a.readings, b.variants, JAPANESE_CROSS))
+    for a_variants, b_variants, _ in pairings:
+        for va in a_variants:
+            sorted_a = sorted(va)
+            joined_a = "".join(va)
+            for vb in b_variants:
+                if va == vb:
+                    return 1.0, _reason(extra)
+                if sorted_a == sorted(vb):
+                    return 1.0, _reason(extra | {"word order"})
+                if joined_a == "".join(vb):
+                    return 1.0, _reason(extra | {"spacing"})
     if scripts == BOTH_CJK and a.respaced and b.respaced:
         return None  # two unspaced CJK names meet only as the same name: their words are syllables, not names
     best = None
-    for va in a.variants:
-        for vb in b.variants:
-            found = _align(va, vb, a.initials, b.initials, loose, scripts)
-            if found is not None and (best is None or found[0] > best[0]):
-                best = (*found, va, vb)
+    for a_variants, b_variants, pairing_scripts in pairings:
+        for va in a_variants:
+            for vb in b_variants:
+                found = _align(va, vb, a.initials, b.initials, loose, pairing_scripts)
+                if found is not None and (best is None or found[0] > best[0]):
+                    best = (*found, va, vb)
     if best is None or best[0] < MIN_SCORE:
         return None
     score, pairs, va, vb = best
     reasons = {reason for _, _, reason in pairs if reason != "exact"} | extra
-    if len(pairs) < max(len(va), len(vb)):
+    if len(pairs) < max(_name_words(va), _name_words(vb)):
         reasons.add("partial")  # a word of the longer name is unmatched: a middle name, a second family name
     pairs.sort()
     if any(later[1] < earlier[1] for earlier, later in zip(pairs, pairs[1:], strict=False)):
@@ -228,6 +315,11 @@ def best_match(a: NameForms, b: NameForms, loose: bool = False) -> tuple[float, 
         reasons.discard("transliteration")  # both written in Latin letters: Marc / Mark, Smith / Smyth
         reasons.add("spelling")
     return min(round(score, 3), 0.99), _reason(reasons)
+
+
+def _name_words(words: tuple[str, ...]) -> int:
+    """How many words a name has, particles between them not counted (an unmatched one is not a missing word)."""
+    return len(words) - len(particles(words)) if len(words) > 2 else len(words)
 
 
 def _reason(reasons: set[str]) -> str:

@@ -21,6 +21,13 @@ A word the `nicknames` data knows is also indexed as "skeleton of X | @word", an
 its words and all their related names, so Steve Dunn finds Steven Dunn under one tiny key rather than among
 every Dunn with an S name.
 
+A name is also indexed under its readings (nameforms.NameForms): the Japanese readings of kanji or kana (Suzuki
+Rei for 鈴木 零, see japanese.py), a Greek name as spoken (Mando for Μαντώ), Cyrillic г as h (Bohdan for Богдан).
+A claim whose word may be a Korean family name is also looked up under that name's other spellings (Rhee under
+Lee, the token names in Hangul get; a claim in Hangul under all of them), when the roster has names in Hangul.
+Beside a Korean family name, the other words are also keyed by their Korean fold ("lee|%^gi" for Kyunghee and
+Gyeonghui alike, see korean.fold), since a given name's RR and MR spellings differ at both ends.
+
 A claim looks up its own keys and counts, per entry, the keys it shares, weighted by rarity (an entry alone
 under a key counts 9, one among 500 counts 1); only the best-sharing few dozen entries are then scored with
 `compare` (rapidfuzz edit distances and the rules there) and ranked.
@@ -33,12 +40,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 
+from . import korean
 from .compare import best_match, similarity
-from .nameforms import PARTICLES, VOWELLESS, NameForms, name_forms, particles
+from .nameforms import HANGUL, PARTICLES, VOWELLESS, NameForms, name_forms, particles
 from .words import token_keys, vowel_tails
 
 SHORTLIST = 30  # entries scored per claim, best-sharing first
 BIG_BLOCK = 2_000  # a key shared by more entries than this is only read when smaller ones found too little
+# An entry sharing less than this part of the best one's weight is not scored; for an unspaced CJK claim, divided
+# by its number of splits: an entry may meet only one of them (佐藤 陽一 meets one split of 佐藤陽一, which meets
+# all three).
 SHARE_FLOOR = 1 / 3
 
 
@@ -51,16 +62,23 @@ class Candidate:
     reason: str
 
 
-def block_keys(forms: NameForms, query: bool = False) -> set[str]:
+def block_keys(forms: NameForms, query: bool = False, korean_names: bool = False) -> set[str]:
     """The keys a name is indexed under, or (`query`) looked up by. See the module docstring.
 
     Nickname keys ("skeleton of X | @given name") are asymmetric: a roster name is indexed under its own given
-    name, a claim looks up its given name and every name related to it (Bill -> william, robert...).
+    name, a claim looks up its given name and every name related to it (Bill -> william, robert...). So are
+    Korean family names: with `korean_names` (the roster has names in Hangul), a claim is also looked up under
+    the other spellings of a family name among its words, and by the Korean fold of the words beside one.
     """
     initials = forms.initials
-    variants = forms.variants
+    variants = forms.variants + forms.readings if forms.readings else forms.variants
     vowelless = bool(forms.script & VOWELLESS)
-    if len(variants) == 1 and len(variants[0]) == 2 and not initials and not query:  # most roster names, sooner
+    # Korean keys: for a name in Hangul, and for a claim in Latin letters when the roster has names in Hangul.
+    korean_keys = bool(forms.script & HANGUL or query and korean_names and not forms.script)
+    if query and korean_keys:
+        variants += _korean_spellings(variants, bool(forms.script & HANGUL))
+    if len(variants) == 1 and len(variants[0]) == 2 and not initials and not query and not korean_keys:
+        # most roster names, sooner
         x, y = variants[0]
         kx, ky = token_keys(x), token_keys(y)
         keys = set(map(kx.anchor.__add__, ky.tails))
@@ -101,7 +119,20 @@ def block_keys(forms: NameForms, query: bool = False) -> set[str]:
                         keys.update(map(add, vowel_tails(variant[j])))
                 if ky.nicknames:
                     keys.update(map(add, ky.nickname_tails if query else ky.nickname_tails[:1]))
+                if korean_keys and korean.is_family_token(variant[i]):
+                    folded = korean.fold(variant[j])
+                    keys.update((add("%^" + folded[:2]), add("%$" + folded[-1:])))
     return keys
+
+
+def _korean_spellings(variants: tuple[tuple[str, ...], ...], hangul: bool) -> tuple[tuple[str, ...], ...]:
+    """The segmentations again with one family name respelled (see korean.spellings_to_look_up)."""
+    more = []
+    for variant in variants:
+        for n, word in enumerate(variant):
+            for spelling in sorted(korean.spellings_to_look_up(word, hangul)):
+                more.append((*variant[:n], spelling, *variant[n + 1 :]))
+    return tuple(more)
 
 
 class CandidateIndex:
@@ -111,7 +142,7 @@ class CandidateIndex:
     last name (its earlier keys then lead to an entry that is scored under the new name, which is harmless).
     """
 
-    __slots__ = ("_names", "_postings")
+    __slots__ = ("_korean", "_names", "_postings")
 
     def __init__(self, entries: Iterable[tuple[int, str]]) -> None:
         # The build allocates a few hundred thousand small objects and no reference cycles: the cyclic garbage
@@ -127,12 +158,15 @@ class CandidateIndex:
     def _build(self, entries: Iterable[tuple[int, str]]) -> None:
         postings: defaultdict[str, list[int]] = defaultdict(list)
         names: dict[int, NameForms] = {}
+        scripts = 0
         for entry_id, full_name in entries:
             forms = name_forms(full_name)
             if forms:
                 names[entry_id] = forms
+                scripts |= forms.script
                 for key in block_keys(forms):
                     postings[key].append(entry_id)
+        self._korean = bool(scripts & HANGUL)
         # Most keys belong to one entry: they keep the bare id. The others become tuples: smaller than lists, and
         # tuples of ints drop out of the garbage collector's sight, so they don't slow down every full collection.
         # Replaced in place, so the lists and their replacements are never all in memory at once.
@@ -157,7 +191,7 @@ class CandidateIndex:
         shared: Counter[int] = Counter()
         postings = self._postings
         blocks = []
-        for key in block_keys(forms, query=True):
+        for key in block_keys(forms, query=True, korean_names=self._korean):
             ids = postings.get(key)
             if type(ids) is int:
                 shared[ids] += 9
@@ -179,7 +213,7 @@ class CandidateIndex:
         if not ranked:
             return []
         # Entries sharing far less than the best one are not worth scoring (they would not make the list).
-        floor = ranked[0][1] * SHARE_FLOOR
+        floor = ranked[0][1] * SHARE_FLOOR / (len(forms.variants) if forms.respaced else 1)
         names = self._names
         found = []
         exact = 0

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 from anyascii import anyascii
 
+from . import greek, japanese, korean
+
 # Work per name is capped, so a hostile 1,000,000-character "name" costs what a long real one does.
 MAX_CHARS = 200
 MAX_TOKENS = 6
@@ -27,6 +29,8 @@ MAX_SPLIT_RUN = 6
 FOREIGN = 1  # some letters are not Latin (anyascii transliterated them)
 VOWELLESS = 2  # ... in a script that leaves vowels out: Arabic, Hebrew, Devanagari and the other Indic scripts
 CJK = 4  # ... Han, kana or Hangul
+GREEK = 8  # ... Greek (written by ELOT 743, see greek.py)
+HANGUL = 16  # ... Hangul (family names by the table in korean.py)
 
 _APOSTROPHES = frozenset("'’ʼ`´ʹʻʽ‘′")
 _HYPHENS = frozenset("-‐‑‒–—―﹣－")
@@ -36,49 +40,23 @@ _TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof"})
 # Particles written apart or glued to the next word: "al Harth" / "Al-Harth" / الحارث, "van Dijk" / "Vandijk".
 PARTICLES = frozenset({"al", "el", "abu", "abd", "bin", "ibn", "van", "von", "de", "del", "della", "da", "di", "du"})
 # anyascii follows ISO 15919 for Devanagari (च -> c, श -> s, anusvara -> m) where people write ch, sh and n.
-_PRE_LATIN = str.maketrans({"च": "ch", "छ": "chh", "श": "sh", "ष": "sh", "ं": "n", "ँ": "n"})
+_PRE_LATIN = str.maketrans({"च": "ch", "छ": "chh", "श": "sh", "ष": "sh", "ं": "n", "ँ": "n", "ظ": "z"})
+# (ظ is written z in most names, Zahir and Hafiz, where anyascii gives dh.)
 _ARABIC_ARTICLE = ("ال", "ٱل")
 _WAW = "و"
 
 _CJK_RE = re.compile(
     "[\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\u31f0-\u31ff\U00020000-\U0003134f]"
 )
-_NON_LATIN_RE = re.compile("[^\u0000-\u024f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff]")
+# Latin letters, and the spacing modifier letters (02B0-02FF) Latin names are written with: Demʼianchuk, Hawaiʻi.
+_NON_LATIN_RE = re.compile("[^\u0000-\u024f\u02b0-\u02ff\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff]")
 _VOWELLESS_RE = re.compile("[\u0590-\u0dff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 # Korean family names: anyascii gives the Revised Romanization of the syllable (김 -> "gim", 이 -> "i"), while
-# people write the conventional spelling. Applied to the first syllable of a name written in Hangul.
-_HANGUL_FAMILY = {
-    "김": "kim",
-    "이": "lee",
-    "박": "park",
-    "최": "choi",
-    "정": "jung",
-    "강": "kang",
-    "조": "cho",
-    "윤": "yoon",
-    "임": "lim",
-    "오": "oh",
-    "신": "shin",
-    "권": "kwon",
-    "안": "ahn",
-    "고": "ko",
-    "문": "moon",
-    "허": "huh",
-    "노": "noh",
-    "심": "shim",
-    "곽": "kwak",
-    "성": "sung",
-    "주": "joo",
-    "우": "woo",
-    "구": "koo",
-    "유": "yoo",
-    "엄": "um",
-    "천": "chun",
-    "공": "kong",
-    "현": "hyun",
-    "변": "byun",
-}
+# people write the conventional spelling (korean.SURNAMES has them all). Applied to the first syllable of a name
+# written in Hangul.
+_HANGUL_FAMILY = {hangul: spellings[0] for hangul, spellings in korean.SURNAMES.items() if len(hangul) == 1}
+_HANGUL_RE = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 
 
 @dataclass(slots=True)
@@ -88,7 +66,12 @@ class NameForms:
     `variants[0]` is `tokens`; the others are alternative segmentations: an unspaced CJK name split at each
     boundary ("王小明" -> wang|xiaoming, wangxiao|ming), or hyphenated parts and particles glued together
     ("Jean-Pierre" -> jeanpierre, "al Harthi" -> alharthi). `initials` holds the tokens that were one letter of
-    an alphabet in the original ("J." -> "j", "Ю." -> "yu"). `script` holds FOREIGN / VOWELLESS / CJK flags.
+    an alphabet in the original ("J." -> "j", "Ю." -> "yu"). `script` holds FOREIGN / VOWELLESS / CJK / GREEK /
+    HANGUL flags. `readings` are other ways the name is written in Latin letters, indexed so that a name typed
+    in Latin letters finds it: the Japanese readings of kanji or kana (鈴木 零 -> suzuki|rei, where the variants
+    read it as Chinese, lingmu|ling), also compared with names in Latin letters; a Greek name as spoken
+    (Μαντώ -> mando, by ELOT manto) and Cyrillic г as h (Богдан -> bohdan, the Ukrainian official spelling, where
+    anyascii gives bogdan), only indexed, since compare's folds already let those spellings meet.
     Treat it as immutable: it is not frozen only because a frozen dataclass is slower to build 100,000 times.
     """
 
@@ -97,6 +80,7 @@ class NameForms:
     initials: frozenset[str] = frozenset()
     script: int = 0
     respaced: bool = False  # the tokens come from splitting an unspaced CJK name
+    readings: tuple[tuple[str, ...], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.tokens)
@@ -127,16 +111,23 @@ def name_forms(full_name: str) -> NameForms:
         text = unicodedata.normalize("NFKC", text)[: 2 * MAX_CHARS]  # fullwidth, ligatures, circled letters
     # Most names: each space-separated chunk is one plain word.
     words = []
+    others = None  # {position: other spelling}, for the words that have one
     script = 0
     for chunk in text.split()[:MAX_TOKENS]:
         parsed = _chunk(chunk)
         if not parsed.plain:
             return _general_forms(text)
+        if parsed.other:
+            others = others or {}
+            others[len(words)] = parsed.other
         words.append(parsed.plain)
         script |= parsed.script
     if not words:
         return EMPTY
     tokens = tuple(words)
+    if others:
+        other = tuple(others.get(n, word) for n, word in enumerate(words))
+        return NameForms(tokens, (tokens,), _NONE, script, False, (other,))
     return NameForms(tokens, (tokens,), _NONE, script)
 
 
@@ -145,6 +136,7 @@ class _Piece(NamedTuple):
     syllables: tuple[str, ...]  # for a CJK run: one Latin syllable per character; else ()
     initial: bool
     hyphen_before: bool
+    title: bool = False  # Dr, Mr... in Latin letters (عمر, Omar, is "mr" through anyascii, and no title)
 
 
 class _Chunk(NamedTuple):
@@ -153,6 +145,7 @@ class _Chunk(NamedTuple):
     leading: bool  # starts with a hyphen
     trailing: bool  # ends with a hyphen
     plain: str  # the chunk's only word when it needs no attention (initial, title, particle, CJK); else ""
+    other: str = ""  # the plain word's other spelling (see `_other_spelling`), if it has one
 
 
 def _general_forms(text: str) -> NameForms:
@@ -172,7 +165,7 @@ def _general_forms(text: str) -> NameForms:
         else:
             hyphen = hyphen or parsed.leading or parsed.trailing
     if len(pieces) > 1:
-        pieces = [p for p in pieces if p.text not in _TITLES] or pieces
+        pieces = [p for p in pieces if not p.title] or pieces
     pieces = _first_words(pieces)
     if not pieces:
         return EMPTY
@@ -182,11 +175,12 @@ def _general_forms(text: str) -> NameForms:
         pieces[0] = pieces[0]._replace(text="".join(syllables)[:MAX_TOKEN_LENGTH], syllables=syllables)
     tokens = tuple(p.text for p in pieces)
     initials = frozenset(p.text for p in pieces if p.initial) or _NONE
+    readings = japanese.readings(text, MAX_TOKENS, MAX_TOKEN_LENGTH) if script & CJK and not script & HANGUL else ()
     syllables = pieces[0].syllables
     if len(pieces) == 1 and 2 <= len(syllables) <= MAX_SPLIT_RUN:
         ends = range(1, min(len(syllables), MAX_FAMILY_CHARS + 1))
         splits = tuple(("".join(syllables[:k]), "".join(syllables[k:])) for k in ends)
-        return NameForms(splits[0], splits, initials, script, True)
+        return NameForms(splits[0], splits, initials, script, True, readings)
     joined: list[str] = []
     glue = False
     glued = particles(tokens)
@@ -197,8 +191,8 @@ def _general_forms(text: str) -> NameForms:
             joined.append(p.text)
         glue = n in glued
     if len(joined) < len(tokens):
-        return NameForms(tokens, (tokens, tuple(joined)), initials, script)
-    return NameForms(tokens, (tokens,), initials, script)
+        return NameForms(tokens, (tokens, tuple(joined)), initials, script, False, readings)
+    return NameForms(tokens, (tokens,), initials, script, False, readings)
 
 
 def particles(words: tuple[str, ...]) -> set[int]:
@@ -230,8 +224,11 @@ def _chunk(chunk: str) -> _Chunk:
         if not latin:
             return _Chunk((), script, False, False, "")
         initial = len(chunk) == 1 and not script & VOWELLESS
-        plain = "" if initial or latin in _TITLES or latin in PARTICLES else latin
-        return _Chunk((_Piece(latin, (), initial, False),), script, False, False, plain)
+        title = latin in _TITLES and not script
+        plain = "" if initial or title or latin in PARTICLES else latin
+        alphabet = script & ~GREEK == FOREIGN  # Cyrillic, Greek...: not Latin, CJK or vowelless
+        other = _other_spelling(chunk, script, plain) if plain and alphabet else ""
+        return _Chunk((_Piece(latin, (), initial, False, title),), script, False, False, plain, other)
     if "々" in chunk[1:]:  # the iteration mark repeats the character before it: 佐々木 = 佐佐木
         chunk = chunk[0] + "".join(b if b != "々" else a for a, b in zip(chunk, chunk[1:], strict=False))
     pieces: list[_Piece] = []
@@ -263,9 +260,24 @@ def _chunk(chunk: str) -> _Chunk:
     plain = ""
     if len(pieces) == 1 and not (leading or trailing):
         only = pieces[0]
-        if not (only.initial or only.syllables or only.text in _TITLES or only.text in PARTICLES):
+        if not (only.initial or only.syllables or only.title or only.text in PARTICLES):
             plain = only.text
     return _Chunk(tuple(pieces), _script("".join(letters)), leading, trailing, plain)
+
+
+_CYRILLIC_G = str.maketrans({"г": "h", "Г": "H"})
+
+
+def _other_spelling(word: str, script: int, latin: str) -> str:
+    """A word's other common spelling in Latin letters, or "": a Greek word as spoken (greek.to_spoken), a
+    Cyrillic word with г as h, as the official Ukrainian transliteration writes it (Heorhii, Bohdan, Hanna)."""
+    if script & GREEK:
+        other = _latin(greek.to_spoken(word))
+    elif "г" in word or "Г" in word:
+        other = _latin(word.translate(_CYRILLIC_G))
+    else:
+        return ""
+    return other if other != latin else ""
 
 
 def _end_word(word: list[str], pieces: list[_Piece], hyphen: bool) -> bool:
@@ -276,7 +288,8 @@ def _end_word(word: list[str], pieces: list[_Piece], hyphen: bool) -> bool:
         latin = _latin(text)
         if latin:
             initial = len(text) == 1 and unicodedata.category(text)[0] == "L" and not _VOWELLESS_RE.match(text)
-            pieces.append(_Piece(latin, (), initial, hyphen))
+            title = latin in _TITLES and not _NON_LATIN_RE.search(text)
+            pieces.append(_Piece(latin, (), initial, hyphen, title))
             return False
     return hyphen
 
@@ -295,7 +308,12 @@ def _end_run(run: list[str], pieces: list[_Piece], hyphen: bool) -> bool:
 def _script(text: str) -> int:
     if text.isascii() or not _NON_LATIN_RE.search(text):
         return 0
-    return FOREIGN | (VOWELLESS if _VOWELLESS_RE.search(text) else 0) | (CJK if _CJK_RE.search(text) else 0)
+    script = FOREIGN | (VOWELLESS if _VOWELLESS_RE.search(text) else 0) | (CJK if _CJK_RE.search(text) else 0)
+    if greek.GREEK_RE.search(text):
+        script |= GREEK
+    if script & CJK and _HANGUL_RE.search(text):
+        script |= HANGUL
+    return script
 
 
 @lru_cache(maxsize=1 << 16)
@@ -307,4 +325,6 @@ def _latin(word: str) -> str:
             word = "al" + word[2:]  # written "al", as people do, rather than anyascii's bare "l"
         if _WAW in word[1:]:
             word = word[0] + word[1:].replace(_WAW, "u")  # inside a word و writes a vowel: يوسف = Yusuf
+        if greek.GREEK_RE.search(word):
+            word = greek.to_latin(word)  # ELOT 743: Τουλούπη -> touloupi, where anyascii gives toyloypi
     return _NOT_AZ.sub("", anyascii(word).lower())[:MAX_TOKEN_LENGTH]

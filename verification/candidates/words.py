@@ -4,7 +4,8 @@
   Zaitsev/Zaitzew, Pakhomov/Pahomov) and collapses doubled letters (Anna/Ana, Philipp/Filip).
 - `skeleton` keeps only the consonants, for scripts whose vowels are unwritten or guessed: Arabic through
   anyascii gives "mhmd" for Mohamed, Devanagari "srma" for Sharma.
-- `nicknames` are the names the `nicknames` package relates to this one, both ways (Bill <-> William).
+- `nicknames` are the names the `nicknames` package relates to this one, both ways (Bill <-> William), plus a
+  short supplement of common ones its data lacks (`_MORE_NICKNAMES`).
 """
 
 import re
@@ -45,6 +46,7 @@ _SOUNDS = {
 _SOUND_RE = re.compile("shch|tsch|sch|tch|dzh|chh|sh|sz|ch|cz|dj|zh|kh|ph|th|dh|gh|ck|tz|x|q|y|w|c(?![aeiouy])")
 _DOUBLES = re.compile(r"(.)\1+")
 _VOWELS = re.compile("[aeiou]")
+_SEMIVOWELS = re.compile("[aeiouwy]")
 # After e or i and before a consonant or the end, j writes the same glide as y: Sergej, Dmitrij. Not after a:
 # in Raj, Pankaj or Faraj (فرج) it is a j.
 _GLIDE_J = re.compile("(?<=[ei])j(?![aeiou])")
@@ -93,6 +95,18 @@ def token_keys(token: str) -> TokenKeys:
 _NONE: frozenset[str] = frozenset()
 
 
+@lru_cache(maxsize=1 << 14)
+def consonants(token: str) -> str:
+    """A word's own letters but vowels, and w and y as vowels, a final h dropped (ta marbuta: Fatimah = Fatima).
+
+    For a script without written vowels, the letters as written count beside `skeleton`: `fold` reads two letters
+    as one sound where the script has two (زاهي zhy is z-h, not zh; الطحان althn is t-h, not th), and و or ي are
+    written w/y or as vowels (جوان: jwan, juan, jouan).
+    """
+    found = _DOUBLES.sub(r"\1", _SEMIVOWELS.sub("", token))
+    return found[:-1] if len(found) > 1 and token[-1] == "h" else found
+
+
 def fold(token: str) -> str:
     """The transliteration fold of a word (see the module docstring)."""
     folded = _DOUBLES.sub(r"\1", _GLIDE_J.sub("i", _SOUND_RE.sub(_sound, token)))
@@ -105,6 +119,15 @@ def fold_j(trans: str) -> str:
     Only for comparing a Latin name with one in another alphabet: in pinyin, j and y are different sounds.
     """
     return _DOUBLES.sub(r"\1", trans.replace("j", "i")) if "j" in trans else trans
+
+
+def fold_cyrillic(trans: str) -> str:
+    """`fold_j`, and g read as h: the official Ukrainian transliteration writes г as h (Heorhii, Hanna, Bohdan),
+    the Russian one as g (Georgiy, Ganna, Bogdan), and х is h or kh in both (already h in `trans`).
+
+    Only for comparing a Latin name with one in Cyrillic.
+    """
+    return fold_j(trans).replace("g", "h")
 
 
 def prefix(word: str) -> str:
@@ -137,11 +160,28 @@ def initial_class(word: str) -> str:
     return _INITIAL_CLASSES.get(word[:1], word[:1])
 
 
+# Common English nicknames the `nicknames` data (1.0.1, its only dataset) lacks, name -> nicknames. Checked
+# against that data: each pair here is missing from it, in both directions.
+_MORE_NICKNAMES = {
+    "william": ("liam",),
+    "katherine": ("katie",),
+    "catherine": ("kate", "katie"),
+    "alexander": ("xander",),
+    "alexandra": ("sasha", "lexi"),
+    "robert": ("robbie",),
+    "jonathan": ("johnny",),
+    "isabella": ("izzy",),
+    "natalie": ("nat",),
+}
+
+
 @lru_cache(maxsize=1)
 def _related_names() -> dict[str, frozenset[str]]:
-    """Every name in the `nicknames` data with the names it is a nickname of and the nicknames it has."""
+    """Every name in the `nicknames` data and `_MORE_NICKNAMES` with the names it is a nickname of and the
+    nicknames it has."""
     related: dict[str, set[str]] = {}
-    for canonical, nicknames in NickNamer().nickname_lookup.items():
+    lookup = NickNamer().nickname_lookup
+    for canonical, nicknames in (*lookup.items(), *_MORE_NICKNAMES.items()):
         for nickname in nicknames:
             related.setdefault(canonical, set()).add(nickname)
             related.setdefault(nickname, set()).add(canonical)
