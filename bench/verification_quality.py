@@ -1417,8 +1417,9 @@ def report(args, claims, roster, timings, emails, signed, answers, expired, misa
     )
     review_share = 100 * len(review) / len(claims)
     print(
-        f"moderators' review queue alone (needs_review; a disputed claim is settled by the roster member's 'no' and "
-        f"queues nothing): {review_share:.1f}% of claims [<= {no_address_share:.1f} + 2 points: "
+        f"claims awaiting a moderator's decision (needs_review; a dispute is settled by the roster member's 'no' "
+        f"and is listed first in the queue for moderators to see): {review_share:.1f}% of claims "
+        f"[<= {no_address_share:.1f} + 2 points: "
         f"{verdict(review_share <= no_address_share + 2)}]; of it, members without a roster address "
         f"{sum(1 for c in review if c.member and not c.signer.email)}, other members "
         f"{sum(1 for c in review if c.member and c.signer.email)}, non-members {sum(1 for c in review if not c.member)}"
