@@ -79,8 +79,7 @@ def verify_claim(signature_id: int, worker: str = "") -> list[int]:
                     "or its daily limit is reached): a moderator decides",
                     match.warnings,
                 )
-        else:
-            challenges.cancel_open(signature)
+        # A new verdict other than `pending` closes the claim's open challenges (in `record`).
         if not _same_outcome(signature, match):
             record(
                 signature,
