@@ -26,6 +26,8 @@ from nicknames import NickNamer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from romanise import HI_CONSONANTS, HI_SIGNS, HI_VOWELS, RU  # noqa: E402  (bench/ is the script's folder)
+
 from verification.candidates import (  # noqa: E402
     CandidateIndex,
     best_match,
@@ -54,41 +56,6 @@ LATIN = {"en_US", "fr_FR", "es_ES"}
 LIMIT = 5  # candidates asked for per claim, as verification does
 PATRONYMIC = ("вич", "вна", "чна", "ична", "ьич")
 
-RU = {
-    "а": ["a"],
-    "б": ["b"],
-    "в": ["v", "v", "w"],
-    "г": ["g"],
-    "д": ["d"],
-    "е": ["e"],
-    "ё": ["e", "yo", "io"],
-    "ж": ["zh", "zh", "j"],
-    "з": ["z"],
-    "и": ["i"],
-    "й": ["y", "i", "j"],
-    "к": ["k"],
-    "л": ["l"],
-    "м": ["m"],
-    "н": ["n"],
-    "о": ["o"],
-    "п": ["p"],
-    "р": ["r"],
-    "с": ["s"],
-    "т": ["t"],
-    "у": ["u", "u", "ou"],
-    "ф": ["f"],
-    "х": ["kh", "kh", "h", "ch"],
-    "ц": ["ts", "ts", "tz", "c"],
-    "ч": ["ch", "ch", "tch"],
-    "ш": ["sh", "sh", "sch"],
-    "щ": ["shch", "sch", "shch"],
-    "ъ": [""],
-    "ы": ["y", "i"],
-    "ь": ["", "", "'"],
-    "э": ["e"],
-    "ю": ["yu", "iu", "ju"],
-    "я": ["ya", "ia", "ja"],
-}
 AR = {
     "ا": "a",
     "أ": "a",
@@ -127,49 +94,6 @@ AR = {
     "ؤ": "",
     "ئ": "",
 }
-HI_CONSONANTS = dict(
-    zip(
-        "कखगघङचछजझञटठडढणतथदधनपफबभमयरलवशषसह",
-        [
-            "k",
-            "kh",
-            "g",
-            "gh",
-            "n",
-            "ch",
-            "chh",
-            "j",
-            "jh",
-            "n",
-            "t",
-            "th",
-            "d",
-            "dh",
-            "n",
-            "t",
-            "th",
-            "d",
-            "dh",
-            "n",
-            "p",
-            "ph",
-            "b",
-            "bh",
-            "m",
-            "y",
-            "r",
-            "l",
-            "v",
-            "sh",
-            "sh",
-            "s",
-            "h",
-        ],
-        strict=True,
-    )
-)
-HI_VOWELS = dict(zip("अआइईउऊऋएऐओऔ", ["a", "aa", "i", "ee", "u", "oo", "ri", "e", "ai", "o", "au"], strict=True))
-HI_SIGNS = dict(zip("ािीुूृेैोौ", ["a", "i", "ee", "u", "oo", "ri", "e", "ai", "o", "au"], strict=True))
 
 
 def translit_ru(name: str, rng: random.Random) -> str:

@@ -51,26 +51,37 @@ _VOICELESS = frozenset("θκξπσςτφχψ")
 GREEK_RE = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
 
 
-@lru_cache(maxsize=1 << 14)
-def to_latin(word: str) -> str:
-    """One word's Greek letters in ELOT 743 Latin, lower case; any other characters are kept as they are."""
-    # Accents go, the diaeresis too: ELOT writes αϊ as "ai", like αι.
+def _romanise(word: str, digraphs: dict[str, str], stops: dict[str, tuple[str, str]], letters: dict[str, str]) -> str:
+    """One word's Greek letters in Latin by these rules; any other characters are kept as they are.
+
+    `stops` are digraphs written one way at the start of a word and another inside it (μπ: b, mb).
+    """
+    # Accents go, the diaeresis too: αϊ is written like αι.
     text = "".join(c for c in unicodedata.normalize("NFD", word.lower()) if not unicodedata.combining(c))
     out = []
     i = 0
     while i < len(text):
         pair = text[i : i + 2]
-        if pair in _DIGRAPHS:
-            out.append(_DIGRAPHS[pair])
+        if pair in stops:
+            out.append(stops[pair][i > 0])
+            i += 2
+        elif pair in digraphs:
+            out.append(digraphs[pair])
             i += 2
         elif pair[:1] in _U_DIPHTHONGS and pair[1:] == "υ":
             after = text[i + 2 : i + 3]
             out.append(_U_DIPHTHONGS[pair[0]] + ("f" if not after or after in _VOICELESS else "v"))
             i += 2
         else:
-            out.append(_LETTERS.get(text[i], text[i]))
+            out.append(letters.get(text[i], text[i]))
             i += 1
     return "".join(out)
+
+
+@lru_cache(maxsize=1 << 14)
+def to_latin(word: str) -> str:
+    """One word's Greek letters in ELOT 743 Latin, lower case; any other characters are kept as they are."""
+    return _romanise(word, _DIGRAPHS, {}, _LETTERS)
 
 
 # As spoken (and as many people write their name): μπ, ντ, γκ are b, d, g at the start of a word and mb, nd, ng
@@ -83,25 +94,7 @@ _SPOKEN_LETTERS = _LETTERS | {"υ": "i", "χ": "h"}
 @lru_cache(maxsize=1 << 14)
 def to_spoken(word: str) -> str:
     """One word's Greek letters as spoken, lower case (see above); any other characters are kept."""
-    text = "".join(c for c in unicodedata.normalize("NFD", word.lower()) if not unicodedata.combining(c))
-    out = []
-    i = 0
-    while i < len(text):
-        pair = text[i : i + 2]
-        if pair in _SPOKEN_STOPS:
-            out.append(_SPOKEN_STOPS[pair][i > 0])
-            i += 2
-        elif pair in _SPOKEN_DIGRAPHS:
-            out.append(_SPOKEN_DIGRAPHS[pair])
-            i += 2
-        elif pair[:1] in _U_DIPHTHONGS and pair[1:] == "υ":
-            after = text[i + 2 : i + 3]
-            out.append(_U_DIPHTHONGS[pair[0]] + ("f" if not after or after in _VOICELESS else "v"))
-            i += 2
-        else:
-            out.append(_SPOKEN_LETTERS.get(text[i], text[i]))
-            i += 1
-    return "".join(out)
+    return _romanise(word, _SPOKEN_DIGRAPHS, _SPOKEN_STOPS, _SPOKEN_LETTERS)
 
 
 _FOLDS = (
