@@ -32,7 +32,8 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def send_confirmation_email(signature: Signature) -> None:
+def send_confirmation_email(signature: Signature, connection=None) -> None:
+    """`connection`: an open mail connection to reuse (the outbox sends a batch over one)."""
     if signature.status == Signature.Status.REJECTED:
         return
     petition = signature.petition
@@ -54,4 +55,5 @@ def send_confirmation_email(signature: Signature) -> None:
         render_to_string("signatures/email/confirmation.txt", context),
         settings.DEFAULT_FROM_EMAIL,
         [signature.email],
+        connection=connection,
     )

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from petitions.models import Petition, PetitionVersion
 
-from . import counts, tokens
+from . import counts, outbox, tokens
 from .addresses import email_key
 from .models import Signature
 from .signals import signature_confirmed
@@ -46,7 +46,10 @@ def sign(
         signature = _sign_again(petition, details, version)
         if signature is None:
             raise
-    if send_email and signature.status != Signature.Status.REJECTED:
+    if send_email:
+        # The same work for a new, a known and a rejected address (the response must not tell who signed): an
+        # outbox row, then the task. A rejected signature's row is dropped by the sender, unsent.
+        outbox.owe_confirmation(signature.pk)
         deliver_confirmation_email.delay_on_commit(signature.pk)
     return signature
 

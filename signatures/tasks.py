@@ -2,13 +2,25 @@ from celery import shared_task
 
 from undersigned.celery import MAIL_TASK_OPTIONS
 
-from .emails import send_confirmation_email
-from .models import Signature
+from . import outbox
 
 
-@shared_task(**MAIL_TASK_OPTIONS)
+@shared_task(**{**MAIL_TASK_OPTIONS, "autoretry_for": (outbox.MailServerUnavailable,)})
 def deliver_confirmation_email(signature_id: int) -> None:
-    """Safe to retry: the email is built from the signature as it is now, so it never carries stale links."""
-    signature = Signature.objects.select_related("petition", "affiliation").filter(pk=signature_id).first()
-    if signature is not None:
-        send_confirmation_email(signature)
+    """Send the confirmation this signature is owed (signatures.outbox), built from the signature as it is now.
+
+    Safe to repeat: a row already sent is gone, so a repeat sends nothing. When the retries run out the row is
+    still there, and `send_unsent_confirmations` sends it.
+    """
+    outbox.send_owed(signature_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_unsent_confirmations() -> int:
+    """Periodic (celery beat, every SWEEP_EVERY seconds): send every confirmation owed for SWEEP_AFTER seconds
+    or more, in batches of one SMTP connection each. Idempotent; a mail server still down waits for the next run.
+    """
+    try:
+        return outbox.send_due().sent
+    except outbox.MailServerUnavailable:
+        return 0

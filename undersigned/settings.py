@@ -308,3 +308,34 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# --- i9a: nothing lost in an outage (docs/production.md, "Outages") ---
+# The sweepers (celery beat, every SWEEP_EVERY seconds) send every confirmation email still owed, and queue
+# again every claim check, challenge email and re-check chunk left behind, once it has waited SWEEP_AFTER
+# seconds for the task queued for it (a broker, worker or mail outage of any length loses nothing).
+SWEEP_EVERY = env_int("SWEEP_EVERY", 60, minimum=1)
+SWEEP_AFTER = env_int("SWEEP_AFTER", 300, minimum=0)
+CELERY_BEAT_SCHEDULE["send-unsent-confirmations"] = {
+    "task": "signatures.tasks.send_unsent_confirmations",
+    "schedule": SWEEP_EVERY,
+}
+CELERY_BEAT_SCHEDULE["requeue-stalled-checks"] = {
+    "task": "verification.tasks.requeue_stalled_checks",
+    "schedule": SWEEP_EVERY,
+}
+# A request never waits longer than this for an unreachable broker (connect and each socket operation),
+# and a failed publish is not retried: the row is stored and the sweepers catch up.
+BROKER_TIMEOUT = env_float("BROKER_TIMEOUT", 1.0, minimum=0.05)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+# Redis transport: a task taken by a worker that dies without acknowledging it is delivered again after
+# BROKER_VISIBILITY_TIMEOUT seconds. It must exceed the longest task (a roster import of the largest
+# allowed file, a re-check chunk) and the longest retry countdown a worker holds (MAIL_TASK_OPTIONS: 600 s),
+# or a task still running or waiting would be delivered twice.
+BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 900, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    "socket_timeout": max(BROKER_TIMEOUT, 5.0),
+    "max_retries": 1,
+}
