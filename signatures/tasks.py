@@ -1,11 +1,11 @@
 from celery import shared_task
 
-from undersigned.celery import MAIL_TASK_OPTIONS
+from undersigned.celery import mail_task_options
 
 from . import outbox
 
 
-@shared_task(**{**MAIL_TASK_OPTIONS, "autoretry_for": (outbox.MailServerUnavailable,)})
+@shared_task(**{**mail_task_options(), "autoretry_for": (outbox.MailServerUnavailable,)})
 def deliver_confirmation_email(signature_id: int) -> None:
     """Send the confirmation this signature is owed (signatures.outbox), built from the signature as it is now.
 

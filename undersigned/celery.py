@@ -46,15 +46,23 @@ class Task(DjangoTask):
             logger.exception("Could not queue %s%r: the broker is unreachable.", self.name, args)
 
 
-# Tasks that send mail: retried with backoff for about an hour of mail-server trouble. Safe to repeat: each
-# builds its email from the rows as they are now, and marks what it has sent.
-MAIL_TASK_OPTIONS = {
-    "acks_late": True,
-    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-}
+def mail_task_options() -> dict:
+    """The retry policy of the tasks that send mail: backoff over about an hour of mail-server trouble (by
+    default; MAIL_RETRIES and MAIL_RETRY_BACKOFF_MAX). Safe to repeat: each builds its email from the rows as
+    they are now, and marks what it has sent. When the retries run out nothing is lost: the row that owes the
+    email is still there, and the sweepers send it.
+    """
+    from django.conf import settings
+
+    return {
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
+        "retry_backoff": True,
+        "retry_backoff_max": settings.MAIL_RETRY_BACKOFF_MAX,
+        "max_retries": settings.MAIL_RETRIES,
+    }
+
 
 app = Celery("undersigned", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -328,10 +328,14 @@ CELERY_BEAT_SCHEDULE["requeue-stalled-checks"] = {
 BROKER_TIMEOUT = env_float("BROKER_TIMEOUT", 1.0, minimum=0.05)
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+# The mail tasks' retries (undersigned.celery.mail_task_options): exponential backoff up to this many seconds
+# between attempts, this many times; then the sweepers take over.
+MAIL_RETRIES = env_int("MAIL_RETRIES", 8)
+MAIL_RETRY_BACKOFF_MAX = env_int("MAIL_RETRY_BACKOFF_MAX", 600, minimum=1)
 # Redis transport: a task taken by a worker that dies without acknowledging it is delivered again after
 # BROKER_VISIBILITY_TIMEOUT seconds. It must exceed the longest task (a roster import of the largest
-# allowed file, a re-check chunk) and the longest retry countdown a worker holds (MAIL_TASK_OPTIONS: 600 s),
-# or a task still running or waiting would be delivered twice.
+# allowed file, a re-check chunk) and the longest retry countdown a worker holds (MAIL_RETRY_BACKOFF_MAX),
+# or a task still running or waiting would be delivered twice (docs/production.md, "Outages").
 BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 900, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
@@ -339,3 +343,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": max(BROKER_TIMEOUT, 5.0),
     "max_retries": 1,
 }
+if BROKER_VISIBILITY_TIMEOUT <= MAIL_RETRY_BACKOFF_MAX:
+    raise ImproperlyConfigured(
+        f"BROKER_VISIBILITY_TIMEOUT ({BROKER_VISIBILITY_TIMEOUT}) must exceed MAIL_RETRY_BACKOFF_MAX "
+        f"({MAIL_RETRY_BACKOFF_MAX}): a retry waiting longer than it would be delivered twice."
+    )

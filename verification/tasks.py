@@ -14,7 +14,7 @@ from django.db import OperationalError, transaction
 from django.db.models import QuerySet
 
 from signatures.models import Signature
-from undersigned.celery import MAIL_TASK_OPTIONS, queue_length
+from undersigned.celery import mail_task_options, queue_length
 
 from . import backlog, claims, emails
 from .models import Affiliation, Recheck, RecheckChunk
@@ -101,14 +101,15 @@ def queue_recheck(
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def requeue_stalled_checks() -> dict[str, int]:
+def requeue_stalled_checks(waited: int | None = None) -> dict[str, int]:
     """Periodic (celery beat, every SWEEP_EVERY seconds): queue again what an outage left behind, once it has
-    waited SWEEP_AFTER seconds for its task: claims still `pending` with no challenge open, challenge emails
-    not sent, and re-check chunks not finished. Idempotent: each of those tasks is safe to run twice.
+    waited SWEEP_AFTER seconds (or `waited`) for its task: claims still `pending` with no challenge open,
+    challenge emails not sent, and re-check chunks not finished. Idempotent: each task is safe to run twice.
     """
+    waited = settings.SWEEP_AFTER if waited is None else waited
     # A long queue means busy workers, not lost tasks: claims and chunks wait for it to drain, rather than pile
     # up in it twice (their tasks are safe to repeat, but not free).
-    stalled = backlog.stalled(timedelta(seconds=settings.SWEEP_AFTER), include_claims=queue_length() <= QUEUE_BUSY)
+    stalled = backlog.stalled(timedelta(seconds=waited), include_claims=queue_length() <= QUEUE_BUSY)
     for start in range(0, len(stalled.claims), RECHECK_CHUNK):
         verify_claims.delay_on_commit(stalled.claims[start : start + RECHECK_CHUNK])
     for challenge_id in stalled.challenges:
@@ -117,11 +118,11 @@ def requeue_stalled_checks() -> dict[str, int]:
         verify_claims.delay_on_commit(chunk.signature_ids, chunk.recheck_id, chunk.pk)
     counts = {"claims": len(stalled.claims), "challenges": len(stalled.challenges), "chunks": len(stalled.chunks)}
     if any(counts.values()):
-        logger.warning("Queued again after waiting %ss: %s", settings.SWEEP_AFTER, counts)
+        logger.warning("Queued again after waiting %ss or more: %s", waited, counts)
     return counts
 
 
-@shared_task(**MAIL_TASK_OPTIONS)
+@shared_task(**mail_task_options())
 def send_roster_challenge(challenge_id: int) -> None:
     """Email one roster challenge to the roster address. Sends nothing for a challenge already sent or closed."""
     emails.send_challenge_email(challenge_id)
