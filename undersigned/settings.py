@@ -348,3 +348,6 @@ if BROKER_VISIBILITY_TIMEOUT <= MAIL_RETRY_BACKOFF_MAX:
         f"BROKER_VISIBILITY_TIMEOUT ({BROKER_VISIBILITY_TIMEOUT}) must exceed MAIL_RETRY_BACKOFF_MAX "
         f"({MAIL_RETRY_BACKOFF_MAX}): a retry waiting longer than it would be delivered twice."
     )
+# Roster uploads wait here (default storage) for the worker that imports them, and are deleted once imported.
+# Never served. With workers on other machines, a directory they all mount (or another storage backend).
+MEDIA_ROOT = Path(env("MEDIA_ROOT") or STATE_DIR / "uploads")

@@ -3,7 +3,7 @@
 A queued task can vanish with a broker that restarted without its data, a worker killed before it
 acknowledged, or a publish that failed while the broker was down. The work it stood for is still written
 down: a confirmed claim `pending` with no challenge open, a challenge open and not sent, a re-check chunk
-not finished. `verification.tasks.requeue_stalled_checks` queues these again.
+not finished, a roster upload not imported. `verification.tasks.requeue_stalled_checks` queues these again.
 """
 
 from dataclasses import dataclass, field
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from signatures.models import Signature
 
-from .models import RecheckChunk, RosterChallenge
+from .models import RecheckChunk, RosterChallenge, RosterImport
 
 # At most this many of each kind per sweep; the next sweep takes the rest.
 LIMIT = 20_000
@@ -25,6 +25,7 @@ class Stalled:
     claims: list[int] = field(default_factory=list)
     challenges: list[int] = field(default_factory=list)
     chunks: list[RecheckChunk] = field(default_factory=list)
+    imports: list[int] = field(default_factory=list)
 
 
 def stalled(waited: timedelta, *, include_claims: bool = True) -> Stalled:
@@ -49,6 +50,16 @@ def stalled(waited: timedelta, *, include_claims: bool = True) -> Stalled:
         found.chunks = list(chunks.order_by("pk")[: LIMIT // 100])
         if found.chunks:
             RecheckChunk.objects.filter(pk__in=[c.pk for c in found.chunks]).update(queued_at=timezone.now())
+    # An upload whose import task was lost, or whose worker was killed mid-import (nothing was written: the
+    # import writes in one transaction); its progress stops moving.
+    found.imports = list(
+        RosterImport.objects.filter(
+            state__in=[RosterImport.State.QUEUED, RosterImport.State.READING, RosterImport.State.WRITING],
+            progress_at__lte=cutoff,
+        ).values_list("pk", flat=True)[:100]
+    )
+    if found.imports:
+        RosterImport.objects.filter(pk__in=found.imports).update(progress_at=timezone.now())
     found.challenges = list(
         RosterChallenge.objects.open()
         .filter(sent_at=None, created_at__lte=cutoff, expires_at__gt=timezone.now())

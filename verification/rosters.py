@@ -3,19 +3,38 @@
 Every write here ends in `roster_changed`, which queues the re-check of the affiliation's claims once the
 transaction commits (the roster's version, which workers key their copies on, moves with every write in
 the model layer itself). The CSV import validates every row first (verification.roster_csv), then writes
-all of it or nothing.
+all of it or nothing. An upload is stored and imported by a worker (`queue_import` → `run_import`), with
+its progress and outcome on its RosterImport.
 """
 
+import functools
+import itertools
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
-from django.db import IntegrityError, transaction
+from django.core.files import File
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from .models import Affiliation, RosterEntry, RosterImport
 from .roster_csv import COLUMNS, RosterError, RosterRow, parse_roster
-from .tasks import recheck_affiliation_claims
+from .tasks import import_roster_file, recheck_affiliation_claims
 
-__all__ = ["COLUMNS", "RosterError", "delete_entries", "domains_changed", "import_roster", "save_entry"]
+__all__ = [
+    "COLUMNS",
+    "RosterError",
+    "delete_entries",
+    "domains_changed",
+    "import_roster",
+    "queue_import",
+    "run_import",
+    "save_entry",
+]
 FIELDS = ["full_name", "email", "handles", "external_id", "name_key", "email_key"]
+# Problems kept on a failed import's record (all are counted).
+MAX_PROBLEMS_KEPT = 1000
 
 
 def roster_changed(affiliation_id: int, reason: str, user=None) -> None:
@@ -47,48 +66,151 @@ def domains_changed(affiliation: Affiliation, user=None) -> None:
 
 @dataclass
 class _Plan:
-    create: list[RosterEntry] = field(default_factory=list)
+    create: list[RosterRow] = field(default_factory=list)  # new entries, as their rows (no model instances)
     update: list[RosterEntry] = field(default_factory=list)
     remove: list[int] = field(default_factory=list)
 
 
 def import_roster(
-    affiliation: Affiliation, data: bytes, filename: str, *, replace: bool = False, user=None
+    affiliation: Affiliation,
+    source: bytes | BinaryIO,
+    filename: str,
+    *,
+    replace: bool = False,
+    user=None,
+    record: RosterImport | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> RosterImport:
     """Add (or with `replace`, make the roster exactly) the file's rows, then re-check the claims.
 
-    A row updates the entry with its external id, else its email, else its name. Nothing is written
-    unless every row is good and the resulting roster has no email or external id twice.
+    `source` is the file's bytes or a binary file, read line by line. A row updates the entry with its
+    external id, else its email, else its name. Nothing is written unless every row is good and the resulting
+    roster has no email or external id twice. `record`: the upload's RosterImport (a worker's import), else a
+    new one is written; `progress(lines read)` is called while the rows are checked.
     """
-    rows = parse_roster(data)
+    rows = parse_roster(source, progress)
+    if record is not None:
+        _progress(record.pk, state=RosterImport.State.WRITING, rows=len(rows))
     try:
         with transaction.atomic():
             # One import of an affiliation's roster at a time: the plan is made from what is there now.
             Affiliation.objects.select_for_update().filter(pk=affiliation.pk).first()
+            if record is not None:
+                record = RosterImport.objects.select_for_update().get(pk=record.pk)
+                if record.state == RosterImport.State.DONE:
+                    return record  # a repeat delivery of an import that has been written
             existing = list(RosterEntry.objects.filter(affiliation=affiliation).order_by("pk"))
             plan = _plan(affiliation, rows, existing, replace)
-            RosterEntry.objects.filter(pk__in=plan.remove).delete()
+            for start in range(0, len(plan.remove), 10_000):
+                RosterEntry.objects.filter(pk__in=plan.remove[start : start + 10_000]).delete()
             if plan.update:
                 # Unique keys may move between entries (a swap): clear them first, then set them.
                 cleared = [RosterEntry(pk=e.pk, email_key="", external_id="") for e in plan.update]
                 RosterEntry.objects.bulk_update(cleared, ["email_key", "external_id"], batch_size=1000)
                 RosterEntry.objects.bulk_update(plan.update, FIELDS, batch_size=1000)
-            RosterEntry.objects.bulk_create(plan.create, batch_size=1000)
-            record = RosterImport.objects.create(
-                affiliation=affiliation,
-                filename=filename[:255],
-                replaced=replace,
-                rows=len(rows),
-                created=len(plan.create),
-                updated=len(plan.update),
-                removed=len(plan.remove),
-                imported_by=user,
-            )
+            _create(affiliation, plan.create)
+            counts = {
+                "rows": len(rows),
+                "created": len(plan.create),
+                "updated": len(plan.update),
+                "removed": len(plan.remove),
+            }
+            if record is None:
+                record = RosterImport.objects.create(
+                    affiliation=affiliation, filename=filename[:255], replaced=replace, imported_by=user, **counts
+                )
+            else:
+                for name, value in counts.items():
+                    setattr(record, name, value)
+                record.state, record.finished_at = RosterImport.State.DONE, timezone.now()
+                record.save()
             if plan.create or plan.update or plan.remove:
                 roster_changed(affiliation.pk, f"roster import of {filename[:150]}", user)
     except IntegrityError as error:
         raise RosterError([f"the rows conflict with entries already on the roster ({error}); try again"])
     return record
+
+
+def _create(affiliation: Affiliation, rows: list[RosterRow]) -> None:
+    """New entries: PostgreSQL's COPY (a big roster in about a second), else bulk inserts (SQLite)."""
+    if connection.vendor != "postgresql":
+        fields = ("full_name", "email", "handles", "external_id", "name_key", "email_key")
+        entries = (RosterEntry(affiliation_id=affiliation.pk, **{f: getattr(row, f) for f in fields}) for row in rows)
+        while batch := list(itertools.islice(entries, 1000)):
+            RosterEntry.objects.bulk_create(batch)
+        return
+    now = timezone.now()
+    columns = ["affiliation", "full_name", "email", "handles", "external_id", "name_key", "email_key", "imported_at"]
+    names = ", ".join(f'"{RosterEntry._meta.get_field(name).column}"' for name in columns)
+    statement = f'COPY "{RosterEntry._meta.db_table}" ({names}) FROM STDIN'
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for r in rows:
+            copy.write_row(
+                (affiliation.pk, r.full_name, r.email, r.handles, r.external_id, r.name_key, r.email_key, now)
+            )
+    Affiliation.bump_roster_version(affiliation.pk)
+
+
+def queue_import(affiliation: Affiliation, upload: File, *, replace: bool = False, user=None) -> RosterImport:
+    """An upload: the file is stored (default storage, under MEDIA_ROOT) and a worker imports it
+    (`import_roster_file`), so a big roster never holds a web request; the record shows its progress."""
+    record = RosterImport(
+        affiliation=affiliation,
+        filename=(upload.name or "roster.csv")[:255],
+        replaced=replace,
+        imported_by=user,
+        state=RosterImport.State.QUEUED,
+        progress_at=timezone.now(),
+    )
+    record.upload.save(f"{uuid.uuid4().hex}.csv", upload, save=False)
+    with transaction.atomic():
+        record.save()
+        import_roster_file.delay_on_commit(record.pk)
+    return record
+
+
+def run_import(import_id: int) -> RosterImport | None:
+    """The worker's side of an upload: check every row (reporting progress), write all or nothing, and record
+    the outcome. Safe to run again (a redelivery after a worker was killed): a written import is not redone."""
+    record = RosterImport.objects.select_related("affiliation", "imported_by").filter(pk=import_id).first()
+    if record is None or not record.in_progress:
+        return record
+    if not record.upload:
+        _progress(record.pk, state=RosterImport.State.FAILED, problems=["the uploaded file is gone: upload it again"])
+        return record
+    _progress(record.pk, state=RosterImport.State.READING, lines_read=0)
+    try:
+        with record.upload.open("rb") as source:
+            record = import_roster(
+                record.affiliation,
+                source,
+                record.filename,
+                replace=record.replaced,
+                user=record.imported_by,
+                record=record,
+                progress=functools.partial(_lines_read, record.pk),
+            )
+    except RosterError as error:
+        _progress(
+            record.pk,
+            state=RosterImport.State.FAILED,
+            problems=error.problems[:MAX_PROBLEMS_KEPT],
+            problems_count=len(error.problems),
+            finished_at=timezone.now(),
+        )
+    record.upload.delete(save=False)
+    RosterImport.objects.filter(pk=record.pk).update(upload="")
+    record.refresh_from_db()
+    return record
+
+
+def _lines_read(import_id: int, lines: int) -> None:
+    _progress(import_id, lines_read=lines)
+
+
+def _progress(import_id: int, **fields) -> None:
+    """Outside the import's transaction (autocommit), so the upload page sees it while the import runs."""
+    RosterImport.objects.filter(pk=import_id).update(progress_at=timezone.now(), **fields)
 
 
 def _plan(affiliation: Affiliation, rows: list[RosterRow], existing: list[RosterEntry], replace: bool) -> _Plan:
@@ -114,9 +236,8 @@ def _plan(affiliation: Affiliation, rows: list[RosterRow], existing: list[Roster
     for row in rows:
         entry = find(row)
         if entry is None:
-            entry = RosterEntry(affiliation=affiliation)
-            row.apply_to(entry)
-            plan.create.append(entry)
+            entry = row  # a new entry holds exactly the row's values and keys
+            plan.create.append(row)
         else:
             matched.add(entry.pk)
             if row.differs_from(entry):

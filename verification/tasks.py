@@ -104,7 +104,8 @@ def queue_recheck(
 def requeue_stalled_checks(waited: int | None = None) -> dict[str, int]:
     """Periodic (celery beat, every SWEEP_EVERY seconds): queue again what an outage left behind, once it has
     waited SWEEP_AFTER seconds (or `waited`) for its task: claims still `pending` with no challenge open,
-    challenge emails not sent, and re-check chunks not finished. Idempotent: each task is safe to run twice.
+    challenge emails not sent, re-check chunks not finished and roster uploads not imported. Idempotent: each
+    task is safe to run twice.
     """
     waited = settings.SWEEP_AFTER if waited is None else waited
     # A long queue means busy workers, not lost tasks: claims and chunks wait for it to drain, rather than pile
@@ -116,10 +117,25 @@ def requeue_stalled_checks(waited: int | None = None) -> dict[str, int]:
         send_roster_challenge.delay_on_commit(challenge_id)
     for chunk in stalled.chunks:
         verify_claims.delay_on_commit(chunk.signature_ids, chunk.recheck_id, chunk.pk)
-    counts = {"claims": len(stalled.claims), "challenges": len(stalled.challenges), "chunks": len(stalled.chunks)}
+    for import_id in stalled.imports:
+        import_roster_file.delay_on_commit(import_id)
+    counts = {
+        "claims": len(stalled.claims),
+        "challenges": len(stalled.challenges),
+        "chunks": len(stalled.chunks),
+        "imports": len(stalled.imports),
+    }
     if any(counts.values()):
         logger.warning("Queued again after waiting %ss or more: %s", waited, counts)
     return counts
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def import_roster_file(import_id: int) -> None:
+    """Import an uploaded roster (verification.rosters.run_import): all of it or nothing, progress on its record."""
+    from . import rosters  # the door queues this task: imported here, not at the top, to avoid a cycle
+
+    rosters.run_import(import_id)
 
 
 @shared_task(**mail_task_options())

@@ -6,14 +6,16 @@ so a moderator of one petition keeps the roster every petition offering that aff
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from moderation.decisions import audit
 from moderation.scope import moderated_affiliations
@@ -142,6 +144,16 @@ class AffiliationAdmin(ModeratedAdmin):
         if latest is None:
             return "—"
         who = latest.imported_by.email if latest.imported_by else "someone since removed"
+        if latest.state != RosterImport.State.DONE:
+            return format_html(
+                '<a href="{}">{}</a> on {} UTC by {}: <a href="{}">{}</a>',
+                changelist_url(RosterImport, affiliation=affiliation.pk),
+                latest.filename,
+                latest.imported_at.strftime("%Y-%m-%d %H:%M"),
+                who,
+                reverse("admin:verification_affiliation_roster_import", args=[quote(affiliation.pk), latest.pk]),
+                latest.get_state_display(),
+            )
         return format_html(
             '<a href="{}">{}</a> on {} UTC by {}: {} created, {} updated, {} removed',
             changelist_url(RosterImport, affiliation=affiliation.pk),
@@ -158,49 +170,69 @@ class AffiliationAdmin(ModeratedAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.roster_upload_view)
-        return [path("<path:object_id>/roster/", view, name="verification_affiliation_roster"), *super().get_urls()]
+        upload = self.admin_site.admin_view(self.roster_upload_view)
+        progress = self.admin_site.admin_view(self.roster_import_view)
+        return [
+            path("<path:object_id>/roster/", upload, name="verification_affiliation_roster"),
+            path("<path:object_id>/roster/<int:import_id>/", progress, name="verification_affiliation_roster_import"),
+            *super().get_urls(),
+        ]
 
-    def roster_upload_view(self, request, object_id):
-        """Upload a roster CSV: all of it is imported, or nothing and a report of every bad line."""
-        affiliation = self.get_object(request, unquote(object_id))
-        if not self.has_upload_permission(request, affiliation):
-            raise PermissionDenied
-        problems: list[str] = []
-        posted = request.method == "POST"
-        form = RosterUploadForm(request.POST, request.FILES) if posted else RosterUploadForm()
-        if posted and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                record = rosters.import_roster(
-                    affiliation, upload.read(), upload.name, replace=form.cleaned_data["replace"], user=request.user
-                )
-            except rosters.RosterError as error:
-                problems = error.problems
-            else:
-                replacing = ", replacing the roster" if record.replaced else ""
-                summary = (
-                    f"Imported {record.filename} ({record.rows} rows{replacing}): "
-                    f"{record.created} created, {record.updated} updated, {record.removed} removed."
-                )
-                audit(request.user, affiliation, summary)
-                changed = record.created or record.updated or record.removed
-                recheck = " The affected claims are being re-checked." if changed else ""
-                self.message_user(request, summary + recheck, messages.SUCCESS)
-                return redirect(reverse("admin:verification_affiliation_change", args=[quote(affiliation.pk)]))
-        context = {
+    def _upload_context(self, request, affiliation, form, **extra) -> dict:
+        return {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": affiliation,
-            "title": f"Upload the roster of {affiliation}",
             "form": form,
-            "problems": problems[:MAX_PROBLEMS_SHOWN],
-            "problems_count": len(problems),
-            "problems_hidden": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
             "recent_imports": affiliation.imports.select_related("imported_by")[:5],
+            **extra,
         }
+
+    def roster_upload_view(self, request, object_id):
+        """Upload a roster CSV: stored and imported by a worker (all of it, or nothing and every bad line)."""
+        affiliation = self.get_object(request, unquote(object_id))
+        if affiliation is None:
+            raise Http404
+        if not self.has_upload_permission(request, affiliation):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        form = RosterUploadForm(request.POST, request.FILES) if posted else RosterUploadForm()
+        if posted and form.is_valid():
+            record = rosters.queue_import(
+                affiliation, form.cleaned_data["file"], replace=form.cleaned_data["replace"], user=request.user
+            )
+            replacing = _(", replacing the roster") if record.replaced else ""
+            audit(request.user, affiliation, f"Uploaded {record.filename} for import #{record.pk}{replacing}.")
+            url = reverse("admin:verification_affiliation_roster_import", args=[quote(affiliation.pk), record.pk])
+            return redirect(url)
+        context = self._upload_context(
+            request, affiliation, form, title=_("Upload the roster of %(affiliation)s") % {"affiliation": affiliation}
+        )
         status = 400 if posted else 200
         return TemplateResponse(request, "admin/verification/affiliation/roster_upload.html", context, status=status)
+
+    def roster_import_view(self, request, object_id, import_id: int):
+        """One upload's import: its progress while a worker runs it (the page reloads itself, no JavaScript),
+        then what it changed, or every problem by line and the form to upload the corrected file."""
+        affiliation = self.get_object(request, unquote(object_id))
+        if affiliation is None:
+            raise Http404
+        if not self.has_upload_permission(request, affiliation):
+            raise PermissionDenied
+        record = get_object_or_404(affiliation.imports.select_related("imported_by"), pk=import_id)
+        problems = record.problems if record.state == RosterImport.State.FAILED else []
+        context = self._upload_context(
+            request,
+            affiliation,
+            RosterUploadForm(initial={"replace": record.replaced}),
+            title=_("Roster import of %(file)s") % {"file": record.filename},
+            record=record,
+            problems=problems[:MAX_PROBLEMS_SHOWN],
+            problems_count=max(record.problems_count, len(problems)),
+            problems_hidden=max(0, max(record.problems_count, len(problems)) - MAX_PROBLEMS_SHOWN),
+            refresh_seconds=2 if record.in_progress else None,
+        )
+        return TemplateResponse(request, "admin/verification/affiliation/roster_import.html", context)
 
 
 @admin.register(RosterEntry)
@@ -239,8 +271,20 @@ class RosterEntryAdmin(ModeratedAdmin):
 @admin.register(RosterImport)
 class RosterImportAdmin(ReadOnlyAdmin):
     affiliation_path = "affiliation"
-    list_display = ("imported_at", "affiliation", "filename", "replaced", "rows", "created", "updated", "removed", "by")
-    list_filter = (AffiliationListFilter, "replaced")
+    list_display = (
+        "imported_at",
+        "affiliation",
+        "filename",
+        "state",
+        "replaced",
+        "rows",
+        "created",
+        "updated",
+        "removed",
+        "by",
+    )
+    list_filter = (AffiliationListFilter, "state", "replaced")
+    exclude = ("upload",)
     list_select_related = ("affiliation", "imported_by")
     search_fields = ("filename",)
 

@@ -39,7 +39,7 @@ def test_a_claim_left_pending_by_a_lost_task_is_decided_by_the_sweep(artists, se
     with settled():
         queued = requeue_stalled_checks()
 
-    assert queued == {"claims": 1, "challenges": 0, "chunks": 0}
+    assert queued == {"claims": 1, "challenges": 0, "chunks": 0, "imports": 0}
     signature.refresh_from_db()
     assert signature.verification == V.VERIFIED
 

@@ -35,5 +35,5 @@ class Command(BaseCommand):
         queued = requeue_stalled_checks(int(waited.total_seconds()))
         self.stdout.write(
             f"Queued again: {queued['claims']} pending claim(s), {queued['challenges']} challenge email(s), "
-            f"{queued['chunks']} re-check chunk(s)."
+            f"{queued['chunks']} re-check chunk(s), {queued['imports']} roster import(s)."
         )
