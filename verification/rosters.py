@@ -64,10 +64,26 @@ def domains_changed(affiliation: Affiliation, user=None) -> None:
     roster_changed(affiliation.pk, "its email domains changed", user)
 
 
+@dataclass(slots=True)
+class _Existing:
+    """An entry already on the roster, as the plan needs it (a big roster is hundreds of thousands of them)."""
+
+    pk: int
+    full_name: str
+    email: str
+    handles: str
+    external_id: str
+    name_key: str
+    email_key: str
+
+    def as_entry(self, affiliation: Affiliation) -> RosterEntry:
+        return RosterEntry(pk=self.pk, affiliation=affiliation, **{name: getattr(self, name) for name in FIELDS})
+
+
 @dataclass
 class _Plan:
     create: list[RosterRow] = field(default_factory=list)  # new entries, as their rows (no model instances)
-    update: list[RosterEntry] = field(default_factory=list)
+    update: list[_Existing] = field(default_factory=list)
     remove: list[int] = field(default_factory=list)
 
 
@@ -99,7 +115,13 @@ def import_roster(
                 record = RosterImport.objects.select_for_update().get(pk=record.pk)
                 if record.state == RosterImport.State.DONE:
                     return record  # a repeat delivery of an import that has been written
-            existing = list(RosterEntry.objects.filter(affiliation=affiliation).order_by("pk"))
+            existing = [
+                _Existing(*values)
+                for values in RosterEntry.objects.filter(affiliation=affiliation)
+                .order_by("pk")
+                .values_list("pk", *FIELDS)
+                .iterator(10_000)
+            ]
             plan = _plan(affiliation, rows, existing, replace)
             for start in range(0, len(plan.remove), 10_000):
                 RosterEntry.objects.filter(pk__in=plan.remove[start : start + 10_000]).delete()
@@ -107,7 +129,8 @@ def import_roster(
                 # Unique keys may move between entries (a swap): clear them first, then set them.
                 cleared = [RosterEntry(pk=e.pk, email_key="", external_id="") for e in plan.update]
                 RosterEntry.objects.bulk_update(cleared, ["email_key", "external_id"], batch_size=1000)
-                RosterEntry.objects.bulk_update(plan.update, FIELDS, batch_size=1000)
+                updated = [e.as_entry(affiliation) for e in plan.update]
+                RosterEntry.objects.bulk_update(updated, FIELDS, batch_size=1000)
             _create(affiliation, plan.create)
             counts = {
                 "rows": len(rows),
@@ -213,15 +236,15 @@ def _progress(import_id: int, **fields) -> None:
     RosterImport.objects.filter(pk=import_id).update(progress_at=timezone.now(), **fields)
 
 
-def _plan(affiliation: Affiliation, rows: list[RosterRow], existing: list[RosterEntry], replace: bool) -> _Plan:
+def _plan(affiliation: Affiliation, rows: list[RosterRow], existing: list[_Existing], replace: bool) -> _Plan:
     by_external_id = {e.external_id: e for e in existing if e.external_id}
     by_email = {e.email_key: e for e in existing if e.email_key}
-    by_name: dict[str, list[RosterEntry]] = {}
+    by_name: dict[str, list[_Existing]] = {}
     for entry in existing:
         by_name.setdefault(entry.name_key, []).append(entry)
     plan, matched = _Plan(), set()
 
-    def find(row: RosterRow) -> RosterEntry | None:
+    def find(row: RosterRow) -> _Existing | None:
         entry = by_external_id.get(row.external_id) if row.external_id else None
         if entry is None and row.email_key:
             entry = by_email.get(row.email_key)
@@ -252,18 +275,18 @@ def _plan(affiliation: Affiliation, rows: list[RosterRow], existing: list[Roster
     return plan
 
 
-def _compatible(entry: RosterEntry, row: RosterRow) -> bool:
+def _compatible(entry: _Existing, row: RosterRow) -> bool:
     """A same-name entry is this row's only if neither has a different email or external id."""
     return (not entry.email_key or not row.email_key or entry.email_key == row.email_key) and (
         not entry.external_id or not row.external_id or entry.external_id == row.external_id
     )
 
 
-def _conflicts(final: list[RosterEntry], lines: dict[int, int]) -> list[str]:
+def _conflicts(final: list[_Existing | RosterRow], lines: dict[int, int]) -> list[str]:
     """Emails and external ids the roster would hold twice, reported at the file's rows that cause them."""
     problems: list[tuple[int, str]] = []
     for label, attr, shown in (("email", "email_key", "email"), ("external_id", "external_id", "external_id")):
-        owners: dict[str, RosterEntry] = {}
+        owners: dict[str, _Existing | RosterRow] = {}
         for entry in sorted(final, key=lambda e: id(e) in lines):
             value = getattr(entry, attr)
             if not value:
