@@ -84,11 +84,13 @@ def send_due(older_than: timedelta | None = None, limit: int = 10_000) -> Sent:
     """
     cutoff = timezone.now() - (older_than if older_than is not None else timedelta(seconds=settings.SWEEP_AFTER))
     due = OutgoingConfirmation.objects.filter(requested_at__lte=cutoff, refusals__lt=MAX_REFUSALS)
-    total = Sent()
-    while total.sent + total.skipped + total.refused + total.deferred < limit:
-        leased = _lease(due, min(BATCH, limit - total.sent - total.skipped - total.refused - total.deferred))
+    total, tried = Sent(), set()
+    while len(tried) < limit:
+        # Each row once per sweep: one the server refused or deferred waits for the next sweep.
+        leased = _lease(due.exclude(pk__in=tried), min(BATCH, limit - len(tried)))
         if not leased:
             break
+        tried.update(leased)
         total += _send(leased)
     return total
 

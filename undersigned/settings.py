@@ -341,7 +341,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": BROKER_TIMEOUT,
     "socket_timeout": max(BROKER_TIMEOUT, 5.0),
-    "max_retries": 1,
+    "max_retries": 0,
 }
 if BROKER_VISIBILITY_TIMEOUT <= MAIL_RETRY_BACKOFF_MAX:
     raise ImproperlyConfigured(

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from signatures.models import Signature
 from undersigned.celery import mail_task_options, queue_length
 
-from . import backlog, claims, emails
+from . import backlog, claims, emails, roster_import
 from .models import Affiliation, Recheck, RecheckChunk
 
 logger = logging.getLogger(__name__)
@@ -132,10 +132,14 @@ def requeue_stalled_checks(waited: int | None = None) -> dict[str, int]:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def import_roster_file(import_id: int) -> None:
-    """Import an uploaded roster (verification.rosters.run_import): all of it or nothing, progress on its record."""
-    from . import rosters  # the door queues this task: imported here, not at the top, to avoid a cycle
+    """Import an uploaded roster (queued by verification.rosters.queue_import): all of it or nothing, progress
+    on its record; the claims are re-checked if the roster changed."""
+    roster_import.run_import(import_id, on_change=queue_roster_recheck)
 
-    rosters.run_import(import_id)
+
+def queue_roster_recheck(affiliation_id: int, reason: str, user=None) -> None:
+    """The affiliation's claims are checked again, on every petition, once this transaction commits."""
+    recheck_affiliation_claims.delay_on_commit(affiliation_id, reason, user.pk if user else None)
 
 
 @shared_task(**mail_task_options())

@@ -148,3 +148,46 @@ def test_catch_up_sends_what_is_owed_and_says_what_it_did(letter, mailoutbox):
     assert "Confirmation emails: 1 sent" in out.getvalue()
     assert "0 still owed" in out.getvalue()
     assert [m.to for m in mailoutbox] == [["ada@example.org"]]
+
+
+class RefusingServer:
+    """A real SMTP server that refuses one mailbox (550, as for an address that does not exist)."""
+
+    def __init__(self, refused: str):
+        self.refused, self.accepted = refused, []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802 (aiosmtpd's hook name)
+        if address == self.refused:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.accepted.extend(envelope.rcpt_tos)
+        return "250 Message accepted"
+
+
+def test_an_address_the_mail_server_refuses_is_tried_once_a_sweep_and_left_after_three(letter, settings):
+    from aiosmtpd.controller import Controller
+
+    from tests.support.stack import free_port
+
+    server = RefusingServer("nobody@example.org")
+    controller = Controller(server, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        refused = make_signature(letter, email="nobody@example.org", confirmed=False)
+        make_signature(letter, email="ada@example.org", confirmed=False)
+
+        first = outbox.send_due(older_than=timedelta(0))
+        assert (first.sent, first.refused) == (1, 1)  # the good one goes; the refused one is tried once
+        assert server.accepted == ["ada@example.org"]
+        for _ in range(2):
+            outbox.send_due(older_than=timedelta(0))
+        row = OutgoingConfirmation.objects.get(signature=refused)
+        assert (row.refusals, "550" in row.last_error) == (outbox.MAX_REFUSALS, True)
+        assert outbox.send_due(older_than=timedelta(0)).refused == 0  # left for an operator
+    finally:
+        controller.stop()
