@@ -9,7 +9,6 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from signatures import services
 from signatures.models import Signature
 from verification import claims, tasks
 from verification.models import Recheck, RosterEntry
@@ -19,6 +18,7 @@ class Decision(models.TextChoices):
     APPROVE = "approve", _("Approve the claim")
     REJECT = "reject", _("Reject the claim")
     SPAM = "spam", _("Reject the signature as spam")
+    REINSTATE = "reinstate", _("Reinstate the signature")
     CHALLENGE = "challenge", _("Send a challenge to the roster entry")
 
 
@@ -35,8 +35,13 @@ def decide(signature: Signature, decision: str, moderator, *, entry: RosterEntry
             changed = claims.reject_claim(signature, moderator, note=note) is not None
             message = f"Rejected the claim to {signature.affiliation}."
         elif decision == Decision.SPAM:
-            changed = services.reject(signature)
-            message = "Rejected the signature as spam."
+            changed = claims.reject_signature(signature, moderator, note=note) is not None
+            why = f" Reason: {note.strip()}" if note.strip() else ""
+            message = f"Rejected the signature as spam.{why}"
+        elif decision == Decision.REINSTATE:
+            changed = claims.reinstate_signature(signature, moderator, note=note) is not None
+            why = f" Reason: {note.strip()}" if note.strip() else ""
+            message = f"Reinstated the signature (undoing its rejection).{why}"
         elif decision == Decision.CHALLENGE:
             if entry is None:
                 raise ValueError("A challenge goes to a roster entry.")
