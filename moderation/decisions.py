@@ -7,6 +7,7 @@ ValidationError; one that changes nothing (already decided so) returns False and
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import models, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from signatures.models import Signature
@@ -52,6 +53,25 @@ def decide(signature: Signature, decision: str, moderator, *, entry: RosterEntry
         if changed:
             audit(moderator, signature, message)
     return changed
+
+
+def would_change(signatures: QuerySet, decision: str) -> QuerySet:
+    """The signatures among `signatures` that `decision` would change: what a bulk decision's confirmation counts.
+
+    It mirrors the guards of the use cases (verification.claims, Signature.reject/reinstate) as one query, so the
+    page can say "this will change 37 of 40" without running anything; an approval may still be refused one by
+    one (no roster address and no reason), and the report after the run says so.
+    """
+    claims_ = signatures.filter(status=Signature.Status.CONFIRMED, affiliation__isnull=False)
+    if decision == Decision.APPROVE:
+        return claims_.exclude(verification=Signature.Verification.VERIFIED, evidence__decided_by__isnull=False)
+    if decision == Decision.REJECT:
+        return claims_.exclude(verification=Signature.Verification.REJECTED)
+    if decision == Decision.SPAM:
+        return signatures.exclude(status=Signature.Status.REJECTED)
+    if decision == Decision.REINSTATE:
+        return signatures.filter(status=Signature.Status.REJECTED)
+    raise ValueError(f"No bulk form of decision {decision!r}.")
 
 
 def recheck(signatures, moderator) -> Recheck:

@@ -61,7 +61,9 @@ def test_moderator_of_a_cannot_decide_on_b_claims(client, moderator, signers):
     assert bob.verification == "unverified"
     assert not bob.evidence_trail.filter(decided_by=moderator).exists()
     # Nor through a bulk action naming B's signature.
-    client.post("/admin/signatures/signature/", {"action": "reject_claims", "_selected_action": [bob.pk]})
+    client.post(
+        "/admin/signatures/signature/", {"action": "reject_claims", "confirmed": "yes", "_selected_action": [bob.pk]}
+    )
     bob.refresh_from_db()
     assert bob.verification == "unverified"
 
