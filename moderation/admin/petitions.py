@@ -7,13 +7,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
-from moderation.decisions import audit
+from moderation import letters
 from moderation.scope import MODERATORS_GROUP
 from petitions.models import Petition, PetitionVersion
 from signatures.models import AffiliationTally, ClaimReview, Signature
 
 from .base import ModeratedAdmin, PetitionListFilter, ReadOnlyAdmin, ReadOnlyInline, changelist_url
+from .workspace import LetterWorkspace
 
 
 class VersionInline(ReadOnlyInline):
@@ -44,9 +46,9 @@ class TallyInline(ReadOnlyInline):
 
 
 @admin.register(Petition)
-class PetitionAdmin(ModeratedAdmin):
+class PetitionAdmin(LetterWorkspace, ModeratedAdmin):
     petition_path = "pk"
-    list_display = ("title", "kind", "status", "signature_count", "published_at", "export_link")
+    list_display = ("title", "kind", "status", "signature_count", "published_at", "workspace_link", "export_link")
     list_filter = ("status", "kind")
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
@@ -108,6 +110,11 @@ class PetitionAdmin(ModeratedAdmin):
                 messages.INFO,
             )
 
+    @admin.display(description="workspace")
+    def workspace_link(self, petition: Petition) -> str:
+        url = reverse("admin:petitions_petition_workspace", args=[petition.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Dashboard"))
+
     @admin.display(description="export")
     def export_link(self, petition: Petition) -> str:
         return format_html('<a href="{}">CSV</a>', reverse("export_csv", args=[petition.slug]))
@@ -144,11 +151,10 @@ class PetitionAdmin(ModeratedAdmin):
         done = []
         for petition in queryset:
             try:
-                getattr(petition, method)()
+                letters.change_state(petition, method, request.user)
             except ValidationError as error:
                 self.message_user(request, f"{petition}: {' '.join(error.messages)}", messages.ERROR)
                 continue
-            audit(request.user, petition, f"{verb} the petition.")
             done.append(petition.title)
         if done:
             self.message_user(request, f"{verb}: {', '.join(done)}.", messages.SUCCESS)
