@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from moderation.scope import moderated_affiliations, moderated_petitions
+from teams.scope import moderated_affiliations, moderated_petitions
 from verification.models import Evidence, Recheck
 
 from .base import AffiliationListFilter, PetitionListFilter, ReadOnlyAdmin, badge

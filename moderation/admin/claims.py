@@ -18,8 +18,8 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from moderation.decisions import Decision, decide, recheck
-from moderation.scope import within_petitions
 from signatures.models import ClaimReview, Signature
+from teams.scope import within_petitions
 from verification.models import Evidence, RosterChallenge, RosterEntry
 
 from .base import (
