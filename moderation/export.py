@@ -6,9 +6,9 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 
 from moderation.decisions import audit
-from moderation.scope import can_moderate
 from petitions.models import Petition
 from signatures.export import export_rows, valid_filter
+from teams.scope import can_moderate
 
 
 @staff_member_required

@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "petitions",
     "signatures",
     "verification",
+    "teams",
     # Surfaces (nothing imports them) and the demo.
     "front",
     "moderation",

@@ -11,9 +11,9 @@ from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from moderation.scope import moderated_affiliations, moderated_petitions
 from petitions.models import Petition
 from signatures.models import Signature
+from teams.scope import kept_affiliations, moderated_affiliations, moderated_petitions
 from verification.models import Affiliation, Evidence, Recheck
 
 from .base import AffiliationListFilter, PetitionListFilter, ReadOnlyAdmin, badge
@@ -107,7 +107,7 @@ class AuditTrailAdmin(ReadOnlyAdmin):
         return queryset.filter(
             Q(content_type=types[Petition], object_id__in=_ids(petitions))
             | Q(content_type=types[Signature], object_id__in=_ids(Signature.objects.filter(petition__in=petitions)))
-            | Q(content_type=types[Affiliation], object_id__in=_ids(moderated_affiliations(user)))
+            | Q(content_type=types[Affiliation], object_id__in=_ids(kept_affiliations(user)))
         )
 
     @admin.display(description="who", ordering="user__email")

@@ -19,8 +19,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
 from moderation.decisions import Decision, decide, recheck
-from moderation.scope import within_petitions
 from signatures.models import ClaimReview, Signature
+from teams.scope import within_petitions
 from verification.models import Evidence, RosterChallenge, RosterEntry
 
 from . import confirmations

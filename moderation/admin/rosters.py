@@ -1,23 +1,27 @@
-"""Affiliations and their rosters in the moderator panel: roster upload, entries, the import log.
+"""Affiliations and their rosters in the panel: roster upload, entries, the import log.
 
-Moderators see the affiliations offered by the petitions they moderate. A roster belongs to its affiliation,
-so a moderator of one petition keeps the roster every petition offering that affiliation relies on.
+Moderators and organisers see the affiliations their letters offer (name, description, domain policy). The
+roster itself, its imports and its domain policy belong to the affiliation's keepers (teams.scope): every
+letter offering the affiliation relies on them, so no other team sees or changes them.
 """
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from moderation.decisions import audit
-from moderation.scope import moderated_affiliations
 from signatures.models import ClaimReview, Signature
+from teams.models import Keeper
+from teams.roles import add_keeper
+from teams.scope import can_keep, kept_affiliations, moderated_affiliations
 from verification import rosters
 from verification.models import Affiliation, RosterEntry, RosterImport
 
@@ -47,9 +51,41 @@ class RosterUploadForm(forms.Form):
         return upload
 
 
+class KeeperInline(admin.TabularInline):
+    """Who keeps this roster: operators name them (keepers see the list as a field, `keeper_list`)."""
+
+    model = Keeper
+    fk_name = "affiliation"
+    extra = 0
+    fields = ("user", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+    verbose_name_plural = "roster keepers (they alone see the roster and change it or the domain policy)"
+
+    def _operator(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._operator(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._operator(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._operator(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._operator(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("email")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Affiliation)
 class AffiliationAdmin(ModeratedAdmin):
     affiliation_path = "pk"
+    inlines = [KeeperInline]
     list_display = ("name", "slug", "email_domains", "roster_size")
     search_fields = ("name", "slug", "email_domains")
     prepopulated_fields = {"slug": ("name",)}
@@ -60,16 +96,40 @@ class AffiliationAdmin(ModeratedAdmin):
         "email_domains",
         "domain_policy",
         "domain_subdomains",
+        "keeper_list",
         "roster",
         "claims",
         "last_import",
         "last_recheck",
     )
-    readonly_fields = ("roster", "claims", "last_import", "last_recheck")
+    readonly_fields = ("keeper_list", "roster", "claims", "last_import", "last_recheck")
+    # Only a roster's keepers see these (the roster's size and imports, claims on every letter offering it).
+    KEEPERS_ONLY = ("keeper_list", "roster", "claims", "last_import")
     change_form_template = "admin/verification/affiliation/change_form.html"
 
+    def scope(self, queryset, user):
+        """Those the user's letters offer, and those the user keeps."""
+        if user.is_superuser:
+            return queryset
+        return queryset.filter(
+            Q(pk__in=moderated_affiliations(user).values("pk")) | Q(pk__in=kept_affiliations(user).values("pk"))
+        )
+
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(entries=Count("roster"))
+        queryset = super().get_queryset(request).annotate(entries=Count("roster"))
+        if request.user.is_superuser:
+            return queryset.annotate(kept=Value(True, output_field=BooleanField()))
+        return queryset.annotate(kept=Exists(Keeper.objects.filter(affiliation=OuterRef("pk"), user=request.user)))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """The domain policy and the roster are the keepers' (and operators') to change, nobody else's."""
+        return super().has_change_permission(request, obj) and (obj is None or can_keep(request.user, obj))
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is None or not can_keep(request.user, obj):
+            fields = [f for f in fields if f not in self.KEEPERS_ONLY]
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -81,17 +141,28 @@ class AffiliationAdmin(ModeratedAdmin):
         return {} if obj is not None else super().get_prepopulated_fields(request, obj)
 
     def has_upload_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("verification.add_rosterimport")
+        if not request.user.has_perm("verification.add_rosterimport"):
+            return False
+        return obj is None or can_keep(request.user, obj)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if not change and not request.user.is_superuser:
+            add_keeper(obj, request.user, added_by=request.user)  # whoever creates a roster keeps it
         if change and {"email_domains", "domain_policy", "domain_subdomains"} & set(form.changed_data):
             rosters.domains_changed(obj, request.user)
             self.message_user(request, "The domain policy changed: this affiliation's claims are being re-checked.")
 
+    @admin.display(description="roster keepers")
+    def keeper_list(self, affiliation: Affiliation) -> str:
+        if affiliation.pk is None:
+            return "—"
+        emails = affiliation.keepers.order_by("user__email").values_list("user__email", flat=True)
+        return ", ".join(emails) or "— (operators only)"
+
     @admin.display(description="roster entries", ordering="entries")
-    def roster_size(self, affiliation: Affiliation) -> int:
-        return affiliation.entries
+    def roster_size(self, affiliation: Affiliation) -> int | str:
+        return affiliation.entries if getattr(affiliation, "kept", False) else "—"
 
     @admin.display(description="roster")
     def roster(self, affiliation: Affiliation) -> str:
@@ -154,7 +225,9 @@ class AffiliationAdmin(ModeratedAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "can_upload_roster": self.has_upload_permission(request)}
+        affiliation = self.get_object(request, unquote(object_id))
+        can_upload = self.has_upload_permission(request, affiliation)
+        extra_context = {**(extra_context or {}), "can_upload_roster": can_upload}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
@@ -206,6 +279,7 @@ class AffiliationAdmin(ModeratedAdmin):
 @admin.register(RosterEntry)
 class RosterEntryAdmin(ModeratedAdmin):
     affiliation_path = "affiliation"
+    roster_data = True
     list_display = ("full_name", "email", "external_id", "affiliation", "imported_at")
     list_filter = (AffiliationListFilter,)
     search_fields = ("full_name", "email", "external_id", "handles")
@@ -222,7 +296,7 @@ class RosterEntryAdmin(ModeratedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "affiliation":
-            kwargs["queryset"] = moderated_affiliations(request.user)
+            kwargs["queryset"] = kept_affiliations(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -239,6 +313,7 @@ class RosterEntryAdmin(ModeratedAdmin):
 @admin.register(RosterImport)
 class RosterImportAdmin(ReadOnlyAdmin):
     affiliation_path = "affiliation"
+    roster_data = True
     list_display = ("imported_at", "affiliation", "filename", "replaced", "rows", "created", "updated", "removed", "by")
     list_filter = (AffiliationListFilter, "replaced")
     list_select_related = ("affiliation", "imported_by")

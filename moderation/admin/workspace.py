@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
 
 from moderation import dashboard, letters
-from moderation.scope import moderated_affiliations
+from teams.scope import kept_affiliations
 from petitions.markdown import render_markdown
 from petitions.models import Petition
 from signatures.counts import claim_counts
@@ -37,7 +37,7 @@ class LetterWorkspace:
     def letter_tools(self, request, petition: Petition) -> dict:
         can_change = self.has_change_permission(request, petition)
         info = {"args": [quote(petition.pk)], "current_app": self.admin_site.name}
-        rosters = moderated_affiliations(request.user).filter(pk__in=petition.affiliations.values("pk"))
+        rosters = kept_affiliations(request.user).filter(pk__in=petition.affiliations.values("pk"))
         return {
             "petition": petition,
             "transitions": letters.available(petition) if can_change else [],
