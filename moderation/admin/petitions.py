@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from moderation import letters
+from moderation.decisions import audit
 from petitions.models import Petition, PetitionVersion
 from signatures.models import AffiliationTally, ClaimReview, Signature
 from teams.roles import add_organiser

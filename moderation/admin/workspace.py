@@ -10,10 +10,10 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
 
 from moderation import dashboard, letters
-from teams.scope import kept_affiliations
 from petitions.markdown import render_markdown
 from petitions.models import Petition
 from signatures.counts import claim_counts
+from teams.scope import kept_affiliations
 
 from .base import came_from
 

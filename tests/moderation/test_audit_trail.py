@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from petitions.models import Petition
+from teams.roles import add_organiser
 from tests.moderation.test_petitions import form_data
 from tests.support.factories import make_moderator, make_petition, make_signature
 
@@ -28,10 +29,11 @@ def rows(client) -> list[str]:
 
 
 def test_every_organiser_and_moderator_action_is_in_the_trail_with_who_and_what(
-    client, superuser, moderator, artists, review_claim, letter_a
+    client, superuser, moderator, keeper, artists, review_claim, letter_a
 ):
     draft = make_petition(title="Draft for the trail", slug="draft-trail", status=Petition.Status.DRAFT)
-    client.force_login(superuser)
+    add_organiser(draft, keeper)
+    client.force_login(keeper)
     client.post(f"/admin/petitions/petition/{draft.pk}/state/", {"transition": "publish"})
     draft.refresh_from_db()
     client.post(f"/admin/petitions/petition/{draft.pk}/change/", form_data(draft, body="A new text."))
@@ -44,21 +46,22 @@ def test_every_organiser_and_moderator_action_is_in_the_trail_with_who_and_what(
     client.post(decide, {"decision": "spam", "confirmed": "yes"})
     client.post(decide, {"decision": "reinstate"})
     b"".join(client.get(f"/admin/petitions/{letter_a.slug}/export.csv").streaming_content)
+    client.force_login(keeper)
     roster = SimpleUploadedFile("roster.csv", b"full_name,email,handles,external_id\nAna,ana@x.example,,\n")
     client.post(f"/admin/verification/affiliation/{artists.pk}/roster/", {"file": roster})
 
     client.force_login(superuser)
     trail = "\n".join(rows(client))
     for who, what in [
-        ("root@example.org", "Published the petition."),
-        ("root@example.org", "Changed Body."),
-        ("root@example.org", "Closed the petition."),
-        ("root@example.org", "Archived the petition."),
+        ("org-a@example.org", "Published the petition."),
+        ("org-a@example.org", "Changed Body."),
+        ("org-a@example.org", "Closed the petition."),
+        ("org-a@example.org", "Archived the petition."),
         ("mod-a@example.org", "Rejected the claim to Sora alpha artists."),
         ("mod-a@example.org", "Rejected the signature as spam."),
         ("mod-a@example.org", "Reinstated the signature (undoing its rejection)."),
         ("mod-a@example.org", "Exported the signers CSV (verified)."),
-        ("mod-a@example.org", "Imported roster.csv (1 rows"),
+        ("org-a@example.org", "Imported roster.csv (1 rows"),
     ]:
         assert re.search(rf"{re.escape(who)} .*{re.escape(what)}", trail), f"{who}: {what} missing from\n{trail}"
     assert re.search(r"\d{4}", trail)  # each row has its time

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from petitions.models import Petition
 from signatures.models import Signature
-from tests.support.factories import make_petition, make_signature
+from teams.roles import add_organiser
+from tests.support.factories import make_organiser, make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +187,30 @@ def test_the_preview_refuses_get_oversized_text_and_people_who_cannot_edit(clien
     assert client.post(PREVIEW, {"body": "hello", "fragment": "1"}).status_code == 403
     client.logout()
     assert client.post(PREVIEW, {"body": "hello", "fragment": "1"}).status_code == 302  # to the login page
+
+
+def test_an_organiser_runs_their_own_letter_from_its_dashboard(client, keeper, artists):
+    draft = make_petition(title="Organiser's draft", status=P.DRAFT, affiliations=[artists])
+    add_organiser(draft, keeper)
+    client.force_login(keeper)
+    page = client.get(workspace(draft)).content.decode()
+    assert 'value="publish"' in page
+    assert f'href="/admin/verification/affiliation/{artists.pk}/roster/"' in page  # a roster they keep
+    client.post(state(draft), {"transition": "publish"})
+    draft.refresh_from_db()
+    assert draft.status == P.OPEN
+
+
+def test_an_organiser_of_another_letter_cannot_reach_this_ones_workspace(client, letter_b, artists):
+    stranger = make_organiser("stranger@example.org", [make_petition(title="Theirs")], keeps=[])
+    client.force_login(stranger)
+    assert client.get(workspace(letter_b)).status_code == 404
+    assert client.post(state(letter_b), {"transition": "close"}).status_code == 404
+    letter_b.refresh_from_db()
+    assert letter_b.status == P.OPEN
+
+
+def test_a_moderator_gets_no_roster_link_for_a_roster_they_do_not_keep(client, moderator, letter_a, artists):
+    client.force_login(moderator)
+    page = client.get(workspace(letter_a)).content.decode()
+    assert f"/admin/verification/affiliation/{artists.pk}/roster/" not in page
