@@ -60,7 +60,7 @@ class PetitionAdmin(LetterWorkspace, ModeratedAdmin):
     inlines = [TallyInline, VersionInline]
     actions = ["publish", "close", "archive"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "kind", "summary", "body"]}),
+        (None, {"fields": ["title", "slug", "kind", "summary", "body", "text_preview"]}),
         ("Signing", {"fields": ["affiliations", "goal", "closes_at"]}),
         (
             "Moderation",
@@ -73,6 +73,7 @@ class PetitionAdmin(LetterWorkspace, ModeratedAdmin):
         ("State", {"fields": ["status", "published_at", "closed_at", "current_version", "signature_count"]}),
     ]
     readonly_fields = [
+        "text_preview",
         "status",
         "published_at",
         "closed_at",

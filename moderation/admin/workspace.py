@@ -1,13 +1,15 @@
 """A letter's workspace in the panel: its dashboard, the Publish / Close / Archive buttons, and the Markdown
 preview while editing. Mixed into PetitionAdmin; every view is scoped by its get_object (404 outside scope)."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from moderation import dashboard, letters
 from petitions.markdown import render_markdown
@@ -60,16 +62,21 @@ class LetterWorkspace:
         except NoReverseMatch:
             return None
 
+    @admin.display(description=gettext_lazy("as signers will see it"))
+    def text_preview(self, petition: Petition) -> str:
+        """The rendered body under the field; the editor's script keeps it live (sanitised: petitions.markdown)."""
+        context = {
+            "preview_url": reverse("admin:petitions_petition_preview", current_app=self.admin_site.name),
+            "rendered": petition.body_html if petition.pk else "",
+        }
+        return render_to_string("admin/petitions/petition/_text_preview.html", context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"preview_url": reverse("admin:petitions_petition_preview", current_app=self.admin_site.name)}
+        extra = {}
         petition = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
         if petition is not None:
             extra |= self.letter_tools(request, petition)
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
-
-    def add_view(self, request, form_url="", extra_context=None):
-        extra = {"preview_url": reverse("admin:petitions_petition_preview", current_app=self.admin_site.name)}
-        return super().add_view(request, form_url, {**extra, **(extra_context or {})})
 
     # The views.
 

@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.factories import make_affiliation, make_moderator, make_petition, make_roster_entry, make_signature
 
@@ -40,13 +41,21 @@ def log_in(browser, client, live_server, user) -> None:
     browser.add_cookie({"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value})
 
 
+def set_width(browser, width: int, height: int = 900) -> None:
+    """The viewport as a device of this width shows it (a window cannot be narrower than 500 px)."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
 def shoot(browser, name: str) -> None:
     """Keep a screenshot when SCREENSHOT_DIR is set (to look at the page as a person would)."""
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
         height = browser.execute_script("return document.documentElement.scrollHeight")
-        width = browser.execute_script("return window.outerWidth")
-        browser.set_window_size(width, min(max(height + 150, 900), 4000))
+        width = browser.execute_script("return document.documentElement.clientWidth")
+        set_width(browser, width, min(max(height, 900), 4000))
         browser.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
@@ -98,7 +107,7 @@ def test_the_lists_fit_a_laptop_screen_with_every_column(
 ):
     moderator = make_moderator("mod@example.org", [busy_letter])
     log_in(browser, client, live_server, moderator)
-    browser.set_window_size(width, 900)
+    set_width(browser, width)
     browser.get(f"{live_server.url}{page}")
     assert browser.find_element(By.ID, "result_list")
     measured = right_edge_overflow(browser)
@@ -108,3 +117,41 @@ def test_the_lists_fit_a_laptop_screen_with_every_column(
         box = button.rect
         assert box["x"] + box["width"] <= width
     shoot(browser, f"{page.strip('/').replace('/', '-')}-{width}")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_letter_dashboard_and_the_spam_confirmation_fit_a_laptop_and_a_phone(
+    browser, client, live_server, busy_letter, width
+):
+    from teams.roles import add_organiser
+    from tests.support.factories import make_organiser
+
+    organiser = make_organiser("org@example.org")
+    add_organiser(busy_letter, organiser)
+    log_in(browser, client, live_server, organiser)
+    set_width(browser, width)
+    browser.get(f"{live_server.url}/admin/petitions/petition/{busy_letter.pk}/workspace/")
+    assert browser.find_element(By.CSS_SELECTOR, "svg.chart")
+    close = browser.find_element(By.CSS_SELECTOR, "button[value=close]")
+    assert close.is_displayed() and close.rect["x"] + close.rect["width"] <= width
+    assert right_edge_overflow(browser)["page"] == 0
+    shoot(browser, f"workspace-{width}")
+
+    set_width(browser, width)
+    browser.get(f"{live_server.url}/admin/signatures/claimreview/")
+    browser.find_element(By.CSS_SELECTOR, "#result_list button[value=spam]").click()
+    WebDriverWait(browser, 10).until(lambda b: "Reject this signature as spam?" in b.title)
+    assert "confirmed signatures on “Fair terms" in browser.find_element(By.ID, "content-main").text
+    assert "4 → 3" in browser.find_element(By.ID, "content-main").text
+    assert right_edge_overflow(browser)["page"] == 0
+    shoot(browser, f"confirm-spam-{width}")
+
+    set_width(browser, width)
+    browser.get(f"{live_server.url}/admin/petitions/petition/{busy_letter.pk}/change/")
+    body = browser.find_element(By.ID, "id_body")
+    body.clear()
+    body.send_keys("We **insist** on fair terms.")
+    preview = browser.find_element(By.ID, "markdown-preview")
+    WebDriverWait(browser, 10).until(lambda _: "insist" in preview.get_attribute("innerHTML"))
+    assert "<strong>insist</strong>" in preview.get_attribute("innerHTML")
+    shoot(browser, f"change-form-{width}")
