@@ -171,3 +171,43 @@ class Invitation(models.Model):
         self.revoked_by = by
         self.save(update_fields=["revoked_at", "revoked_by"])
         return True
+
+
+class AffiliationChange(models.Model):
+    """A change to an affiliation's roster or domain policy that reaches the letters of other teams.
+
+    Recorded with how many claims it put back to the workers on each letter (`reach`, {petition id: claims}),
+    so those letters' moderators can be told (task `notify_affiliation_change`) and anyone can see later who
+    changed what that moved their verdicts.
+    """
+
+    class Kind(models.TextChoices):
+        DOMAIN_POLICY = "domain_policy", _("Domain policy")
+        ROSTER = "roster", _("Roster")
+
+    affiliation = models.ForeignKey("verification.Affiliation", on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    summary = models.CharField(max_length=500)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="affiliation_changes"
+    )
+    # {petition id (str): claims on it the change puts back to the workers} for the letters of other teams.
+    reach = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("change reaching other teams")
+        verbose_name_plural = _("changes reaching other teams")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.affiliation}: {self.summary}"
+
+    def mark_notified(self) -> bool:
+        """The other teams were told; False if they already had been (a retried task sends nothing twice)."""
+        if self.notified_at:
+            return False
+        self.notified_at = timezone.now()
+        self.save(update_fields=["notified_at"])
+        return True
