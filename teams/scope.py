@@ -22,15 +22,20 @@ from petitions.models import Petition
 from petitions.moderators import MODERATORS_GROUP
 from verification.models import Affiliation
 
+from .models import Invitation
+
 __all__ = [
     "MODERATORS_GROUP",
     "MODERATOR_PERMISSIONS",
     "ORGANISERS_GROUP",
     "ORGANISER_PERMISSIONS",
+    "can_invite",
     "can_keep",
+    "can_manage_invitation",
     "can_moderate",
     "can_organise",
     "can_see_draft",
+    "invitations_in_scope",
     "is_operator",
     "kept_affiliations",
     "moderated_affiliations",
@@ -70,6 +75,7 @@ ORGANISER_PERMISSIONS = {
     ("verification", "rosterentry"): ["view", "add", "change", "delete"],
     ("verification", "rosterimport"): ["view", "add"],
     ("verification", "recheck"): ["view"],
+    ("teams", "invitation"): ["view", "add", "change"],
 }
 ROLE_GROUPS = {MODERATORS_GROUP: MODERATOR_PERMISSIONS, ORGANISERS_GROUP: ORGANISER_PERMISSIONS}
 
@@ -212,3 +218,39 @@ def can_keep(user, affiliation: Affiliation) -> bool:
     if user.is_superuser:
         return True
     return kept_affiliations(user).filter(pk=affiliation.pk).exists()
+
+
+# Invitations.
+
+
+def can_invite(user, role: str, petition: Petition | None) -> bool:
+    """Operators invite anyone to anything; an organiser invites co-organisers and moderators to their letters."""
+    if not _is_staff(user):
+        return False
+    if user.is_superuser:
+        return True
+    if petition is None:
+        return False  # organisers of the site (who start their own letters) are the operators' to invite
+    return user.has_perm("teams.add_invitation") and can_organise(user, petition)
+
+
+def invitations_in_scope(user) -> QuerySet:
+    """The invitations this user sees: all for an operator, those to the letters they organise otherwise."""
+    if not _is_staff(user):
+        return Invitation.objects.none()
+    if user.is_superuser:
+        return Invitation.objects.all()
+    if not user.has_perm("teams.view_invitation"):
+        return Invitation.objects.none()
+    return Invitation.objects.filter(petition__in=organised_petitions(user).values("pk"))
+
+
+def can_manage_invitation(user, invitation: Invitation) -> bool:
+    """May this user revoke the invitation? Its letter's organisers, and operators."""
+    if is_operator(user):
+        return True
+    return (
+        invitation.petition_id is not None
+        and user.has_perm("teams.change_invitation")
+        and invitations_in_scope(user).filter(pk=invitation.pk).exists()
+    )

@@ -303,6 +303,13 @@ PORT = env_int("PORT", 8000, minimum=1)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
 
+# Teams and invitations (issue 7, workstream i7a): how long an emailed invitation link works, and whether
+# anyone may create an account without one (off: accounts come by invitation only).
+INVITATION_MAX_AGE = env_int("INVITATION_MAX_AGE", 7 * 24 * 3600, minimum=60)
+ACCOUNT_OPEN_SIGNUP = env_bool("ACCOUNT_OPEN_SIGNUP", False)
+# allauth's emails (password reset...) in the product's name, not the request's host.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Undersigned: "
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

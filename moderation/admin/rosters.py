@@ -10,15 +10,17 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from moderation.decisions import audit
 from signatures.models import ClaimReview, Signature
+from teams import reach as reaches
 from teams.models import Keeper
 from teams.roles import add_keeper
 from teams.scope import can_keep, kept_affiliations, moderated_affiliations
@@ -40,6 +42,19 @@ class RosterUploadForm(forms.Form):
         label="Replace the roster",
         help_text="Remove the entries that are not in this file. Unticked, the file's rows are added or updated.",
     )
+
+    def __init__(self, *args, others: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if others:
+            # The roster is shared: whoever imports it says they know other teams' claims move too.
+            self.fields["understood"] = forms.BooleanField(
+                label=_("I understand"),
+                help_text=_(
+                    "This import re-checks up to %(count)d claim(s) on other teams' letters (listed above); "
+                    "their moderators will be emailed and the change recorded."
+                )
+                % {"count": others},
+            )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -80,6 +95,36 @@ class KeeperInline(admin.TabularInline):
         if db_field.name == "user":
             kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("email")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DomainPolicyForm(forms.Form):
+    """The three fields of the domain policy, changed on their own page after a dry run (AffiliationAdmin)."""
+
+    email_domains = forms.CharField(required=False, max_length=2000, label=_("Email domains"))
+    domain_policy = forms.BooleanField(required=False, label=_("An address at these domains is membership"))
+    domain_subdomains = forms.BooleanField(required=False, label=_("Subdomains count too"))
+
+    def __init__(self, *args, affiliation: Affiliation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.affiliation = affiliation
+        for name, field in self.fields.items():
+            field.help_text = Affiliation._meta.get_field(name).help_text
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            data["proposed"] = reaches.proposed_policy(
+                self.affiliation, **{name: data[name] for name in reaches.DOMAIN_FIELDS}
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+            else:
+                raise
+        return data
 
 
 @admin.register(Affiliation)
@@ -135,6 +180,8 @@ class AffiliationAdmin(ModeratedAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             fields.append("slug")  # petitions and signers' claims refer to it
+            # Changed on their own page, after a dry run of what the change does to every letter.
+            fields.extend(reaches.DOMAIN_FIELDS)
         return fields
 
     def get_prepopulated_fields(self, request, obj=None):
@@ -149,9 +196,6 @@ class AffiliationAdmin(ModeratedAdmin):
         super().save_model(request, obj, form, change)
         if not change and not request.user.is_superuser:
             add_keeper(obj, request.user, added_by=request.user)  # whoever creates a roster keeps it
-        if change and {"email_domains", "domain_policy", "domain_subdomains"} & set(form.changed_data):
-            rosters.domains_changed(obj, request.user)
-            self.message_user(request, "The domain policy changed: this affiliation's claims are being re-checked.")
 
     @admin.display(description="roster keepers")
     def keeper_list(self, affiliation: Affiliation) -> str:
@@ -227,12 +271,61 @@ class AffiliationAdmin(ModeratedAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         affiliation = self.get_object(request, unquote(object_id))
         can_upload = self.has_upload_permission(request, affiliation)
-        extra_context = {**(extra_context or {}), "can_upload_roster": can_upload}
+        extra_context = {
+            **(extra_context or {}),
+            "can_upload_roster": can_upload,
+            "can_keep": self.has_change_permission(request, affiliation),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.roster_upload_view)
-        return [path("<path:object_id>/roster/", view, name="verification_affiliation_roster"), *super().get_urls()]
+        upload = self.admin_site.admin_view(self.roster_upload_view)
+        domains = self.admin_site.admin_view(self.domain_policy_view)
+        return [
+            path("<path:object_id>/roster/", upload, name="verification_affiliation_roster"),
+            path("<path:object_id>/domains/", domains, name="verification_affiliation_domains"),
+            *super().get_urls(),
+        ]
+
+    def domain_policy_view(self, request, object_id):
+        """Change the domain policy in two steps: the dry run (claims it changes, per letter), then the change."""
+        affiliation = self.get_object(request, unquote(object_id))
+        if not self.has_change_permission(request, affiliation):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        initial = {name: getattr(affiliation, name) for name in reaches.DOMAIN_FIELDS}
+        form = DomainPolicyForm(request.POST if posted else None, initial=initial, affiliation=affiliation)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": affiliation,
+            "title": _("The domain policy of %(name)s") % {"name": affiliation},
+            "form": form,
+        }
+        if posted and form.is_valid():
+            proposed = form.cleaned_data["proposed"]
+            if "confirm" in request.POST:
+                change = reaches.change_domain_policy(affiliation, proposed, request.user)
+                if change is None:
+                    self.message_user(request, _("Nothing changed."))
+                else:
+                    self.message_user(
+                        request, _("The domain policy changed: its claims are being re-checked."), messages.SUCCESS
+                    )
+                return redirect(reverse("admin:verification_affiliation_change", args=[quote(affiliation.pk)]))
+            reach = reaches.domain_policy_reach(affiliation, proposed, request.user)
+            policy = _("on") if proposed.domain_policy else _("off")
+            context.update(
+                confirming=True,
+                reach=reach,
+                reach_caption=_("Claims whose verdict the new policy changes, per letter"),
+                moved=sum(r.claims for r in reach),
+                others_moved=sum(r.claims for r in reach if not r.own),
+                proposed_summary=_("New policy: %(policy)s, domains “%(domains)s”.")
+                % {"policy": policy, "domains": proposed.email_domains or "—"},
+            )
+        status = 400 if posted and not form.is_valid() else 200
+        return TemplateResponse(request, "admin/verification/affiliation/domain_policy.html", context, status=status)
 
     def roster_upload_view(self, request, object_id):
         """Upload a roster CSV: all of it is imported, or nothing and a report of every bad line."""
@@ -241,7 +334,9 @@ class AffiliationAdmin(ModeratedAdmin):
             raise PermissionDenied
         problems: list[str] = []
         posted = request.method == "POST"
-        form = RosterUploadForm(request.POST, request.FILES) if posted else RosterUploadForm()
+        reach = reaches.roster_reach(affiliation, request.user)
+        others = sum(r.claims for r in reach if not r.own)
+        form = RosterUploadForm(request.POST if posted else None, request.FILES if posted else None, others=others)
         if posted and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -258,6 +353,8 @@ class AffiliationAdmin(ModeratedAdmin):
                 )
                 audit(request.user, affiliation, summary)
                 changed = record.created or record.updated or record.removed
+                if changed:
+                    reaches.record_roster_change(affiliation, summary, reach, request.user)
                 recheck = " The affected claims are being re-checked." if changed else ""
                 self.message_user(request, summary + recheck, messages.SUCCESS)
                 return redirect(reverse("admin:verification_affiliation_change", args=[quote(affiliation.pk)]))
@@ -271,6 +368,8 @@ class AffiliationAdmin(ModeratedAdmin):
             "problems_count": len(problems),
             "problems_hidden": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
             "recent_imports": affiliation.imports.select_related("imported_by")[:5],
+            "reach": reach,
+            "reach_caption": _("Claims an import re-checks, per letter (those a moderator decided stay as they are)"),
         }
         status = 400 if posted else 200
         return TemplateResponse(request, "admin/verification/affiliation/roster_upload.html", context, status=status)
@@ -300,14 +399,23 @@ class RosterEntryAdmin(ModeratedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
+        reach = reaches.roster_reach(obj.affiliation, request.user)
         rosters.save_entry(obj, request.user)
+        what = "Edited" if change else "Added"
+        reaches.record_roster_change(obj.affiliation, f"{what} the roster entry “{obj.full_name}”", reach, request.user)
         self.message_user(request, f"{obj.affiliation}'s claims are being re-checked against the changed roster.")
 
     def delete_model(self, request, obj):
-        rosters.delete_entries(RosterEntry.objects.filter(pk=obj.pk), request.user)
+        self.delete_queryset(request, RosterEntry.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
+        affiliations = list(Affiliation.objects.filter(pk__in=queryset.values("affiliation_id")))
+        reach = {a.pk: reaches.roster_reach(a, request.user) for a in affiliations}
+        count = {a.pk: queryset.filter(affiliation=a).count() for a in affiliations}
         rosters.delete_entries(queryset, request.user)
+        for affiliation in affiliations:
+            summary = f"Deleted {count[affiliation.pk]} roster entr{'y' if count[affiliation.pk] == 1 else 'ies'}"
+            reaches.record_roster_change(affiliation, summary, reach[affiliation.pk], request.user)
 
 
 @admin.register(RosterImport)

@@ -31,6 +31,10 @@ def upload_url(affiliation) -> str:
     return f"/admin/verification/affiliation/{affiliation.pk}/roster/"
 
 
+def domains_url(affiliation) -> str:
+    return f"/admin/verification/affiliation/{affiliation.pk}/domains/"
+
+
 def csv_file(text: str, name: str = "roster.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
 
@@ -167,17 +171,14 @@ def test_adding_a_membership_domain_rechecks_the_affiliations_claims(client, kee
     claim.refresh_from_db()
     assert claim.verification == Signature.Verification.UNVERIFIED
     client.force_login(keeper)
+    policy = {"email_domains": "sora-alpha.example.org", "domain_policy": "on"}
+    preview = client.post(domains_url(artists), policy)
+    assert preview.status_code == 200
+    assert "In all, 1 claim's verdict will change." in preview.content.decode()
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.UNVERIFIED  # the dry run changed nothing
     with settled():
-        response = client.post(
-            f"/admin/verification/affiliation/{artists.pk}/change/",
-            {
-                "name": artists.name,
-                "description": "",
-                "email_domains": "sora-alpha.example.org",
-                "domain_policy": "on",
-            },
-            follow=True,
-        )
+        response = client.post(domains_url(artists), {**policy, "confirm": "yes"}, follow=True)
     assert "being re-checked" in response.content.decode()
     claim.refresh_from_db()
     assert claim.verification == Signature.Verification.VERIFIED
@@ -235,11 +236,8 @@ def test_deleting_roster_entries_in_bulk_rechecks_the_claims_they_supported(
 )
 def test_a_domain_that_cannot_prove_membership_is_refused_with_a_clear_error(client, keeper, artists, domains, says):
     client.force_login(keeper)
-    response = client.post(
-        f"/admin/verification/affiliation/{artists.pk}/change/",
-        {"name": artists.name, "description": "", "email_domains": domains, "domain_policy": "on"},
-    )
-    assert response.status_code == 200  # the form again, with the error
+    response = client.post(domains_url(artists), {"email_domains": domains, "domain_policy": "on", "confirm": "yes"})
+    assert response.status_code == 400  # the form again, with the error
     assert says in response.content.decode()
     artists.refresh_from_db()
     assert (artists.email_domains, artists.domain_policy) == ("", False)
@@ -247,9 +245,6 @@ def test_a_domain_that_cannot_prove_membership_is_refused_with_a_clear_error(cli
 
 def test_membership_domains_are_stored_in_their_canonical_punycode_form(client, keeper, artists):
     client.force_login(keeper)
-    client.post(
-        f"/admin/verification/affiliation/{artists.pk}/change/",
-        {"name": artists.name, "description": "", "email_domains": "@München-Kunst.DE, münchen-kunst.de"},
-    )
+    client.post(domains_url(artists), {"email_domains": "@München-Kunst.DE, münchen-kunst.de", "confirm": "yes"})
     artists.refresh_from_db()
     assert artists.email_domains == "xn--mnchen-kunst-dlb.de"
