@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -41,7 +42,9 @@ def browser():
 
 
 def wait_for_text(browser, text: str, timeout: float = 15) -> None:
-    WebDriverWait(browser, timeout).until(lambda b: text in b.find_element(By.TAG_NAME, "body").text)
+    """Wait for the page to show `text` (the old page's elements go stale while the next one loads)."""
+    wait = WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException])
+    wait.until(lambda b: text in b.find_element(By.TAG_NAME, "body").text)
 
 
 def field(browser, name: str):
