@@ -71,6 +71,15 @@ class LetterWorkspace:
         }
         return render_to_string("admin/petitions/petition/_text_preview.html", context)
 
+    def get_fieldsets(self, request, obj=None):
+        """The live preview is for those who write the text; readers see it on the letter's page."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj) or (obj is None and self.has_add_permission(request)):
+            return fieldsets
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != "text_preview"]}) for name, opts in fieldsets
+        ]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {}
         petition = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None

@@ -214,3 +214,10 @@ def test_a_moderator_gets_no_roster_link_for_a_roster_they_do_not_keep(client, m
     client.force_login(moderator)
     page = client.get(workspace(letter_a)).content.decode()
     assert f"/admin/verification/affiliation/{artists.pk}/roster/" not in page
+
+
+def test_a_moderator_reads_the_letter_without_the_editors_preview(client, moderator, letter_a):
+    client.force_login(moderator)
+    page = client.get(f"/admin/petitions/petition/{letter_a.pk}/change/").content.decode()
+    assert "We, the undersigned" in page
+    assert 'id="markdown-preview"' not in page
