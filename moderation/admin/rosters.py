@@ -131,6 +131,7 @@ class DomainPolicyForm(forms.Form):
 class AffiliationAdmin(ModeratedAdmin):
     affiliation_path = "pk"
     inlines = [KeeperInline]
+    ordering = ("name",)
     list_display = ("name", "slug", "email_domains", "roster_size")
     search_fields = ("name", "slug", "email_domains")
     prepopulated_fields = {"slug": ("name",)}

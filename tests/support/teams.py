@@ -42,7 +42,7 @@ def make_team(name: str, *, member: str = "") -> Team:
     if member:
         make_roster_entry(affiliation, member, f"roster@{name}.example")
     signature = make_signature(
-        letter, full_name=f"Signer of {name}", email=f"signer@{name}-mail.example", affiliation=affiliation
+        letter, full_name=f"Signer of {name}", email=f"signer@{name}-mail.example.org", affiliation=affiliation
     )
     return Team(name, organiser, moderator, letter, affiliation, signature)
 
