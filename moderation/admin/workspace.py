@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -52,15 +52,9 @@ class LetterWorkspace:
             "roster_links": [
                 (a.name, reverse("admin:verification_affiliation_roster", args=[quote(a.pk)])) for a in rosters
             ],
-            "invite_url": self.invite_url(request, petition) if can_change else None,
+            # The invitation form, with this letter chosen: its organisers invite co-organisers and moderators.
+            "invite_url": reverse("admin:teams_invitation_add") + f"?petition={petition.pk}" if can_change else None,
         }
-
-    def invite_url(self, request, petition: Petition) -> str | None:
-        """Where to invite co-organisers and moderators, once the invitations app provides it."""
-        try:
-            return reverse("admin:teams_invitation_add") + f"?petition={petition.pk}"
-        except NoReverseMatch:
-            return None
 
     @admin.display(description=gettext_lazy("as signers will see it"))
     def text_preview(self, petition: Petition) -> str:

@@ -221,3 +221,11 @@ def test_a_moderator_reads_the_letter_without_the_editors_preview(client, modera
     page = client.get(f"/admin/petitions/petition/{letter_a.pk}/change/").content.decode()
     assert "We, the undersigned" in page
     assert 'id="markdown-preview"' not in page
+
+
+def test_organisers_find_the_invitation_form_for_this_letter_and_moderators_do_not(client, keeper, moderator, letter_a):
+    client.force_login(keeper)
+    link = f'href="/admin/teams/invitation/add/?petition={letter_a.pk}"'
+    assert link in client.get(workspace(letter_a)).content.decode()
+    client.force_login(moderator)
+    assert "/admin/teams/invitation/add/" not in client.get(workspace(letter_a)).content.decode()
