@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from petitions.models import Petition
 from signatures.models import Signature
 from verification import claims, tasks
 from verification.models import Recheck, RosterEntry
@@ -75,10 +76,19 @@ def would_change(signatures: QuerySet, decision: str) -> QuerySet:
 
 
 def recheck(signatures, moderator) -> Recheck:
-    """Queue these signatures' claims to be checked against the roster again (moderators' decisions stand)."""
-    return tasks.queue_recheck(
-        Signature.objects.filter(pk__in=signatures.values("pk")), "a moderator's re-check", requested_by=moderator
-    )
+    """Queue these signatures' claims to be checked against the roster again (moderators' decisions stand).
+
+    Audited once per letter concerned (not per signature: a selection may be the whole list).
+    """
+    with transaction.atomic():
+        run = tasks.queue_recheck(
+            Signature.objects.filter(pk__in=signatures.values("pk")), "a moderator's re-check", requested_by=moderator
+        )
+        if run.total:
+            petitions = Petition.objects.filter(pk__in=signatures.values("petition_id"))
+            for petition in petitions:
+                audit(moderator, petition, f"Asked for a re-check of claims against the roster (run {run.pk}).")
+    return run
 
 
 def audit(user, obj, message: str) -> None:

@@ -45,6 +45,8 @@ def test_every_organiser_and_moderator_action_is_in_the_trail_with_who_and_what(
     client.post(decide, {"decision": "reject"})
     client.post(decide, {"decision": "spam", "confirmed": "yes"})
     client.post(decide, {"decision": "reinstate"})
+    unsettled = make_signature(letter_a, full_name="Zed Unknown", affiliation=artists)
+    client.post("/admin/signatures/signature/", {"action": "recheck_claims", "_selected_action": [unsettled.pk]})
     b"".join(client.get(f"/admin/petitions/{letter_a.slug}/export.csv").streaming_content)
     client.force_login(keeper)
     roster = SimpleUploadedFile("roster.csv", b"full_name,email,handles,external_id\nAna,ana@x.example,,\n")
@@ -61,6 +63,7 @@ def test_every_organiser_and_moderator_action_is_in_the_trail_with_who_and_what(
         ("mod-a@example.org", "Rejected the signature as spam."),
         ("mod-a@example.org", "Reinstated the signature (undoing its rejection)."),
         ("mod-a@example.org", "Exported the signers CSV (verified)."),
+        ("mod-a@example.org", "Asked for a re-check of claims against the roster"),
         ("org-a@example.org", "Imported roster.csv (1 rows"),
     ]:
         assert re.search(rf"{re.escape(who)} .*{re.escape(what)}", trail), f"{who}: {what} missing from\n{trail}"
