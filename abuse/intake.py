@@ -63,7 +63,8 @@ def _layers(attempt: Attempt, address: str, domain: str, rule: str | None) -> li
     layers = [limits.Layer("ip", f"ip:{client}", settings.SIGN_RATE_PER_IP)]
     if address:
         # Per sender IP + address: someone else spamming your address from their IP cannot lock you out.
-        layers.append(limits.Layer(R.RATE_ADDRESS, f"ip-address:{client}:{_digest(address)}", settings.SIGN_RATE_PER_EMAIL))
+        pair = f"ip-address:{client}:{_digest(address)}"
+        layers.append(limits.Layer(R.RATE_ADDRESS, pair, settings.SIGN_RATE_PER_EMAIL))
         layers.append(limits.Layer(R.RATE_EMAIL, f"address:{_digest(address)}", settings.SIGN_RATE_PER_ADDRESS))
     if domain and rule != Domain.State.ALLOWED and not domains.is_big_provider(domain):
         if rule == Domain.State.THROTTLED:

@@ -97,7 +97,9 @@ def count(layers: list[Layer], petition_id: int) -> Usage:
         client = _redis_client()
         if client is not None:
             hold = settings.SIGN_CHALLENGE_HOLD
-            keys = [cache.make_key(layer.key) for layer in everything] + [cache.make_key(challenge_flag_key(petition_id))]
+            keys = [
+                cache.make_key(key) for key in [*(layer.key for layer in everything), challenge_flag_key(petition_id)]
+            ]
             args = [layer.window for layer in everything] + [len(everything), trigger.limit, hold]
             result = client.eval(_SCRIPT, len(keys), *keys, *args)
             counts = {layer.name: int(n) for layer, n in zip(everything, result, strict=False)}

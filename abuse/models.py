@@ -81,6 +81,9 @@ class Source(models.Model):
             models.Index(fields=["petition", "network"], name="abuse_source_network"),
         ]
 
+    def __str__(self) -> str:
+        return f"signature {self.signature_id}: {self.domain}"
+
 
 class Parked(models.Model):
     """A submission the defences held back: stored so moderators see it, never emailed, never counted.
@@ -183,7 +186,8 @@ class Invalidation(models.Model):
         verbose_name_plural = _("bulk invalidations")
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(domain="", network="", since__isnull=True, until__isnull=True), name="invalidation_has_criteria"
+                condition=~models.Q(domain="", network="", since__isnull=True, until__isnull=True),
+                name="invalidation_has_criteria",
             )
         ]
 
@@ -244,3 +248,6 @@ class InvalidatedSignature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["invalidation", "signature"], name="one_row_per_invalidated_signature")
         ]
+
+    def __str__(self) -> str:
+        return f"signature {self.signature_id} in invalidation {self.invalidation_id}"
