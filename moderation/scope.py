@@ -26,6 +26,9 @@ MODERATOR_PERMISSIONS = {
     ("verification", "rosterentry"): ["view", "change"],
     ("verification", "rosterimport"): ["view", "add"],
     ("verification", "recheck"): ["view"],
+    ("abuse", "flag"): ["view"],
+    ("abuse", "parked"): ["view"],
+    ("abuse", "invalidation"): ["view", "add"],
 }
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from abuse.models import Flag, Parked
 from moderation.decisions import audit
 from moderation.scope import MODERATORS_GROUP
 from petitions.models import Petition, PetitionVersion
@@ -64,7 +65,10 @@ class PetitionAdmin(ModeratedAdmin):
                 "each sees only the petitions listing them here.",
             },
         ),
-        ("State", {"fields": ["status", "published_at", "closed_at", "current_version", "signature_count"]}),
+        (
+            "State",
+            {"fields": ["status", "published_at", "closed_at", "current_version", "signature_count", "abuse_flags"]},
+        ),
     ]
     readonly_fields = [
         "status",
@@ -72,6 +76,7 @@ class PetitionAdmin(ModeratedAdmin):
         "closed_at",
         "current_version",
         "signature_count",
+        "abuse_flags",
         "claims_to_review",
         "export_links",
     ]
@@ -119,6 +124,22 @@ class PetitionAdmin(ModeratedAdmin):
         url = reverse("export_csv", args=[petition.slug])
         choices = [("verified", "verified claims"), ("needs_review", "claims to review"), ("all", "every signer")]
         return format_html_join(" · ", '<a href="{}?verification={}">{}</a>', ((url, v, label) for v, label in choices))
+
+    @admin.display(description="trending flags and parked submissions")
+    def abuse_flags(self, petition: Petition) -> str:
+        """Beside the count: the bursts `flag_trending` saw and what the limits held back (abuse app)."""
+        if petition.pk is None:
+            return "—"
+        flags = Flag.objects.filter(petition=petition)
+        flagged = sum(flags.values_list("signatures", flat=True))
+        return format_html(
+            '<a href="{}">{} flag(s) covering {} signatures</a> · <a href="{}">{} parked submission(s)</a>',
+            changelist_url(Flag, petition=petition.pk),
+            flags.count(),
+            flagged,
+            changelist_url(Parked, petition=petition.pk),
+            Parked.objects.filter(petition=petition).count(),
+        )
 
     @admin.display(description="claims to review")
     def claims_to_review(self, petition: Petition) -> str:
