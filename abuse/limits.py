@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 _PERIOD = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
 
-# KEYS: the counters, then the challenge flag. ARGV: each counter's window in seconds, then the index (1-based)
+# KEYS: the counters, then the challenge flag (reported as it was before this attempt: the attempt that
+# reaches the threshold still passes, the next ones need the challenge). ARGV: each counter's window in seconds, then the index (1-based)
 # of the counter that switches the challenge on, its threshold and how long the flag stays up.
 _SCRIPT = """
 local counts = {}
@@ -29,11 +30,11 @@ for i = 1, n do
   if count == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[i])) end
   counts[i] = count
 end
+counts[n + 1] = redis.call('EXISTS', KEYS[n + 1])
 local trigger = tonumber(ARGV[n + 1])
 if trigger > 0 and counts[trigger] >= tonumber(ARGV[n + 2]) then
   redis.call('SET', KEYS[n + 1], '1', 'EX', tonumber(ARGV[n + 3]))
 end
-counts[n + 1] = redis.call('EXISTS', KEYS[n + 1])
 return counts
 """
 
@@ -143,6 +144,7 @@ def _count_with_cache_api(layers: list[Layer], trigger: Layer, petition_id: int)
         cache.add(layer.key, 0, layer.window)
         counts[layer.name] = cache.incr(layer.key)
     flag = challenge_flag_key(petition_id)
+    was_on = bool(cache.get(flag))
     if counts[trigger.name] >= trigger.limit:
         cache.set(flag, 1, settings.SIGN_CHALLENGE_HOLD)
-    return Usage(counts, challenge_on=bool(cache.get(flag)))
+    return Usage(counts, challenge_on=was_on)
