@@ -19,9 +19,9 @@ logger = logging.getLogger(__name__)
 _PERIOD = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
 
-# KEYS: the counters, then the challenge flag (reported as it was before this attempt: the attempt that
-# reaches the threshold still passes, the next ones need the challenge). ARGV: each counter's window in seconds, then the index (1-based)
-# of the counter that switches the challenge on, its threshold and how long the flag stays up.
+# KEYS: the counters, then the challenge flag (reported as it was before this attempt: the attempt that reaches
+# the threshold still passes, the next ones need the challenge). ARGV: each counter's window in seconds, then the
+# index (1-based) of the counter that switches the challenge on, its threshold and how long the flag stays up.
 _SCRIPT = """
 local counts = {}
 local n = #KEYS - 1
