@@ -13,7 +13,7 @@ from abuse.models import Flag, Invalidation, Parked, Source
 from petitions.models import Petition
 from signatures import services
 from signatures.models import AffiliationTally, Signature
-from tests.support.factories import make_petition, make_signature, make_user
+from tests.support.factories import make_signature, make_user
 from verification.models import Evidence
 
 
