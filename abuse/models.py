@@ -192,7 +192,7 @@ class Invalidation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} on {self.petition_id}: {self.criteria}"
+        return f"#{self.pk}: {self.criteria}"
 
     @property
     def criteria(self) -> str:

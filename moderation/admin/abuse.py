@@ -80,11 +80,15 @@ class ParkedAdmin(ReadOnlyAdmin):
 class FlagAdmin(ReadOnlyAdmin):
     """Bursts seen by `flag_trending`, with a way to invalidate what they point at."""
 
-    list_display = ("last_seen", "petition", "kind", "what", "signatures", "parked", "first_seen", "act")
+    list_display = ("last_seen", "petition", "kind", "what", "window", "act")
     list_filter = ("kind", PetitionListFilter)
     list_select_related = ("petition",)
     fields = ("petition", "kind", "what", "signatures", "parked", "first_seen", "last_seen", "act")
     readonly_fields = fields
+
+    @admin.display(description=_("in the window"))
+    def window(self, flag: Flag) -> str:
+        return _("%(signed)d signed, %(parked)d parked") % {"signed": flag.signatures, "parked": flag.parked}
 
     @admin.display(description=_("what"))
     def what(self, flag: Flag) -> str:
@@ -97,7 +101,7 @@ class FlagAdmin(ReadOnlyAdmin):
             return format_html('<a href="{}">{}</a>', url, _("parked submissions"))
         field = "network" if flag.kind == Flag.Kind.RANGE else "domain"
         url = reverse("admin:abuse_invalidation_add") + "?" + urlencode({"petition": flag.petition_id, field: flag.key})
-        return format_html('<a href="{}">{}</a>', url, _("Invalidate these signatures…"))
+        return format_html('<a href="{}">{}</a>', url, _("Invalidate…"))
 
 
 class InvalidationForm(forms.Form):
@@ -221,8 +225,12 @@ class InvalidationAdmin(ReadOnlyAdmin):
             )
         petition, criteria = form.cleaned_data["petition"], form.criteria()
         count = invalidations.dry_run(petition, **criteria)
-        if "confirm" not in request.POST:
-            context.update(title=_("Confirm the invalidation"), count=count, petition=petition)
+        if "confirm" not in request.POST or not count:
+            fields = ("petition", "domain", "network", "since", "until", "reason")
+            back_url = (
+                reverse("admin:abuse_invalidation_add") + "?" + urlencode({f: request.POST.get(f, "") for f in fields})
+            )
+            context.update(title=_("Confirm the invalidation"), count=count, petition=petition, back_url=back_url)
             return TemplateResponse(request, "admin/abuse/invalidation/confirm.html", context)
         invalidation = invalidations.request(petition, request.user, form.cleaned_data["reason"], **criteria)
         tasks.invalidate_signatures.delay_on_commit(invalidation.pk)

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -130,13 +131,14 @@ class PetitionAdmin(ModeratedAdmin):
         """Beside the count: the bursts `flag_trending` saw and what the limits held back (abuse app)."""
         if petition.pk is None:
             return "—"
-        flags = Flag.objects.filter(petition=petition)
-        flagged = sum(flags.values_list("signatures", flat=True))
+        flags = Flag.objects.filter(petition=petition).aggregate(
+            count=Count("pk"), signed=Max("signatures"), parked=Max("parked")
+        )
         return format_html(
-            '<a href="{}">{} flag(s) covering {} signatures</a> · <a href="{}">{} parked submission(s)</a>',
+            '<a href="{}">{} trending flag(s)</a>{} · <a href="{}">{} parked submission(s)</a>',
             changelist_url(Flag, petition=petition.pk),
-            flags.count(),
-            flagged,
+            flags["count"],
+            f" (largest burst: {flags['signed']} signed, {flags['parked']} parked)" if flags["count"] else "",
             changelist_url(Parked, petition=petition.pk),
             Parked.objects.filter(petition=petition).count(),
         )
