@@ -1,6 +1,6 @@
-"""Bulk invalidation of a petition's signatures by email domain, IP range and/or time window (e-petitions'
-`Invalidation`): a dry-run count, a request recorded as evidence, a worker that rejects the matches in
-chunks with progress, and an undo that reinstates exactly the signatures it rejected.
+"""Bulk invalidation of a petition's signatures by email domain, IP range, claimed affiliation and/or time
+window (e-petitions' `Invalidation`): a dry-run count, a request recorded as evidence, a worker that rejects
+the matches in chunks with progress, and an undo that reinstates exactly the signatures it rejected.
 
 Each signature goes through `verification.claims.reject_signature` / `reinstate_signature` (the named
 transitions, counters through signatures.counts, an Evidence row naming the moderator and the invalidation).
@@ -16,6 +16,7 @@ from django.db.models import F, Q, QuerySet
 from petitions.models import Petition
 from signatures.models import Signature
 from verification import claims
+from verification.models import Affiliation
 
 from .models import InvalidatedSignature, Invalidation, Source
 
@@ -27,17 +28,20 @@ def matching(
     *,
     domain: str = "",
     network: str = "",
+    affiliation: Affiliation | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> QuerySet:
     """The petition's signatures that still count or could (not yet rejected) and meet every criterion given."""
-    if not (domain or network or since or until):
+    if not (domain or network or affiliation or since or until):
         raise ValueError("An invalidation needs at least one criterion.")
     found = Signature.objects.filter(petition=petition).exclude(status=Signature.Status.REJECTED)
     if domain:
         found = found.filter(Q(email_key__endswith=f"@{domain}") | Q(email_key__endswith=f".{domain}"))
     if network:
         found = found.filter(pk__in=Source.objects.filter(petition=petition, network=network).values("signature_id"))
+    if affiliation:
+        found = found.filter(affiliation=affiliation)
     if since:
         found = found.filter(created_at__gte=since)
     if until:
@@ -65,6 +69,7 @@ def _criteria(invalidation: Invalidation) -> dict:
     return {
         "domain": invalidation.domain,
         "network": invalidation.network,
+        "affiliation": invalidation.affiliation,
         "since": invalidation.since,
         "until": invalidation.until,
     }

@@ -164,6 +164,14 @@ class Invalidation(models.Model):
     petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="+")
     domain = models.CharField(_("email domain"), max_length=253, blank=True)
     network = models.CharField(_("IP range (keyed hash)"), max_length=32, blank=True)
+    affiliation = models.ForeignKey(
+        "verification.Affiliation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("claimed affiliation"),
+    )
     since = models.DateTimeField(_("signed from"), null=True, blank=True)
     until = models.DateTimeField(_("signed before"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300)
@@ -186,7 +194,9 @@ class Invalidation(models.Model):
         verbose_name_plural = _("bulk invalidations")
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(domain="", network="", since__isnull=True, until__isnull=True),
+                condition=~models.Q(
+                    domain="", network="", affiliation__isnull=True, since__isnull=True, until__isnull=True
+                ),
                 name="invalidation_has_criteria",
             )
         ]
@@ -201,6 +211,8 @@ class Invalidation(models.Model):
             parts.append(_("domain %(domain)s") % {"domain": self.domain})
         if self.network:
             parts.append(_("IP range %(label)s") % {"label": self.network[:12]})
+        if self.affiliation_id:
+            parts.append(_("claiming %(affiliation)s") % {"affiliation": self.affiliation})
         if self.since:
             parts.append(_("from %(when)s") % {"when": self.since.isoformat(timespec="minutes")})
         if self.until:

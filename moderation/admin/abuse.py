@@ -2,9 +2,11 @@
 petitions one moderates), bulk invalidation (dry run → confirm → progress → undo; POST only), and the
 operators' domain rules and forced challenges (superusers only)."""
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
@@ -20,9 +22,9 @@ from abuse.domains import normalise_domain
 from abuse.models import ChallengeSetting, Domain, Flag, Invalidation, Parked
 from abuse.networks import range_key_from_text, range_label
 from moderation.decisions import audit
-from moderation.scope import moderated_petitions
+from moderation.scope import moderated_affiliations, moderated_petitions
 
-from .base import PetitionListFilter, ReadOnlyAdmin, changelist_url
+from .base import PetitionListFilter, ReadOnlyAdmin
 
 
 class OperatorsOnly(admin.ModelAdmin):
@@ -96,11 +98,14 @@ class FlagAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("act"))
     def act(self, flag: Flag) -> str:
-        if flag.kind == Flag.Kind.AFFILIATION:
-            url = changelist_url(Parked, petition=flag.petition_id)
-            return format_html('<a href="{}">{}</a>', url, _("parked submissions"))
-        field = "network" if flag.kind == Flag.Kind.RANGE else "domain"
-        url = reverse("admin:abuse_invalidation_add") + "?" + urlencode({"petition": flag.petition_id, field: flag.key})
+        field = {Flag.Kind.RANGE: "network", Flag.Kind.DOMAIN: "domain", Flag.Kind.AFFILIATION: "affiliation"}[
+            flag.kind
+        ]
+        query = {"petition": flag.petition_id, field: flag.key}
+        if flag.kind == Flag.Kind.AFFILIATION:  # a claim is common by nature: only the burst's window
+            since = flag.first_seen - timedelta(seconds=settings.ABUSE_TRENDING_WINDOW)
+            query["since"] = since.strftime("%Y-%m-%dT%H:%M")
+        url = reverse("admin:abuse_invalidation_add") + "?" + urlencode(query)
         return format_html('<a href="{}">{}</a>', url, _("Invalidate…"))
 
 
@@ -117,6 +122,9 @@ class InvalidationForm(forms.Form):
         label=_("IP range"),
         help_text=_("An IP address in the range, the range (203.0.113.0/24), or the range key from a flag."),
     )
+    affiliation = forms.ModelChoiceField(
+        queryset=None, required=False, to_field_name="slug", label=_("Claimed affiliation"), empty_label=_("Any")
+    )
     since = forms.DateTimeField(
         required=False, label=_("Signed from (UTC)"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -128,6 +136,7 @@ class InvalidationForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["petition"].queryset = moderated_petitions(user).order_by("title")
+        self.fields["affiliation"].queryset = moderated_affiliations(user).order_by("name")
 
     def clean_domain(self) -> str:
         text = self.cleaned_data["domain"].strip()
@@ -151,16 +160,22 @@ class InvalidationForm(forms.Form):
         cleaned = super().clean()
         criteria = self.criteria() if not self.errors else {}
         if not self.errors and not any(criteria.values()):
-            raise forms.ValidationError(_("Give at least one criterion: a domain, an IP range or a time window."))
+            raise forms.ValidationError(
+                _("Give at least one criterion: a domain, an IP range, a claimed affiliation or a time window.")
+            )
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since >= until:
             raise forms.ValidationError(_("The window must start before it ends."))
         return cleaned
 
     def criteria(self) -> dict:
+        data = self.cleaned_data
         return {
-            name: self.cleaned_data.get(name) or ("" if name in ("domain", "network") else None)
-            for name in ("domain", "network", "since", "until")
+            "domain": data.get("domain") or "",
+            "network": data.get("network") or "",
+            "affiliation": data.get("affiliation"),
+            "since": data.get("since"),
+            "until": data.get("until"),
         }
 
 
@@ -226,7 +241,7 @@ class InvalidationAdmin(ReadOnlyAdmin):
         petition, criteria = form.cleaned_data["petition"], form.criteria()
         count = invalidations.dry_run(petition, **criteria)
         if "confirm" not in request.POST or not count:
-            fields = ("petition", "domain", "network", "since", "until", "reason")
+            fields = ("petition", "domain", "network", "affiliation", "since", "until", "reason")
             back_url = (
                 reverse("admin:abuse_invalidation_add") + "?" + urlencode({f: request.POST.get(f, "") for f in fields})
             )

@@ -7,14 +7,18 @@ public count and how many moderators see flagged, without the defences (limits o
 trending run: what main does) and with them (the defaults).
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core import mail
 from django.test import override_settings
 
-from abuse import trending
+from abuse import invalidation, trending
 from abuse.models import Flag, Parked
 from petitions.models import Petition
 from signatures.models import Signature
 from tests.support.bots import sign_from
+from tests.support.factories import make_user
 from tests.support.signer import LINK
 
 SOURCES, PER_SOURCE, DOMAIN = 20, 30, "catchall.example"
@@ -105,7 +109,7 @@ def test_with_the_defences_the_flood_stops_at_the_domain_limit_and_is_flagged(
 
 @override_settings(SIGN_CHALLENGE_DIFFICULTY=10)
 def test_a_flood_spread_over_one_domain_per_source_is_not_stopped_but_every_fake_is_flagged(
-    client, letter, mailoutbox, django_capture_on_commit_callbacks
+    client, letter, artists, mailoutbox, django_capture_on_commit_callbacks
 ):
     """The limit the defences do not reach: 20 catch-all domains on 20 ranges stay under every per-key limit, so
     only the trending flags (affiliation and ranges) and a bulk invalidation catch them."""
@@ -113,6 +117,12 @@ def test_a_flood_spread_over_one_domain_per_source_is_not_stopped_but_every_fake
     flags = trending.flag_trending()
     claim = next(f for f in flags if f.kind == Flag.Kind.AFFILIATION and f.petition_id == letter.pk)
     figures |= {"flags": len(flags), "fakes_flagged_by_claim": claim.signatures + claim.parked}
-    report("after, one domain per source", figures)
     assert figures["fakes_flagged_by_claim"] == SOURCES * PER_SOURCE
     assert sum(f.signatures for f in flags if f.kind == Flag.Kind.RANGE) == figures["public_count"]
+    # The moderator follows the claim's flag: one invalidation of that claim since the burst began.
+    since = claim.first_seen - timedelta(seconds=settings.ABUSE_TRENDING_WINDOW)
+    request = invalidation.request(letter, make_user("mod@example.org"), "flood", affiliation=artists, since=since)
+    invalidation.run(request.pk)
+    figures["public_count_after_one_invalidation"] = Petition.objects.get(pk=letter.pk).signature_count
+    report("after, one domain per source", figures)
+    assert figures["public_count_after_one_invalidation"] == 0
