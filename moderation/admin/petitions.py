@@ -8,6 +8,7 @@ from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from abuse.models import Flag, Parked
 from moderation.decisions import audit
@@ -134,13 +135,14 @@ class PetitionAdmin(ModeratedAdmin):
         flags = Flag.objects.filter(petition=petition).aggregate(
             count=Count("pk"), signed=Max("signatures"), parked=Max("parked")
         )
+        largest = gettext(" (largest burst: %(signed)d signed, %(parked)d parked)") % flags if flags["count"] else ""
         return format_html(
-            '<a href="{}">{} trending flag(s)</a>{} · <a href="{}">{} parked submission(s)</a>',
+            '<a href="{}">{}</a>{} · <a href="{}">{}</a>',
             changelist_url(Flag, petition=petition.pk),
-            flags["count"],
-            f" (largest burst: {flags['signed']} signed, {flags['parked']} parked)" if flags["count"] else "",
+            gettext("%(count)d trending flag(s)") % flags,
+            largest,
             changelist_url(Parked, petition=petition.pk),
-            Parked.objects.filter(petition=petition).count(),
+            gettext("%(count)d parked submission(s)") % {"count": Parked.objects.filter(petition=petition).count()},
         )
 
     @admin.display(description="claims to review")
