@@ -132,18 +132,20 @@ def sign(
     *,
     version: PetitionVersion | None = None,
     honeypot: str = "",
+    **options,
 ) -> Signature | Parked:
     """Store the signature (and where it came from), or park it; the caller answers both the same way.
 
     Raises services.PetitionNotOpen like `services.sign`. The caller has dealt with `wait` and
-    `needs_challenge` first: those are answered differently, on purpose (docs/decisions.md).
+    `needs_challenge` first: those are answered differently, on purpose (docs/decisions.md). `options` go to
+    `services.sign` unchanged (what other workstreams add to signing, e.g. the client IP's keyed hash).
     """
     reason = Parked.Reason.HONEYPOT if honeypot else screening.park_reason
     if reason:
         if not petition.accepts_signatures:
             raise services.PetitionNotOpen(petition.slug)
         return park(petition, details, screening, reason)
-    signature = services.sign(petition, details, version=version)
+    signature = services.sign(petition, details, version=version, **options)
     Source.objects.get_or_create(
         signature=signature,
         defaults={"petition": petition, "network": screening.network, "domain": screening.domain},
