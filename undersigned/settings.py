@@ -326,6 +326,8 @@ SIGN_CHALLENGE_THRESHOLD = env_rate("SIGN_CHALLENGE_THRESHOLD", "100/10m")
 SIGN_CHALLENGE_HOLD = env_int("SIGN_CHALLENGE_HOLD", 3600, minimum=1)
 SIGN_CHALLENGE_ALWAYS = env_bool("SIGN_CHALLENGE_ALWAYS", False)
 SIGN_CHALLENGE_DIFFICULTY = env_int("SIGN_CHALLENGE_DIFFICULTY", 16, minimum=1)  # leading zero bits of SHA-256
+if SIGN_CHALLENGE_DIFFICULTY > 28:  # 2^28 hashes is minutes in a browser: nobody could sign
+    raise ImproperlyConfigured(f"SIGN_CHALLENGE_DIFFICULTY must be between 1 and 28, not {SIGN_CHALLENGE_DIFFICULTY}.")
 SIGN_CHALLENGE_MAX_AGE = env_int("SIGN_CHALLENGE_MAX_AGE", 900, minimum=10)
 # Trending detection (`flag_trending`, every ABUSE_TRENDING_INTERVAL seconds under celery beat): a petition's
 # signatures from one IP range, one email domain or claiming one affiliation within the window, at or over

@@ -210,3 +210,17 @@ def test_every_layer_is_counted_with_a_single_redis_command(letter, monkeypatch)
     layers = [limits.Layer(name, f"abuse:test-{name}", "9/h") for name in "abcdef"]
     limits.count(layers, letter.pk)
     assert sent == ["EVAL"]
+
+
+@override_settings(ABUSE_TRENDING_THRESHOLD=2)
+def test_operators_can_flag_trending_from_the_command_line(letter):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for n in range(2):
+        signed_from(letter, f"127.0.{n}.1", email=f"c{n}@catchall.example")
+    out = StringIO()
+    call_command("flag_trending", stdout=out)
+    assert "domain\tcatchall.example\t2 signed\t0 parked" in out.getvalue()
+    assert out.getvalue().strip().endswith("flag(s).")
