@@ -177,3 +177,15 @@ def test_nothing_to_invalidate_offers_no_button_and_records_nothing(client, mode
     assert "Invalidate 0" not in page.content.decode()
     client.post(ADD, criteria(letter_a, domain="nobody.example", confirm="0"))
     assert not Invalidation.objects.exists()
+
+
+def test_a_running_invalidations_page_reloads_itself_until_it_is_done(client, moderator, letter_a, flood):
+    from abuse import invalidation as invalidations
+
+    running = invalidations.request(letter_a, moderator, "flood", domain="catchall.example")
+    client.force_login(moderator)
+    page = client.get(f"/admin/abuse/invalidation/{running.pk}/change/").content.decode()
+    assert 'http-equiv="refresh"' in page and "0 of 4 checked" in page
+    invalidations.run(running.pk)
+    page = client.get(f"/admin/abuse/invalidation/{running.pk}/change/").content.decode()
+    assert 'http-equiv="refresh"' not in page and "4 of 4 checked" in page
