@@ -65,7 +65,7 @@ def _range(network: str) -> str:
 class ParkedAdmin(ReadOnlyAdmin):
     """Submissions the defences held back: never emailed, never counted; the signer saw "check your email"."""
 
-    list_display = ("created_at", "full_name", "email", "reason", "affiliation", "network_label", "petition")
+    list_display = ("created_at", "full_name", "email", "reason", "network_label", "petition")
     list_filter = ("reason", PetitionListFilter)
     list_select_related = ("petition", "affiliation")
     search_fields = ("full_name", "email", "domain")
