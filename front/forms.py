@@ -1,7 +1,9 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
+from abuse import domains
 from petitions.models import Petition
 from signatures.addresses import AddressError, canonical_address
 from signatures.models import Signature
@@ -60,6 +62,14 @@ class SignatureForm(forms.ModelForm):
     comment = CommentField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}))
     public = ConsentField(required=False, label="Show my name, affiliation and comment publicly")
     version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    # The honeypot: hidden from people by front/static/front/signing.css, labelled for screen readers to leave
+    # empty; bots that fill every field are parked (abuse.intake). Any value is accepted: it must not say why.
+    website = forms.CharField(
+        required=False,
+        strip=False,
+        label=_("Leave this field empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     class Meta:
         model = Signature
@@ -83,7 +93,16 @@ class SignatureForm(forms.ModelForm):
             self.initial["version"] = petition.current_version.number
 
     def clean_email(self) -> str:
-        return _canonical(self.cleaned_data["email"])
+        address = _canonical(self.cleaned_data["email"])
+        if domains.is_disposable(address.rpartition("@")[2]):
+            raise forms.ValidationError(
+                _("Addresses at disposable-mail services cannot sign: please use an address you keep."),
+                code="disposable",
+            )
+        return address
+
+    def clean_website(self) -> str:
+        return self.cleaned_data["website"][:200]
 
     def clean_roster_email(self) -> str:
         return _canonical(self.cleaned_data["roster_email"]) if self.cleaned_data["roster_email"] else ""

@@ -9,6 +9,7 @@ petition_urls = (
         path("", pages.index, name="index"),
         path("petitions/<slug:slug>/", pages.detail, name="detail"),
         path("petitions/<slug:slug>/sign/", signing.sign, name="sign"),
+        path("petitions/<slug:slug>/sign/challenge/", signing.challenge, name="sign_challenge"),
         path("petitions/<slug:slug>/signatures/", pages.signers, name="signers"),
         path("api/petitions/<slug:slug>/", api.api_petition, name="api_detail"),
         path("api/petitions/<slug:slug>/signatures/", api.api_signers, name="api_signers"),

@@ -85,6 +85,11 @@ def test_migrations_can_be_checked_without_any_secret():
         ("SIGN_RATE_PER_IP", "-3/h", "SIGN_RATE_PER_IP must be a rate"),
         ("SIGN_RATE_PER_EMAIL", "lots", "SIGN_RATE_PER_EMAIL must be a rate"),
         ("ROSTER_UPLOAD_MAX_MB", "-1", "ROSTER_UPLOAD_MAX_MB must be at least"),
+        ("SIGN_RATE_PER_DOMAIN", "30/week", "SIGN_RATE_PER_DOMAIN must be a rate"),
+        ("SIGN_CHALLENGE_THRESHOLD", "often", "SIGN_CHALLENGE_THRESHOLD must be a rate"),
+        ("SIGN_CHALLENGE_ALWAYS", "sometimes", "SIGN_CHALLENGE_ALWAYS must be one of"),
+        ("SIGN_CHALLENGE_DIFFICULTY", "64", "SIGN_CHALLENGE_DIFFICULTY must be between 1 and 28"),
+        ("ABUSE_TRENDING_THRESHOLD", "1", "ABUSE_TRENDING_THRESHOLD must be at least 2"),
         ("NAME_MATCH_THRESHOLD", "120", "NAME_MATCH_THRESHOLD must be between 0 and 100"),
     ],
 )

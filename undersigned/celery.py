@@ -4,6 +4,7 @@ import functools
 import logging
 import os
 import time
+from collections.abc import Mapping
 from smtplib import SMTPException
 
 from celery import Celery
@@ -63,6 +64,22 @@ def mail_task_options() -> dict:
         "max_retries": settings.MAIL_RETRIES,
     }
 
+
+class _MailTaskOptions(Mapping):
+    """`**MAIL_TASK_OPTIONS` (the former constant, still imported by some modules): read when unpacked, once
+    the settings are loaded."""
+
+    def __getitem__(self, key):
+        return mail_task_options()[key]
+
+    def __iter__(self):
+        return iter(mail_task_options())
+
+    def __len__(self) -> int:
+        return len(mail_task_options())
+
+
+MAIL_TASK_OPTIONS = _MailTaskOptions()
 
 app = Celery("undersigned", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -138,6 +138,8 @@ INSTALLED_APPS = [
     "petitions",
     "signatures",
     "verification",
+    "teams",
+    "abuse",
     # Surfaces (nothing imports them) and the demo.
     "front",
     "moderation",
@@ -258,6 +260,7 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 SIGNATURE_CONFIRM_MAX_AGE = env_int("SIGNATURE_CONFIRM_MAX_AGE", 7 * 24 * 3600, minimum=60)
 SIGNATURE_WITHDRAW_MAX_AGE = env_int("SIGNATURE_WITHDRAW_MAX_AGE", 365 * 24 * 3600, minimum=60)
 SIGN_RATE_PER_IP = env_rate("SIGN_RATE_PER_IP", "30/h")
+# Counted per sender IP + address, so someone else using your address from their IP cannot lock you out.
 SIGN_RATE_PER_EMAIL = env_rate("SIGN_RATE_PER_EMAIL", "5/h")
 # Behind a reverse proxy, the header holding the client's address (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
@@ -301,6 +304,13 @@ HOST = env("HOST", "127.0.0.1")
 PORT = env_int("PORT", 8000, minimum=1)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
+
+# Teams and invitations (issue 7, workstream i7a): how long an emailed invitation link works, and whether
+# anyone may create an account without one (off: accounts come by invitation only).
+INVITATION_MAX_AGE = env_int("INVITATION_MAX_AGE", 7 * 24 * 3600, minimum=60)
+ACCOUNT_OPEN_SIGNUP = env_bool("ACCOUNT_OPEN_SIGNUP", False)
+# allauth's emails (password reset...) in the product's name, not the request's host.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Undersigned: "
 
 LOGGING = {
     "version": 1,
@@ -351,3 +361,31 @@ if BROKER_VISIBILITY_TIMEOUT <= MAIL_RETRY_BACKOFF_MAX:
 # Roster uploads wait here (default storage) for the worker that imports them, and are deleted once imported.
 # Never served. With workers on other machines, a directory they all mount (or another storage backend).
 MEDIA_ROOT = Path(env("MEDIA_ROOT") or STATE_DIR / "uploads")
+
+# Bot resistance (issue 10, workstream i10a; abuse/, docs/decisions.md "Bot resistance"). Over any of these
+# limits a submission is parked (stored for moderators, never emailed, never counted) behind the same
+# "check your email" page; only SIGN_RATE_PER_IP answers 429. Rates are count/period, as SIGN_RATE_PER_IP.
+SIGN_RATE_PER_ADDRESS = env_rate("SIGN_RATE_PER_ADDRESS", "20/d")  # one canonical address, from any IP
+SIGN_RATE_PER_DOMAIN = env_rate("SIGN_RATE_PER_DOMAIN", "30/h")  # one email domain on one petition
+SIGN_RATE_PER_THROTTLED_DOMAIN = env_rate("SIGN_RATE_PER_THROTTLED_DOMAIN", "3/h")  # a domain marked throttled
+SIGN_RATE_PER_RANGE = env_rate("SIGN_RATE_PER_RANGE", "60/h")  # one /24 (IPv4) or /64 (IPv6), any petition
+SIGN_RATE_PER_PETITION = env_rate("SIGN_RATE_PER_PETITION", "600/m")  # a whole petition's burst
+# The proof-of-work challenge switches on for a petition whose signing rate crosses this, for
+# SIGN_CHALLENGE_HOLD seconds; SIGN_CHALLENGE_ALWAYS turns it on everywhere (or per petition in the admin).
+SIGN_CHALLENGE_THRESHOLD = env_rate("SIGN_CHALLENGE_THRESHOLD", "100/10m")
+SIGN_CHALLENGE_HOLD = env_int("SIGN_CHALLENGE_HOLD", 3600, minimum=1)
+SIGN_CHALLENGE_ALWAYS = env_bool("SIGN_CHALLENGE_ALWAYS", False)
+SIGN_CHALLENGE_DIFFICULTY = env_int("SIGN_CHALLENGE_DIFFICULTY", 16, minimum=1)  # leading zero bits of SHA-256
+if SIGN_CHALLENGE_DIFFICULTY > 28:  # 2^28 hashes is minutes in a browser: nobody could sign
+    raise ImproperlyConfigured(f"SIGN_CHALLENGE_DIFFICULTY must be between 1 and 28, not {SIGN_CHALLENGE_DIFFICULTY}.")
+SIGN_CHALLENGE_MAX_AGE = env_int("SIGN_CHALLENGE_MAX_AGE", 900, minimum=10)
+# Trending detection (`flag_trending`, every ABUSE_TRENDING_INTERVAL seconds under celery beat): a petition's
+# signatures from one IP range, one email domain or claiming one affiliation within the window, at or over
+# the threshold, raise a flag moderators see.
+ABUSE_TRENDING_INTERVAL = env_int("ABUSE_TRENDING_INTERVAL", 300, minimum=10)
+ABUSE_TRENDING_WINDOW = env_int("ABUSE_TRENDING_WINDOW", 3600, minimum=60)
+ABUSE_TRENDING_THRESHOLD = env_int("ABUSE_TRENDING_THRESHOLD", 25, minimum=2)
+# How long the keyed hashes of signers' IP ranges and the parked submissions are kept (`purge_abuse_records`).
+ABUSE_RETENTION_DAYS = env_int("ABUSE_RETENTION_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["flag_trending"] = {"task": "abuse.tasks.flag_trending", "schedule": ABUSE_TRENDING_INTERVAL}
+CELERY_BEAT_SCHEDULE["purge_abuse_records"] = {"task": "abuse.tasks.purge_abuse_records", "schedule": 24 * 3600}

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from .models import Affiliation, RosterEntry, RosterImport
 from .roster_csv import RosterError, RosterRow, parse_roster
+from .signals import roster_imported
 
 FIELDS = ["full_name", "email", "handles", "external_id", "name_key", "email_key"]
 # Problems kept on a failed import's record (all are counted).
@@ -66,6 +67,7 @@ def import_file(
     new one is written; `progress(lines read)` is called while the rows are checked; `on_change(affiliation
     id, reason, user)` in the import's transaction when the roster changed (it queues the re-check).
     """
+    uploaded = record is not None
     rows = parse_roster(source, progress)
     if record is not None:
         _progress(record.pk, state=RosterImport.State.WRITING, rows=len(rows))
@@ -111,6 +113,8 @@ def import_file(
                 record.save()
             if plan.create or plan.update or plan.remove:
                 on_change(affiliation.pk, f"roster import of {filename[:150]}", user)
+                if uploaded:  # an upload, written by a worker: the layers above record and tell
+                    roster_imported.send(sender=RosterImport, import_id=record.pk)
     except IntegrityError as error:
         raise RosterError([f"the rows conflict with entries already on the roster ({error}); try again"])
     return record

@@ -1,16 +1,17 @@
-"""Signing: the form's POST (rate-limited), and the emailed confirm and withdraw links."""
+"""Signing: the form's POST (behind the abuse defences), its challenge, and the emailed confirm and withdraw links."""
 
 import logging
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import get_usage
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from abuse import intake, networks, proof
 from front.forms import SignatureForm
 from signatures import services, tokens
-from signatures.addresses import email_key
 from signatures.models import Signature
 
 from .pages import public_petition, render_detail
@@ -18,46 +19,67 @@ from .pages import public_petition, render_detail
 logger = logging.getLogger(__name__)
 
 
-def _seconds_until_allowed(request) -> int | None:
-    """Counts this attempt against its IP and its address (every attempt counts, valid or not).
-
-    None if the attempt is within both limits, else how long until the tighter window ends.
-    """
-    address = email_key(request.POST.get("email", ""))[:254]
-    limits = [("sign:ip", "ip", settings.SIGN_RATE_PER_IP)]
-    if address:
-        limits.append(("sign:email", lambda *_: address, settings.SIGN_RATE_PER_EMAIL))
-    for group, key, rate in limits:
-        try:
-            usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
-        except Exception:  # the cache is down: keep accepting signatures rather than refuse everyone
-            logger.exception("rate-limit cache unavailable; signing is not rate-limited")
-            return None
-        if usage and usage["should_limit"]:
-            return max(usage["time_left"], 1)
-    return None
+def client_ip(request):
+    """The client's address: REMOTE_ADDR, or behind a proxy the header named by RATELIMIT_IP_META_KEY."""
+    meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
+    return networks.parse_ip(request.META.get(meta_key, ""))
 
 
 @never_cache
 @require_POST
 def sign(request, slug: str):
-    wait = _seconds_until_allowed(request)
-    if wait is not None:
-        response = rate_limited(request)
-        response["Retry-After"] = str(wait)
-        return response
     petition = public_petition(slug)
+    screening = intake.screen(
+        intake.Attempt(
+            petition,
+            email=request.POST.get("email", ""),
+            ip=client_ip(request),
+            challenge=request.POST.get("challenge", "")[: proof.MAX_TOKEN_LENGTH + 1],
+            nonce=request.POST.get("nonce", "")[: proof.MAX_NONCE_LENGTH + 1],
+        )
+    )
+    if screening.wait is not None:
+        response = rate_limited(request)
+        response["Retry-After"] = str(screening.wait)
+        return response
     if not petition.accepts_signatures:
         return _not_open(request, petition)
     form = SignatureForm(request.POST, petition=petition)
     if not form.is_valid():
         return render_detail(request, petition, form=form, status=400)
+    if screening.needs_challenge:
+        form.add_error(None, CHALLENGE_NEEDED)
+        return render_detail(request, petition, form=form, status=400)
     try:
-        services.sign(petition, form.signature_details(), version=form.cleaned_data["version"])
+        intake.sign(
+            petition,
+            form.signature_details(),
+            screening,
+            version=form.cleaned_data["version"],
+            honeypot=form.cleaned_data["website"],
+        )
     except services.PetitionNotOpen:  # it closed while the form was being checked
         return _not_open(request, petition)
-    # The same page whether or not this address had signed before: it must not tell who signed.
+    # The same page whether or not this address had signed before, or was parked: it must not tell.
     return render(request, "signatures/check_email.html", {"petition": petition})
+
+
+CHALLENGE_NEEDED = _(
+    "Many signatures are arriving for this letter right now, so your browser must solve a short puzzle "
+    "before we store yours. Please turn on JavaScript, reload this page and sign again (or come back in an hour)."
+)
+
+
+@never_cache
+@require_GET
+def challenge(request, slug: str):
+    """What the signing form's script asks before sending: is the challenge on, and a fresh one if so."""
+    petition = public_petition(slug)
+    if not intake.challenge_required(petition):
+        return JsonResponse({"required": False})
+    return JsonResponse(
+        {"required": True, "challenge": proof.issue(petition.pk), "difficulty": settings.SIGN_CHALLENGE_DIFFICULTY}
+    )
 
 
 def _not_open(request, petition):
