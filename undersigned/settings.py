@@ -351,7 +351,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": BROKER_TIMEOUT,
     "socket_timeout": max(BROKER_TIMEOUT, 5.0),
-    "max_retries": 0,
+    "max_retries": 0,  # a failed connection is not retried (kombu waits 2 s first); the worker keeps its own
 }
 if BROKER_VISIBILITY_TIMEOUT <= MAIL_RETRY_BACKOFF_MAX:
     raise ImproperlyConfigured(

@@ -111,10 +111,11 @@ def import_file(
                     setattr(record, name, value)
                 record.state, record.finished_at = RosterImport.State.DONE, timezone.now()
                 record.save()
-            if plan.create or plan.update or plan.remove:
+            changed = bool(plan.create or plan.update or plan.remove)
+            if changed:
                 on_change(affiliation.pk, f"roster import of {filename[:150]}", user)
-                if uploaded:  # an upload, written by a worker: the layers above record and tell
-                    roster_imported.send(sender=RosterImport, import_id=record.pk)
+            if uploaded:  # an upload, written by a worker: the layers above record it (and tell, if it reaches)
+                roster_imported.send(sender=RosterImport, import_id=record.pk, changed=changed)
     except IntegrityError as error:
         raise RosterError([f"the rows conflict with entries already on the roster ({error}); try again"])
     return record

@@ -5,7 +5,7 @@ Sending a signal instead of importing the layer above keeps `verification` below
 
 from django.dispatch import Signal
 
-# Sent inside the transaction that wrote an uploaded roster (`import_id`, a RosterImport now `done`) when the
-# roster changed. Receivers: teams.reach.record_roster_import (records the change and, when it reaches other
-# teams' letters, tells their moderators).
+# Sent inside the transaction that wrote an uploaded roster (`import_id`, a RosterImport now `done`; `changed`:
+# whether the roster changed). Receivers: teams.reach.record_roster_import (the audit line of the import, and
+# when a change reaches other teams' letters, the recorded change and the notice to their moderators).
 roster_imported = Signal()
