@@ -4,10 +4,11 @@ Each is lock → the model's named transition → save → counters → enqueue 
 """
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from petitions.models import Petition, PetitionVersion
 
-from . import counts, tokens
+from . import counts, ips, tokens
 from .addresses import email_key
 from .models import Signature
 from .signals import signature_confirmed
@@ -26,24 +27,31 @@ class LinkNotValid(Exception):
 
 
 def sign(
-    petition: Petition, details: dict, version: PetitionVersion | None = None, *, send_email: bool = True
+    petition: Petition,
+    details: dict,
+    version: PetitionVersion | None = None,
+    *,
+    send_email: bool = True,
+    client_ip: str = "",
 ) -> Signature:
     """Store an unconfirmed signature, or find this address's earlier one, and email the signer.
 
     The caller cannot tell which happened: the response to the public must not reveal who signed.
     `send_email=False` is for signatures entered by the operators (the demo), never for the public.
+    `client_ip` is kept only as keyed hashes (signatures.ips), cleared after IP_HASH_RETENTION_DAYS.
     """
     if not petition.accepts_signatures:
         raise PetitionNotOpen(petition.slug)
     version = version or petition.current_version or petition.record_version()
-    signature = Signature(petition=petition, version=version, **details)
+    sender = {"ip_hash": ips.ip_hash(client_ip), "ip_range_hash": ips.ip_range_hash(client_ip)}
+    signature = Signature(petition=petition, version=version, **details, **sender)
     signature.start_claim()
     try:
         with transaction.atomic():
             signature.save()
     except IntegrityError:
         # Same petition and address (perhaps a concurrent double submit).
-        signature = _sign_again(petition, details, version)
+        signature = _sign_again(petition, details | sender, version)
         if signature is None:
             raise
     if send_email and signature.status != Signature.Status.REJECTED:
@@ -70,7 +78,11 @@ def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> 
             if name in details:
                 setattr(signature, name, details[name])
         signature.version = version
-        changed = [*DETAILS, "version", "email_key"]
+        # A new submission: the purge clock starts again, and older withdraw and erase links stop working.
+        signature.submitted_at = timezone.now()
+        for name in ("ip_hash", "ip_range_hash"):
+            setattr(signature, name, details.get(name, ""))
+        changed = [*DETAILS, "version", "email_key", "submitted_at", "ip_hash", "ip_range_hash"]
         if new_claim:
             # Evidence about another claim says nothing about this one.
             signature.start_claim()
@@ -94,6 +106,8 @@ def _check_link(signature: Signature, fingerprint: str) -> None:
         return
     if signature.status == Signature.Status.REJECTED:
         raise LinkNotValid("rejected")
+    if signature.anonymised:
+        raise LinkNotValid("erased")
     if fingerprint and fingerprint != tokens.fingerprint(signature):
         raise LinkNotValid("stale")
 
@@ -117,10 +131,34 @@ def confirm(signature_id: int, fingerprint: str = "") -> Signature:
     return signature
 
 
-def withdraw(signature_id: int) -> Signature:
-    """Idempotent. A rejected signature cannot be withdrawn (LinkNotValid): it already counts nowhere."""
+def withdrawable(signature_id: int, fingerprint: str) -> Signature:
+    """The signature a withdraw link would withdraw, read without changing anything (what its page shows).
+
+    Raises LinkNotValid where `withdraw` would: rejected, erased, or re-signed or changed since the link.
+    """
+    signature = Signature.objects.select_related("petition").get(pk=signature_id)
+    _check_submission_link(signature, fingerprint)
+    return signature
+
+
+def _check_submission_link(signature: Signature, fingerprint: str) -> None:
+    if signature.status == Signature.Status.REJECTED:
+        raise LinkNotValid("rejected")
+    if signature.anonymised:
+        raise LinkNotValid("erased")
+    if fingerprint != tokens.submission_fingerprint(signature):
+        raise LinkNotValid("stale")
+
+
+def withdraw(signature_id: int, fingerprint: str | None = None) -> Signature:
+    """Idempotent. A rejected signature cannot be withdrawn (LinkNotValid): it already counts nowhere.
+
+    With a `fingerprint` (from the emailed link), only the signature as it was submitted then is withdrawn.
+    """
     with transaction.atomic():
         signature = Signature.objects.select_for_update().get(pk=signature_id)
+        if fingerprint is not None:
+            _check_submission_link(signature, fingerprint)
         if signature.status == Signature.Status.REJECTED:
             raise LinkNotValid("rejected")
         before = counts.Snapshot.of(signature)
@@ -137,6 +175,6 @@ def reject(signature: Signature) -> bool:
         before = counts.Snapshot.of(signature)
         if not signature.reject():
             return False
-        signature.save(update_fields=["status"])
+        signature.save(update_fields=["status", "rejected_at"])
         counts.record(signature, before)
     return True
