@@ -75,4 +75,6 @@ def forget_signers(signature_ids: list[int], **kwargs) -> None:
     signature_type = ContentType.objects.get_for_model(Signature)
     for entry in LogEntry.objects.filter(content_type=signature_type, object_id__in=[str(i) for i in signature_ids]):
         message = _QUOTED.sub("“…”", entry.change_message.split(" Reason: ")[0])
-        LogEntry.objects.filter(pk=entry.pk).update(object_repr=f"anonymised signature #{entry.object_id}", change_message=message)
+        LogEntry.objects.filter(pk=entry.pk).update(
+            object_repr=f"anonymised signature #{entry.object_id}", change_message=message
+        )

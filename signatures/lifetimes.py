@@ -82,8 +82,12 @@ def anonymise_withdrawn_and_rejected(now: datetime | None = None) -> list[Outcom
         rejected_at__lt=now - timedelta(days=settings.REJECTED_RETENTION_DAYS),
     )
     return [
-        Outcome(Erasure.Kind.WITHDRAWN_ANONYMISED, _anonymise_by_petition(withdrawn, Erasure.Kind.WITHDRAWN_ANONYMISED, now)),
-        Outcome(Erasure.Kind.REJECTED_ANONYMISED, _anonymise_by_petition(rejected, Erasure.Kind.REJECTED_ANONYMISED, now)),
+        Outcome(
+            Erasure.Kind.WITHDRAWN_ANONYMISED, _anonymise_by_petition(withdrawn, Erasure.Kind.WITHDRAWN_ANONYMISED, now)
+        ),
+        Outcome(
+            Erasure.Kind.REJECTED_ANONYMISED, _anonymise_by_petition(rejected, Erasure.Kind.REJECTED_ANONYMISED, now)
+        ),
     ]
 
 

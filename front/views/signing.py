@@ -5,11 +5,12 @@ import logging
 from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import _get_ip, get_usage
 
 from front.forms import SignatureForm
-from signatures import services, tokens
+from signatures import lifetimes, services, tokens
 from signatures.addresses import email_key
 from signatures.models import Signature
 
@@ -53,11 +54,21 @@ def sign(request, slug: str):
     if not form.is_valid():
         return render_detail(request, petition, form=form, status=400)
     try:
-        services.sign(petition, form.signature_details(), version=form.cleaned_data["version"])
+        services.sign(
+            petition, form.signature_details(), version=form.cleaned_data["version"], client_ip=client_ip(request)
+        )
     except services.PetitionNotOpen:  # it closed while the form was being checked
         return _not_open(request, petition)
     # The same page whether or not this address had signed before: it must not tell who signed.
     return render(request, "signatures/check_email.html", {"petition": petition})
+
+
+def client_ip(request) -> str:
+    """The sender's address as the rate limits see it (RATELIMIT_IP_META_KEY behind a proxy); "" if unknown."""
+    try:
+        return _get_ip(request)
+    except Exception:  # a misconfigured proxy header: the limits report it; the signature is still stored
+        return ""
 
 
 def _not_open(request, petition):
@@ -94,23 +105,43 @@ def confirm(request, token: str):
     context = {"signature": signature, "petition": signature.petition}
     if request.method != "POST" and signature.status != Signature.Status.CONFIRMED:
         return render(request, "signatures/confirm.html", context)
-    return render(request, "signatures/confirmed.html", {**context, "withdraw_token": tokens.withdraw_token(signature)})
+    links = {"withdraw_token": tokens.withdraw_token(signature), "erase_token": tokens.erase_token(signature)}
+    return render(request, "signatures/confirmed.html", {**context, **links})
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request, token: str):
+    """The link withdraws the signature as it was when the link was sent: after a re-sign it is dead."""
     try:
-        signature_id, _ = tokens.read_token(token, tokens.WITHDRAW)
-    except tokens.BadToken:
+        signature_id, fingerprint = tokens.read_token(token, tokens.WITHDRAW)
+        if not fingerprint:
+            raise tokens.BadToken("a withdraw link names what it withdraws")
+        if request.method == "POST":
+            signature = services.withdraw(signature_id, fingerprint=fingerprint)
+            return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
+        signature = services.withdrawable(signature_id, fingerprint)
+    except (tokens.BadToken, Signature.DoesNotExist, services.LinkNotValid):
         return _bad_link(request)
-    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or signature.status == Signature.Status.REJECTED:
-        return _bad_link(request)
-    if request.method == "POST":
-        try:
-            signature = services.withdraw(signature.pk)
-        except services.LinkNotValid:
-            return _bad_link(request)
-        return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
-    return render(request, "signatures/withdraw.html", {"signature": signature, "petition": signature.petition})
+    context = {"signature": signature, "petition": signature.petition, "erase_token": tokens.erase_token(signature)}
+    return render(request, "signatures/withdraw.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def erase(request, token: str):
+    """The signer's erasure: GET shows what will happen and one button; only the POST erases."""
+    try:
+        signature_id, fingerprint = tokens.read_token(token, tokens.ERASE)
+        if request.method == "POST":
+            petition = lifetimes.erase(signature_id, fingerprint)
+            return render(request, "signatures/erased.html", {"petition": petition})
+        signature = lifetimes.erasable(signature_id, fingerprint)
+    except (tokens.BadToken, lifetimes.LinkNotValid):
+        return render(
+            request,
+            "signatures/bad_request.html",
+            {"message": _("This link is not valid, has expired, or was used already. Nothing was changed.")},
+            status=400,
+        )
+    return render(request, "signatures/erase.html", {"signature": signature, "petition": signature.petition})
