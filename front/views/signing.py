@@ -4,8 +4,8 @@ import logging
 
 from django.conf import settings
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import _get_ip, get_usage
 
