@@ -169,9 +169,7 @@ def test_anonymising_drops_the_evidence_and_the_signers_name_from_the_moderators
     assert entry.change_message == "Rejected the signature as spam."
 
 
-def test_an_anonymised_claim_is_not_checked_again_so_its_verdict_and_the_tallies_stay(
-    client, letter, artists, settled
-):
+def test_an_anonymised_claim_is_not_checked_again_so_its_verdict_and_the_tallies_stay(client, letter, artists, settled):
     chosen = make_petition(affiliations=[artists], anonymise_after_close_months=1)
     make_roster_entry(artists, "Ivy Member", "ivy@studio.example")
     with settled():
