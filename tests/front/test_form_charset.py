@@ -63,9 +63,9 @@ def test_a_form_in_a_charset_we_cannot_read_is_answered_400_on_every_public_post
 
 def test_the_same_form_in_utf8_is_accepted_with_or_without_a_charset_label(signer, letter):
     body = b"full_name=Ad%C3%A9le+Dupr%C3%A9&email=adele%40example.org&public=on"
-    for label in ("", "; charset=UTF-8", '; charset="utf8"'):
+    for label in ("", "; charset=UTF-8", '; charset="utf-8"'):
         response = signer.client.generic(
             "POST", f"/petitions/{letter.slug}/sign/", body, content_type=f"application/x-www-form-urlencoded{label}"
         )
-        assert response.status_code == 200
+        assert response.status_code == 200, label
     assert Signature.objects.get().full_name == "Adéle Dupré"
