@@ -102,9 +102,9 @@ def test_fifty_concurrent_spellings_of_one_mailbox_make_exactly_one_signature(li
     barrier = threading.Barrier(len(spellings))
 
     with ThreadPoolExecutor(max_workers=len(spellings)) as pool:
-        statuses = list(pool.map(lambda pair: pair[0].sign(pair[1], barrier), zip(browsers, spellings)))
+        statuses = list(pool.map(lambda pair: pair[0].sign(pair[1], barrier), zip(browsers, spellings, strict=True)))
 
-    answers = dict(zip(spellings, statuses))
+    answers = dict(zip(spellings, statuses, strict=True))
     assert {answers[s] for s in ACCEPTED} == {200}, answers
     assert {answers[s] for s in REFUSED} == {400}, answers
     assert Signature.objects.filter(petition=letter).count() == 1
@@ -122,7 +122,7 @@ def test_confirming_every_emailed_link_of_the_race_counts_one_signature(live_ser
     browsers = [Browser(live_server.url, letter.slug) for _ in spellings]
     barrier = threading.Barrier(len(spellings))
     with ThreadPoolExecutor(max_workers=len(spellings)) as pool:
-        list(pool.map(lambda pair: pair[0].sign(pair[1], barrier), zip(browsers, spellings)))
+        list(pool.map(lambda pair: pair[0].sign(pair[1], barrier), zip(browsers, spellings, strict=True)))
 
     links = {
         m.group(1)
