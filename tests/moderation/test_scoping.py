@@ -182,3 +182,32 @@ def test_moderator_follows_rechecks_of_their_affiliations_only(client, moderator
     affiliation_page = client.get(f"/admin/verification/affiliation/{artists.pk}/change/").content.decode()
     assert "artists re-check" in affiliation_page
     assert f"/admin/verification/recheck/{mine.pk}/change/" in affiliation_page
+
+
+def test_view_on_site_shortcut_takes_a_moderator_only_to_their_own_petitions(client, moderator, letter_a):
+    from django.contrib.contenttypes.models import ContentType
+
+    from petitions.models import Petition
+
+    draft = make_petition(title="Team B's secret draft", slug="team-b-secret-plan", status=Petition.Status.DRAFT)
+    petition_type = ContentType.objects.get_for_model(Petition).pk
+    client.force_login(moderator)
+
+    response = client.get(f"/admin/r/{petition_type}/{draft.pk}/")
+    assert response.status_code == 404
+    assert "team-b-secret-plan" not in response.get("Location", "") + response.content.decode()
+    assert client.get(f"/admin/r/{petition_type}/not-an-id/").status_code == 404
+    assert client.get(f"/admin/r/99999/{draft.pk}/").status_code == 404
+    own = client.get(f"/admin/r/{petition_type}/{letter_a.pk}/")
+    assert own.status_code == 302 and own["Location"].endswith(f"/petitions/{letter_a.slug}/")
+
+
+def test_view_on_site_shortcut_still_serves_a_superuser_every_petition(client, superuser, letter_b):
+    from django.contrib.contenttypes.models import ContentType
+
+    from petitions.models import Petition
+
+    client.force_login(superuser)
+    petition_type = ContentType.objects.get_for_model(Petition).pk
+    response = client.get(f"/admin/r/{petition_type}/{letter_b.pk}/")
+    assert response.status_code == 302 and response["Location"].endswith("/petitions/letter-b/")
