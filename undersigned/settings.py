@@ -255,7 +255,6 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
 # Signing: how long the emailed links stay valid, and how often one address or IP may sign.
@@ -316,6 +315,16 @@ IP_HASH_RETENTION_DAYS = env_int("IP_HASH_RETENTION_DAYS", 30, minimum=0)
 IP_HASH_KEY = env("IP_HASH_KEY") or hmac.new(SECRET_KEY.encode(), b"undersigned.ip-hash", hashlib.sha256).hexdigest()
 # Erase links (in every signer's email) live as long as withdraw links.
 SIGNATURE_ERASE_MAX_AGE = env_int("SIGNATURE_ERASE_MAX_AGE", 365 * 24 * 3600, minimum=60)
+# allauth behind reverse proxies: how many proxies in front append to X-Forwarded-For (0: trust none, use
+# REMOTE_ADDR), or the one header a trusted proxy sets to the client's address (e.g. X-Real-IP). Failed logins
+# are limited per IP (ACCOUNT_LOGIN_FAILED_RATE_PER_IP) and per IP + account (..._PER_ACCOUNT_AND_IP), never per
+# account alone, so nobody can keep a moderator out by failing logins with their address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") or None
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"{env_rate('LOGIN_FAILED_RATE_PER_IP', '10/m')}/ip,"
+    f"{env_rate('LOGIN_FAILED_RATE_PER_ACCOUNT_AND_IP', '5/5m')}/key"
+}
 CELERY_BEAT_SCHEDULE |= {
     "purge-unconfirmed": {"task": "signatures.tasks.purge_unconfirmed", "schedule": 3600},
     "anonymise-withdrawn-and-rejected": {"task": "signatures.tasks.anonymise_withdrawn_and_rejected", "schedule": 3600},
