@@ -4,7 +4,7 @@
 - Withdrawn and rejected signatures are anonymised WITHDRAWN_/REJECTED_RETENTION_DAYS after that happened.
 - A letter whose organiser chose `anonymise_after_close_months` has its signers anonymised that long after
   it stopped accepting signatures.
-- Keyed IP hashes are cleared IP_HASH_RETENTION_DAYS after the submission.
+- (Client IPs are never stored; the abuse defences keep keyed hashes of IP ranges, purged on their own clock.)
 - A signer may erase their signature from the link in any of our emails (`erase`).
 
 Anonymising keeps a signature's status, claim and verification, so the public count, every affiliation tally
@@ -108,18 +108,6 @@ def anonymise_closed_letters(now: datetime | None = None) -> Outcome:
             Signature.objects.filter(petition=petition), Erasure.Kind.CLOSED_ANONYMISED, now
         )
     return Outcome(Erasure.Kind.CLOSED_ANONYMISED, total)
-
-
-def forget_ip_hashes(now: datetime | None = None) -> int:
-    """Clear the keyed IP hashes of signatures submitted more than IP_HASH_RETENTION_DAYS ago."""
-    now = now or timezone.now()
-    due = Signature.objects.filter(submitted_at__lt=now - timedelta(days=settings.IP_HASH_RETENTION_DAYS)).exclude(
-        ip_hash="", ip_range_hash=""
-    )
-    total = 0
-    while ids := list(due.values_list("pk", flat=True)[:BATCH]):
-        total += Signature.objects.filter(pk__in=ids).update(ip_hash="", ip_range_hash="")
-    return total
 
 
 def erasable(signature_id: int, fingerprint: str) -> Signature:

@@ -86,15 +86,9 @@ class Signature(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Data lifetimes (signatures.lifetimes): the purge and the withdraw link's fingerprint go by the last time
-    # the signer submitted the form for this signature; the IP is kept only as a keyed hash, and not for long.
+    # the signer submitted the form for this signature.
     submitted_at = models.DateTimeField(
         default=timezone.now, help_text="When the signer last submitted the form for this signature."
-    )
-    ip_hash = models.CharField(
-        max_length=64, blank=True, editable=False, help_text="Keyed hash (HMAC) of the sender's IP; cleared later."
-    )
-    ip_range_hash = models.CharField(
-        max_length=64, blank=True, editable=False, help_text="Keyed hash of the sender's /24 (IPv6: /48) network."
     )
     anonymised_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When the signer's personal data was removed."
@@ -128,8 +122,6 @@ class Signature(models.Model):
         "organisation": "",
         "comment": "",
         "public": False,
-        "ip_hash": "",
-        "ip_range_hash": "",
     }
     ANONYMOUS_KEY_PREFIX = "anonymised-"
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from petitions.models import Petition, PetitionVersion
 
-from . import counts, ips, tokens
+from . import counts, tokens
 from .addresses import email_key
 from .models import Signature
 from .signals import signature_confirmed
@@ -27,31 +27,24 @@ class LinkNotValid(Exception):
 
 
 def sign(
-    petition: Petition,
-    details: dict,
-    version: PetitionVersion | None = None,
-    *,
-    send_email: bool = True,
-    client_ip: str = "",
+    petition: Petition, details: dict, version: PetitionVersion | None = None, *, send_email: bool = True
 ) -> Signature:
     """Store an unconfirmed signature, or find this address's earlier one, and email the signer.
 
     The caller cannot tell which happened: the response to the public must not reveal who signed.
     `send_email=False` is for signatures entered by the operators (the demo), never for the public.
-    `client_ip` is kept only as keyed hashes (signatures.ips), cleared after IP_HASH_RETENTION_DAYS.
     """
     if not petition.accepts_signatures:
         raise PetitionNotOpen(petition.slug)
     version = version or petition.current_version or petition.record_version()
-    sender = {"ip_hash": ips.ip_hash(client_ip), "ip_range_hash": ips.ip_range_hash(client_ip)}
-    signature = Signature(petition=petition, version=version, **details, **sender)
+    signature = Signature(petition=petition, version=version, **details)
     signature.start_claim()
     try:
         with transaction.atomic():
             signature.save()
     except IntegrityError:
         # Same petition and address (perhaps a concurrent double submit).
-        signature = _sign_again(petition, details | sender, version)
+        signature = _sign_again(petition, details, version)
         if signature is None:
             raise
     if send_email and signature.status != Signature.Status.REJECTED:
@@ -80,9 +73,7 @@ def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> 
         signature.version = version
         # A new submission: the purge clock starts again, and older withdraw and erase links stop working.
         signature.submitted_at = timezone.now()
-        for name in ("ip_hash", "ip_range_hash"):
-            setattr(signature, name, details.get(name, ""))
-        changed = [*DETAILS, "version", "email_key", "submitted_at", "ip_hash", "ip_range_hash"]
+        changed = [*DETAILS, "version", "email_key", "submitted_at"]
         if new_claim:
             # Evidence about another claim says nothing about this one.
             signature.start_claim()

@@ -32,8 +32,3 @@ def anonymise_withdrawn_and_rejected() -> int:
 @shared_task
 def anonymise_closed_letters() -> int:
     return lifetimes.anonymise_closed_letters().rows
-
-
-@shared_task
-def forget_ip_hashes() -> int:
-    return lifetimes.forget_ip_hashes()

@@ -110,8 +110,7 @@ def test_privacy_and_proxy_settings_come_from_the_environment():
         "ALLAUTH_TRUSTED_CLIENT_IP_HEADER",
         "ACCOUNT_RATE_LIMITS",
         "UNCONFIRMED_RETENTION_DAYS",
-        "IP_HASH_RETENTION_DAYS",
-        "IP_HASH_KEY",
+        "REJECTED_RETENTION_DAYS",
     ]
     found = settings_with(
         names,
@@ -120,18 +119,16 @@ def test_privacy_and_proxy_settings_come_from_the_environment():
         ALLAUTH_TRUSTED_CLIENT_IP_HEADER="X-Real-IP",
         LOGIN_FAILED_RATE_PER_ACCOUNT_AND_IP="3/10m",
         UNCONFIRMED_RETENTION_DAYS="14",
-        IP_HASH_RETENTION_DAYS="7",
-        IP_HASH_KEY="an-ip-key",
+        REJECTED_RETENTION_DAYS="7",
     )
     assert (found["ALLAUTH_TRUSTED_PROXY_COUNT"], found["ALLAUTH_TRUSTED_CLIENT_IP_HEADER"]) == ("2", "X-Real-IP")
     assert found["ACCOUNT_RATE_LIMITS"] == str({"login_failed": "10/m/ip,3/10m/key"})
-    assert (found["UNCONFIRMED_RETENTION_DAYS"], found["IP_HASH_RETENTION_DAYS"]) == ("14", "7")
-    assert found["IP_HASH_KEY"] == "an-ip-key"
+    assert (found["UNCONFIRMED_RETENTION_DAYS"], found["REJECTED_RETENTION_DAYS"]) == ("14", "7")
 
 
 @pytest.mark.parametrize(
     "name, value",
-    [("ALLAUTH_TRUSTED_PROXY_COUNT", "two"), ("UNCONFIRMED_RETENTION_DAYS", "0"), ("IP_HASH_RETENTION_DAYS", "-1")],
+    [("ALLAUTH_TRUSTED_PROXY_COUNT", "two"), ("UNCONFIRMED_RETENTION_DAYS", "0"), ("WITHDRAWN_RETENTION_DAYS", "-1")],
 )
 def test_a_bad_privacy_or_proxy_setting_stops_the_start_naming_it(name, value):
     result = python("import django; django.setup()", DEBUG="1", **{name: value})

@@ -4,8 +4,6 @@ With nothing configured the product runs on the embedded default: an SQLite file
 in-process, a local-memory cache and emails printed on the console.
 """
 
-import hashlib
-import hmac
 import ipaddress
 import os
 import re
@@ -308,13 +306,11 @@ WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
 
 # i10b — privacy and trust: data lifetimes (signatures.lifetimes, run by celery beat and `apply_data_lifetimes`),
-# keyed IP hashes, allauth behind proxies, and the Content-Security-Policy.
+# allauth behind proxies, and the Content-Security-Policy. (Client IPs are kept only as keyed range hashes by
+# the abuse defences, with their own retention: ABUSE_RETENTION_DAYS.)
 UNCONFIRMED_RETENTION_DAYS = env_int("UNCONFIRMED_RETENTION_DAYS", 30, minimum=1)
 WITHDRAWN_RETENTION_DAYS = env_int("WITHDRAWN_RETENTION_DAYS", 30, minimum=0)
 REJECTED_RETENTION_DAYS = env_int("REJECTED_RETENTION_DAYS", 90, minimum=0)
-IP_HASH_RETENTION_DAYS = env_int("IP_HASH_RETENTION_DAYS", 30, minimum=0)
-# The key of the IP hashes; by default derived from SECRET_KEY (changing either makes old hashes unmatchable).
-IP_HASH_KEY = env("IP_HASH_KEY") or hmac.new(SECRET_KEY.encode(), b"undersigned.ip-hash", hashlib.sha256).hexdigest()
 # Erase links (in every signer's email) live as long as withdraw links.
 SIGNATURE_ERASE_MAX_AGE = env_int("SIGNATURE_ERASE_MAX_AGE", 365 * 24 * 3600, minimum=60)
 # allauth behind reverse proxies: how many proxies in front append to X-Forwarded-For (0: trust none, use
@@ -347,7 +343,6 @@ CELERY_BEAT_SCHEDULE |= {
     "purge-unconfirmed": {"task": "signatures.tasks.purge_unconfirmed", "schedule": 3600},
     "anonymise-withdrawn-and-rejected": {"task": "signatures.tasks.anonymise_withdrawn_and_rejected", "schedule": 3600},
     "anonymise-closed-letters": {"task": "signatures.tasks.anonymise_closed_letters", "schedule": 3600},
-    "forget-ip-hashes": {"task": "signatures.tasks.forget_ip_hashes", "schedule": 3600},
 }
 
 LOGGING = {

@@ -93,7 +93,8 @@ def privacy(request):
         "unconfirmed_days": settings.UNCONFIRMED_RETENTION_DAYS,
         "withdrawn_days": settings.WITHDRAWN_RETENTION_DAYS,
         "rejected_days": settings.REJECTED_RETENTION_DAYS,
-        "ip_days": settings.IP_HASH_RETENTION_DAYS,
+        # The abuse defences' retention of keyed IP-range hashes (their setting; 30 days by default).
+        "ip_days": getattr(settings, "ABUSE_RETENTION_DAYS", 30),
         "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
         "link_days": settings.SIGNATURE_ERASE_MAX_AGE // 86400,
     }

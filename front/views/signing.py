@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import _get_ip, get_usage
+from django_ratelimit.core import get_usage
 
 from front.forms import SignatureForm
 from signatures import lifetimes, services, tokens
@@ -54,21 +54,11 @@ def sign(request, slug: str):
     if not form.is_valid():
         return render_detail(request, petition, form=form, status=400)
     try:
-        services.sign(
-            petition, form.signature_details(), version=form.cleaned_data["version"], client_ip=client_ip(request)
-        )
+        services.sign(petition, form.signature_details(), version=form.cleaned_data["version"])
     except services.PetitionNotOpen:  # it closed while the form was being checked
         return _not_open(request, petition)
     # The same page whether or not this address had signed before: it must not tell who signed.
     return render(request, "signatures/check_email.html", {"petition": petition})
-
-
-def client_ip(request) -> str:
-    """The sender's address as the rate limits see it (RATELIMIT_IP_META_KEY behind a proxy); "" if unknown."""
-    try:
-        return _get_ip(request)
-    except Exception:  # a misconfigured proxy header: the limits report it; the signature is still stored
-        return ""
 
 
 def _not_open(request, petition):

@@ -1,5 +1,5 @@
 """Data has a lifetime: unconfirmed signatures are purged, withdrawn and rejected ones anonymised, a closed
-letter's signers anonymised if its organiser chose so, IP hashes forgotten — and the counts never move.
+letter's signers anonymised if its organiser chose so — and the counts never move.
 
 Time passes by handing each step a later `now`, as celery beat would call it days later.
 """
@@ -21,7 +21,7 @@ from verification.models import Evidence
 
 pytestmark = pytest.mark.django_db
 
-PERSONAL = ("full_name", "email", "roster_email", "role", "organisation", "comment", "ip_hash", "ip_range_hash")
+PERSONAL = ("full_name", "email", "roster_email", "role", "organisation", "comment")
 
 
 def days_later(days: float):
@@ -185,18 +185,6 @@ def test_an_anonymised_claim_is_not_checked_again_so_its_verdict_and_the_tallies
     assert before["counts"]["by_affiliation"]["sora-alpha-artist"] == {"claimed": 1, "verified": 1, "disputed": 0}
 
 
-def test_ip_hashes_are_forgotten_after_their_retention(signer, letter):
-    signer.sign(letter, email="ip@example.org")
-    signature = Signature.objects.get(email="ip@example.org")
-    assert len(signature.ip_hash) == 64 and "127.0.0.1" not in signature.ip_hash
-
-    assert lifetimes.forget_ip_hashes(days_later(29)) == 0
-    assert lifetimes.forget_ip_hashes(days_later(31)) == 1
-    signature.refresh_from_db()
-    assert (signature.ip_hash, signature.ip_range_hash) == ("", "")
-    assert lifetimes.forget_ip_hashes(days_later(31)) == 0
-
-
 def test_the_operators_command_applies_every_lifetime_and_a_second_run_changes_nothing(client, letter, story, settings):
     settings.UNCONFIRMED_RETENTION_DAYS = 1
     settings.WITHDRAWN_RETENTION_DAYS = 0
@@ -208,7 +196,7 @@ def test_the_operators_command_applies_every_lifetime_and_a_second_run_changes_n
     second = apply_lifetimes()
 
     assert "Unconfirmed, purged: 1" in first and "Withdrawn, anonymised: 1" in first
-    assert "Rejected, anonymised: 1" in first and "IP hashes forgotten" in first
+    assert "Rejected, anonymised: 1" in first
     assert "Unconfirmed, purged: 0" in second and "Withdrawn, anonymised: 0" in second
     assert "Rejected, anonymised: 0" in second
     assert public_view(client, letter) == before
@@ -221,7 +209,6 @@ def test_the_lifetimes_run_under_celery_beat_by_name(settings):
         "signatures.tasks.purge_unconfirmed",
         "signatures.tasks.anonymise_withdrawn_and_rejected",
         "signatures.tasks.anonymise_closed_letters",
-        "signatures.tasks.forget_ip_hashes",
     } <= tasks
 
 

@@ -2,13 +2,13 @@ from django.core.management.base import BaseCommand
 
 from signatures import lifetimes
 
-STEPS = ("purge", "anonymise", "closed", "ips")
+STEPS = ("purge", "anonymise", "closed")
 
 
 class Command(BaseCommand):
     help = (
         "Apply the data lifetimes now (celery beat runs them hourly): purge unconfirmed signatures, anonymise "
-        "withdrawn and rejected ones, anonymise the signers of letters closed long enough, forget old IP hashes. "
+        "withdrawn and rejected ones, anonymise the signers of letters closed long enough. "
         "Idempotent: a second run changes nothing."
     )
 
@@ -26,5 +26,3 @@ class Command(BaseCommand):
             outcomes.append(lifetimes.anonymise_closed_letters())
         for outcome in outcomes:
             self.stdout.write(str(outcome))
-        if "ips" in steps:
-            self.stdout.write(f"IP hashes forgotten: {lifetimes.forget_ip_hashes()}")
