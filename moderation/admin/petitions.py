@@ -55,7 +55,7 @@ class PetitionAdmin(ModeratedAdmin):
     actions = ["publish", "close", "archive"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "summary", "body"]}),
-        ("Signing", {"fields": ["affiliations", "goal", "closes_at"]}),
+        ("Signing", {"fields": ["affiliations", "goal", "closes_at", "anonymise_after_close_months"]}),
         (
             "Moderation",
             {

@@ -211,3 +211,17 @@ def test_view_on_site_shortcut_still_serves_a_superuser_every_petition(client, s
     petition_type = ContentType.objects.get_for_model(Petition).pk
     response = client.get(f"/admin/r/{petition_type}/{letter_b.pk}/")
     assert response.status_code == 302 and response["Location"].endswith("/petitions/letter-b/")
+
+
+def test_erasure_records_name_no_one_and_only_superusers_list_them(client, superuser, moderator, letter_a):
+    from signatures import lifetimes, tokens
+
+    signature = make_signature(letter_a, full_name="Gone Signer", email="gone@example.org")
+    lifetimes.erase(signature.pk, tokens.submission_fingerprint(signature))
+
+    client.force_login(superuser)
+    page = client.get("/admin/signatures/erasure/").content.decode()
+    assert "Erased at the signer" in page and letter_a.title in page
+    assert "Gone Signer" not in page and "gone@example.org" not in page
+    client.force_login(moderator)
+    assert client.get("/admin/signatures/erasure/").status_code == 403
