@@ -64,7 +64,10 @@ def purge_unconfirmed(now: datetime | None = None) -> Outcome:
         removed = 0
         while ids := list(of_petition.values_list("pk", flat=True)[:BATCH]):
             with transaction.atomic():
-                _, deleted = of_petition.filter(pk__in=ids).delete()
+                # Locked and re-checked first: a signer confirming at this moment waits, then finds it gone,
+                # or confirms first and it is left.
+                still_due = list(of_petition.filter(pk__in=ids).select_for_update().values_list("pk", flat=True))
+                _, deleted = Signature.objects.filter(pk__in=still_due).delete()
                 removed += deleted.get(Signature._meta.label, 0)
         total += _record(petition_id, Erasure.Kind.UNCONFIRMED_PURGED, removed, now)
     return Outcome(Erasure.Kind.UNCONFIRMED_PURGED, total)
@@ -156,14 +159,18 @@ def _anonymise_by_petition(signatures: QuerySet, kind: str, now: datetime) -> in
         done = 0
         while ids := list(of_petition.values_list("pk", flat=True)[:BATCH]):
             with transaction.atomic():
-                done += _anonymise(Signature.objects.filter(pk__in=ids), now)
+                done += _anonymise(of_petition.filter(pk__in=ids), now)
         total += _record(row["petition_id"], kind, done, now)
     return total
 
 
 def _anonymise(signatures: QuerySet, now: datetime) -> int:
-    """One batch, inside the caller's transaction; the layers above drop what they hold about these signers."""
-    ids = list(signatures.filter(anonymised_at__isnull=True).values_list("pk", flat=True))
+    """One batch, inside the caller's transaction; the layers above drop what they hold about these signers.
+
+    The rows are locked and the condition that made them due re-checked (it is part of `signatures`): one
+    signed again and confirmed meanwhile is left as it is.
+    """
+    ids = list(signatures.filter(anonymised_at__isnull=True).select_for_update().values_list("pk", flat=True))
     if not ids:
         return 0
     done = Signature.objects.filter(pk__in=ids).anonymise(now)
