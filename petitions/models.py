@@ -84,12 +84,13 @@ class Petition(models.Model):
     def accepts_signatures(self) -> bool:
         return self.status == self.Status.OPEN and (self.closes_at is None or timezone.now() < self.closes_at)
 
-    @property
-    def ended_at(self):
-        """When it stopped accepting signatures: marked closed, or its closing time passed; None if still open."""
+    def ended_at(self, now=None):
+        """When it stopped accepting signatures (as of `now`): marked closed, or its closing time passed; None
+        while it is open or a draft."""
         if self.status == self.Status.DRAFT:
             return None
-        passed = self.closes_at if self.closes_at and self.closes_at <= timezone.now() else None
+        now = now or timezone.now()
+        passed = self.closes_at if self.closes_at and self.closes_at <= now else None
         return min((t for t in (self.closed_at, passed) if t), default=None)
 
     def publish(self) -> None:

@@ -104,7 +104,7 @@ def anonymise_closed_letters(now: datetime | None = None) -> Outcome:
     for petition in Petition.objects.filter(anonymise_after_close_months__isnull=False).exclude(
         status=Petition.Status.DRAFT
     ):
-        ended = petition.ended_at
+        ended = petition.ended_at(now)
         if ended is None or add_months(ended, petition.anonymise_after_close_months) > now:
             continue
         total += _anonymise_by_petition(

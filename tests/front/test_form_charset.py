@@ -47,6 +47,14 @@ def public_posts(signer, letter, artists, settled) -> dict[str, str]:
     }
 
 
+def test_a_multipart_form_declaring_another_charset_is_answered_400(public_posts):
+    client = Client(raise_request_exception=False)
+    body = b'--zz\r\nContent-Disposition: form-data; name="full_name"\r\n\r\nAd\xe9le\r\n--zz--\r\n'
+    for name, path in public_posts.items():
+        response = client.generic("POST", path, body, content_type="multipart/form-data; boundary=zz; charset=latin-1")
+        assert response.status_code == 400, name
+
+
 @pytest.mark.parametrize("csrf", [False, True], ids=["no-csrf-check", "csrf-checked"])
 @pytest.mark.parametrize("case", CHARSETS)
 def test_a_form_in_a_charset_we_cannot_read_is_answered_400_on_every_public_post(public_posts, case, csrf):

@@ -5,7 +5,7 @@ Time passes by handing each step a later `now`, as celery beat would call it day
 """
 
 import io
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -232,3 +232,21 @@ def test_a_second_affiliation_tally_is_untouched_by_anonymising_another(client, 
     before = stored_counts(chosen)
     lifetimes.anonymise_closed_letters(days_later(40))
     assert stored_counts(chosen) == before == real_counts(chosen)
+
+
+def test_a_letter_past_its_closing_time_counts_as_closed_from_that_moment(client, artists, settled):
+    ends = timezone.now() + timedelta(days=3)
+    letter = make_petition(affiliations=[artists], anonymise_after_close_months=1, closes_at=ends)
+    with settled():
+        make_signature(letter, full_name="Jo Named")
+
+    assert lifetimes.anonymise_closed_letters(ends + timedelta(days=20)).rows == 0
+    assert lifetimes.anonymise_closed_letters(ends + timedelta(days=32)).rows == 1
+    assert public_view(client, letter)["counts"]["confirmed"] == 1
+
+
+def test_months_are_calendar_months_ending_on_the_shorter_months_last_day():
+    from datetime import datetime
+
+    assert lifetimes.add_months(datetime(2026, 1, 31, 12, tzinfo=UTC), 1) == datetime(2026, 2, 28, 12, tzinfo=UTC)
+    assert lifetimes.add_months(datetime(2026, 11, 15, tzinfo=UTC), 14) == datetime(2028, 1, 15, tzinfo=UTC)
