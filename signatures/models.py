@@ -1,5 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,9 +26,6 @@ class SignatureQuerySet(models.QuerySet):
         Status, claim and verification stay, so every counter and tally (and `recount`) is unchanged. The
         email key becomes "anonymised-<id>": unique, so the address may sign the petition again afresh.
         """
-        from django.db.models import Value
-        from django.db.models.functions import Cast, Concat
-
         return self.filter(anonymised_at__isnull=True).update(
             **Signature.ANONYMOUS,
             email_key=Concat(Value(Signature.ANONYMOUS_KEY_PREFIX), Cast("pk", models.CharField())),
