@@ -14,8 +14,10 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(status=Signature.Status.CONFIRMED)
 
     def claims_to_review(self) -> "SignatureQuerySet":
-        """The moderators' review queue: confirmed claims that no machine check could settle, and disputes."""
+        """The moderators' review queue: confirmed claims that no machine check could settle, and disputes
+        (not those of anonymised signers: nothing is left to decide on)."""
         return self.filter(
+            anonymised_at__isnull=True,
             status=Signature.Status.CONFIRMED,
             verification__in=[Signature.Verification.NEEDS_REVIEW, Signature.Verification.DISPUTED],
         )

@@ -250,3 +250,18 @@ def test_months_are_calendar_months_ending_on_the_shorter_months_last_day():
 
     assert lifetimes.add_months(datetime(2026, 1, 31, 12, tzinfo=UTC), 1) == datetime(2026, 2, 28, 12, tzinfo=UTC)
     assert lifetimes.add_months(datetime(2026, 11, 15, tzinfo=UTC), 14) == datetime(2028, 1, 15, tzinfo=UTC)
+
+
+def test_an_anonymised_claim_leaves_the_review_queue(artists, settled):
+    chosen = make_petition(affiliations=[artists], anonymise_after_close_months=1)
+    make_roster_entry(artists, "Kim Namesake")
+    with settled():
+        waiting = make_signature(chosen, full_name="Kim Namesake", affiliation=artists)
+    assert list(Signature.objects.claims_to_review()) == [waiting]
+    chosen.close()
+
+    lifetimes.anonymise_closed_letters(days_later(40))
+
+    assert list(Signature.objects.claims_to_review()) == []
+    waiting.refresh_from_db()
+    assert waiting.verification == Signature.Verification.NEEDS_REVIEW  # the verdict stays with the counts
