@@ -13,6 +13,7 @@ petition_urls = (
         path("petitions/<slug:slug>/signatures/", pages.signers, name="signers"),
         path("api/petitions/<slug:slug>/", api.api_petition, name="api_detail"),
         path("api/petitions/<slug:slug>/signatures/", api.api_signers, name="api_signers"),
+        path("privacy/", pages.privacy, name="privacy"),
     ],
     "petitions",
 )
@@ -21,6 +22,7 @@ signature_link_urls = (
     [
         path("confirm/<str:token>/", signing.confirm, name="confirm"),
         path("withdraw/<str:token>/", signing.withdraw, name="withdraw"),
+        path("erase/<str:token>/", signing.erase, name="erase"),
         path("challenge/<str:token>/", challenges.challenge, name="challenge"),
     ],
     "signatures",

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +37,13 @@ class Petition(models.Model):
     moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="moderated_petitions")
     goal = models.PositiveIntegerField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
+    anonymise_after_close_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(120)],
+        help_text="Remove the signers' names, addresses and comments this many months after the letter closes "
+        "(the counts stay). Empty: never.",
+    )
     current_version = models.ForeignKey(
         "PetitionVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
@@ -76,6 +84,15 @@ class Petition(models.Model):
     @property
     def accepts_signatures(self) -> bool:
         return self.status == self.Status.OPEN and (self.closes_at is None or timezone.now() < self.closes_at)
+
+    def ended_at(self, now=None):
+        """When it stopped accepting signatures (as of `now`): marked closed, or its closing time passed; None
+        while it is open or a draft."""
+        if self.status == self.Status.DRAFT:
+            return None
+        now = now or timezone.now()
+        passed = self.closes_at if self.closes_at and self.closes_at <= now else None
+        return min((t for t in (self.closed_at, passed) if t), default=None)
 
     def publish(self) -> None:
         """draft → open: the text as published becomes version 1."""

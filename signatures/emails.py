@@ -43,6 +43,8 @@ def send_confirmation_email(signature: Signature) -> None:
         "petition_url": absolute_url(petition.get_absolute_url()),
         "confirm_url": absolute_url(reverse("signatures:confirm", args=[tokens.confirm_token(signature)])),
         "withdraw_url": absolute_url(reverse("signatures:withdraw", args=[tokens.withdraw_token(signature)])),
+        "erase_url": absolute_url(reverse("signatures:erase", args=[tokens.erase_token(signature)])),
+        "privacy_url": absolute_url(reverse("petitions:privacy")),
         "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
     }
     title = " ".join(petition.title.split())  # a header cannot hold a line break

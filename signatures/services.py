@@ -4,6 +4,7 @@ Each is lock → the model's named transition → save → counters → enqueue 
 """
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from petitions.models import Petition, PetitionVersion
 
@@ -70,7 +71,9 @@ def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> 
             if name in details:
                 setattr(signature, name, details[name])
         signature.version = version
-        changed = [*DETAILS, "version", "email_key"]
+        # A new submission: the purge clock starts again, and older withdraw and erase links stop working.
+        signature.submitted_at = timezone.now()
+        changed = [*DETAILS, "version", "email_key", "submitted_at"]
         if new_claim:
             # Evidence about another claim says nothing about this one.
             signature.start_claim()
@@ -94,6 +97,8 @@ def _check_link(signature: Signature, fingerprint: str) -> None:
         return
     if signature.status == Signature.Status.REJECTED:
         raise LinkNotValid("rejected")
+    if signature.anonymised:
+        raise LinkNotValid("erased")
     if fingerprint and fingerprint != tokens.fingerprint(signature):
         raise LinkNotValid("stale")
 
@@ -117,10 +122,34 @@ def confirm(signature_id: int, fingerprint: str = "") -> Signature:
     return signature
 
 
-def withdraw(signature_id: int) -> Signature:
-    """Idempotent. A rejected signature cannot be withdrawn (LinkNotValid): it already counts nowhere."""
+def withdrawable(signature_id: int, fingerprint: str) -> Signature:
+    """The signature a withdraw link would withdraw, read without changing anything (what its page shows).
+
+    Raises LinkNotValid where `withdraw` would: rejected, erased, or re-signed or changed since the link.
+    """
+    signature = Signature.objects.select_related("petition").get(pk=signature_id)
+    _check_submission_link(signature, fingerprint)
+    return signature
+
+
+def _check_submission_link(signature: Signature, fingerprint: str) -> None:
+    if signature.status == Signature.Status.REJECTED:
+        raise LinkNotValid("rejected")
+    if signature.anonymised:
+        raise LinkNotValid("erased")
+    if fingerprint != tokens.submission_fingerprint(signature):
+        raise LinkNotValid("stale")
+
+
+def withdraw(signature_id: int, fingerprint: str | None = None) -> Signature:
+    """Idempotent. A rejected signature cannot be withdrawn (LinkNotValid): it already counts nowhere.
+
+    With a `fingerprint` (from the emailed link), only the signature as it was submitted then is withdrawn.
+    """
     with transaction.atomic():
         signature = Signature.objects.select_for_update().get(pk=signature_id)
+        if fingerprint is not None:
+            _check_submission_link(signature, fingerprint)
         if signature.status == Signature.Status.REJECTED:
             raise LinkNotValid("rejected")
         before = counts.Snapshot.of(signature)
@@ -137,7 +166,7 @@ def reject(signature: Signature) -> bool:
         before = counts.Snapshot.of(signature)
         if not signature.reject():
             return False
-        signature.save(update_fields=["status"])
+        signature.save(update_fields=["status", "rejected_at"])
         counts.record(signature, before)
     return True
 

@@ -2,6 +2,7 @@ from celery import shared_task
 
 from undersigned.celery import MAIL_TASK_OPTIONS
 
+from . import lifetimes
 from .emails import send_confirmation_email
 from .models import Signature
 
@@ -12,3 +13,22 @@ def deliver_confirmation_email(signature_id: int) -> None:
     signature = Signature.objects.select_related("petition", "affiliation").filter(pk=signature_id).first()
     if signature is not None:
         send_confirmation_email(signature)
+
+
+# Data lifetimes (signatures.lifetimes), run by celery beat (settings.CELERY_BEAT_SCHEDULE) and by the
+# `apply_data_lifetimes` command. Each is idempotent: a second run finds nothing left to do.
+
+
+@shared_task
+def purge_unconfirmed() -> int:
+    return lifetimes.purge_unconfirmed().rows
+
+
+@shared_task
+def anonymise_withdrawn_and_rejected() -> int:
+    return sum(outcome.rows for outcome in lifetimes.anonymise_withdrawn_and_rejected())
+
+
+@shared_task
+def anonymise_closed_letters() -> int:
+    return lifetimes.anonymise_closed_letters().rows

@@ -148,10 +148,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Static files straight from the application server, before sessions and the rest (see STATIC_ROOT).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads a form (the CSRF check does): a form in another charset than UTF-8 is a 400.
+    "undersigned.middleware.Utf8FormsOnly",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -253,7 +257,6 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
 # Signing: how long the emailed links stay valid, and how often one address or IP may sign.
@@ -311,6 +314,45 @@ INVITATION_MAX_AGE = env_int("INVITATION_MAX_AGE", 7 * 24 * 3600, minimum=60)
 ACCOUNT_OPEN_SIGNUP = env_bool("ACCOUNT_OPEN_SIGNUP", False)
 # allauth's emails (password reset...) in the product's name, not the request's host.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Undersigned: "
+# i10b — privacy and trust: data lifetimes (signatures.lifetimes, run by celery beat and `apply_data_lifetimes`),
+# allauth behind proxies, and the Content-Security-Policy. (Client IPs are kept only as keyed range hashes by
+# the abuse defences, with their own retention: ABUSE_RETENTION_DAYS.)
+UNCONFIRMED_RETENTION_DAYS = env_int("UNCONFIRMED_RETENTION_DAYS", 30, minimum=1)
+WITHDRAWN_RETENTION_DAYS = env_int("WITHDRAWN_RETENTION_DAYS", 30, minimum=0)
+REJECTED_RETENTION_DAYS = env_int("REJECTED_RETENTION_DAYS", 90, minimum=0)
+# Erase links (in every signer's email) live as long as withdraw links.
+SIGNATURE_ERASE_MAX_AGE = env_int("SIGNATURE_ERASE_MAX_AGE", 365 * 24 * 3600, minimum=60)
+# allauth behind reverse proxies: how many proxies in front append to X-Forwarded-For (0: trust none, use
+# REMOTE_ADDR), or the one header a trusted proxy sets to the client's address (e.g. X-Real-IP). Failed logins
+# are limited per IP (ACCOUNT_LOGIN_FAILED_RATE_PER_IP) and per IP + account (..._PER_ACCOUNT_AND_IP), never per
+# account alone, so nobody can keep a moderator out by failing logins with their address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") or None
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"{env_rate('LOGIN_FAILED_RATE_PER_IP', '10/m')}/ip,"
+    f"{env_rate('LOGIN_FAILED_RATE_PER_ACCOUNT_AND_IP', '5/5m')}/key"
+}
+# Content-Security-Policy (django-csp 4): only our own scripts, styles and images (no inline ones anywhere,
+# the admin included), no plugins, forms post only to us, and no page may be framed (X_FRAME_OPTIONS agrees),
+# except a view decorated with front.framing.frameable (the embed counter, SPEC's only frameable path).
+# img-src allows data: for the TOTP QR code allauth draws as a data URI.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+CELERY_BEAT_SCHEDULE |= {
+    "purge-unconfirmed": {"task": "signatures.tasks.purge_unconfirmed", "schedule": 3600},
+    "anonymise-withdrawn-and-rejected": {"task": "signatures.tasks.anonymise_withdrawn_and_rejected", "schedule": 3600},
+    "anonymise-closed-letters": {"task": "signatures.tasks.anonymise_closed_letters", "schedule": 3600},
+}
 
 LOGGING = {
     "version": 1,
