@@ -2,7 +2,7 @@ from celery import shared_task
 
 from undersigned.celery import MAIL_TASK_OPTIONS
 
-from .emails import send_confirmation_email
+from .emails import resend_confirmation_email, send_confirmation_email
 from .models import Signature
 
 
@@ -12,3 +12,10 @@ def deliver_confirmation_email(signature_id: int) -> None:
     signature = Signature.objects.select_related("petition", "affiliation").filter(pk=signature_id).first()
     if signature is not None:
         send_confirmation_email(signature)
+
+
+@shared_task(**MAIL_TASK_OPTIONS)
+def deliver_resent_confirmation(petition_id: int, key: str) -> None:
+    """The "didn't get the email?" request. Takes the mailbox key, not a signature id: looking the signature
+    up here keeps the web request's work the same whether or not that address signed."""
+    resend_confirmation_email(petition_id, key)

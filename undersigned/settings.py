@@ -149,6 +149,8 @@ MIDDLEWARE = [
     # Static files straight from the application server, before sessions and the rest (see STATIC_ROOT).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the switcher's cookie, else Accept-Language, else English (after sessions, before common).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -168,6 +170,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -274,6 +277,9 @@ CHALLENGE_MAX_CANDIDATES = env_int("CHALLENGE_MAX_CANDIDATES", 3, minimum=1)
 CHALLENGE_DAILY_CAP_PER_ENTRY = env_int("CHALLENGE_DAILY_CAP_PER_ENTRY", 3, minimum=1)
 
 LANGUAGE_CODE = "en"
+# i8a (issue 8, languages): the languages the public pages and emails are translated into (locale/; `make messages`).
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -301,6 +307,10 @@ HOST = env("HOST", "127.0.0.1")
 PORT = env_int("PORT", 8000, minimum=1)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
+
+# i8a (issue 8): the "didn't get the email?" page (/signatures/resend/): how often one IP, and one address, may ask.
+RESEND_RATE_PER_IP = env_rate("RESEND_RATE_PER_IP", "10/h")
+RESEND_RATE_PER_EMAIL = env_rate("RESEND_RATE_PER_EMAIL", "3/h")
 
 LOGGING = {
     "version": 1,

@@ -18,5 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("signatures/", include(signature_link_urls)),
+    # The language switcher's POST (Django's set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include(petition_urls)),
 ]

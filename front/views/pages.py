@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from front.forms import SignatureForm
@@ -73,7 +74,8 @@ def signers(request, slug: str):
     try:
         listing = signers_page(request, petition)
     except BadListQuery:
-        return render(request, "signatures/bad_request.html", {"message": "That page link is not valid."}, status=400)
+        message = gettext("That page link is not valid.")
+        return render(request, "signatures/bad_request.html", {"message": message}, status=400)
     context = {
         "petition": petition,
         "affiliations": petition.affiliations.all(),

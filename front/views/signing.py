@@ -4,6 +4,8 @@ import logging
 
 from django.conf import settings
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import get_usage
@@ -53,7 +55,9 @@ def sign(request, slug: str):
     if not form.is_valid():
         return render_detail(request, petition, form=form, status=400)
     try:
-        services.sign(petition, form.signature_details(), version=form.cleaned_data["version"])
+        # The signer's emails are written in the language of the page they signed on.
+        details = {**form.signature_details(), "language": translation.get_language() or settings.LANGUAGE_CODE}
+        services.sign(petition, details, version=form.cleaned_data["version"])
     except services.PetitionNotOpen:  # it closed while the form was being checked
         return _not_open(request, petition)
     # The same page whether or not this address had signed before: it must not tell who signed.
@@ -72,7 +76,7 @@ def _bad_link(request):
     return render(
         request,
         "signatures/bad_request.html",
-        {"message": "This link is not valid or has expired. Sign again to receive a new one."},
+        {"message": gettext("This link is not valid or has expired. Sign again to receive a new one.")},
         status=400,
     )
 
