@@ -77,6 +77,7 @@ def compile_catalogues(force: bool = False) -> list[Path]:
             catalog = read_po(source, locale=po.parent.parent.name)
         with tempfile.NamedTemporaryFile(dir=mo.parent, prefix=".django-", suffix=".mo", delete=False) as out:
             write_mo(out, catalog)
+        os.chmod(out.name, 0o644)  # readable by the server's and the worker's users, like the .po
         os.replace(out.name, mo)
         written.append(mo)
     return written
