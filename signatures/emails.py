@@ -23,6 +23,8 @@ from .models import Signature
 
 # A scheme, or a dotted host whose last label looks like a top-level domain (not initials such as "J.R.R.").
 _SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):/*")
+# What could end a header line; the no-break spaces of French typography stay.
+_LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1f\x85\u2028\u2029]+")
 _HOST = re.compile(r"(?i)\b((?:[\w-]+\.)+[a-z][\w-]{1,62})\b")
 
 
@@ -53,7 +55,7 @@ def send_email(*, to: str, language: str, subject: Callable[[], str], template: 
     take a language from).
     """
     with translation.override(email_language(language)):
-        title = " ".join(str(subject()).split())  # a header cannot hold a line break
+        title = " ".join(_LINE_BREAKS.split(str(subject()))).strip()  # a header cannot hold a line break
         context = {**context, "subject": title}
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)

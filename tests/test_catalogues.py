@@ -1,0 +1,50 @@
+"""`make test` fails when a French or Spanish catalogue lacks a string the public site, the signers' pages or the
+emails use: the strings are extracted afresh from the sources (as `make messages` does) and each must be in
+every shipped catalogue, translated, not fuzzy, with the same placeholders. Fix with `make messages`, then
+translate what it reports (README, "Languages")."""
+
+import shutil
+
+import pytest
+
+from undersigned import catalogues
+
+
+@pytest.fixture(scope="module")
+def marked_strings(tmp_path_factory) -> dict:
+    if shutil.which("xgettext") is None:
+        pytest.fail("the catalogue check needs GNU gettext's xgettext: apt-get install gettext (.ci/run does)")
+    return catalogues.extracted(tmp_path_factory.mktemp("catalogues"))
+
+
+def test_the_sources_mark_the_strings_of_the_public_pages_forms_and_emails(marked_strings):
+    """The extraction sees the places the check is about (a broken extraction must not pass as "complete")."""
+    files = {filename for message in marked_strings.values() for filename, _ in message.locations}
+    for expected in [
+        "templates/base.html",
+        "front/templates/petitions/detail.html",
+        "front/forms.py",
+        "templates/signatures/email/confirmation.txt",
+        "templates/signatures/email/confirmation.html",
+        "templates/verification/email/challenge.html",
+        "signatures/emails.py",
+    ]:
+        assert expected in files
+    assert not any(name.startswith(("moderation/", "templates/admin/", "tests/")) for name in files)
+
+
+@pytest.mark.parametrize("language", catalogues.TRANSLATED)
+def test_every_marked_string_is_translated_in_the_shipped_catalogue(marked_strings, language):
+    problems = catalogues.problems(language, marked_strings)
+    assert not problems, "run `make messages` and translate:\n" + "\n".join(problems)
+
+
+def test_the_check_reports_a_string_missing_from_a_catalogue(marked_strings):
+    """The check itself can fail: a string no catalogue has is reported, naming where it is used."""
+    extra = dict(marked_strings)
+    message = next(iter(marked_strings.values()))
+    probe = type(message)("A sentence nobody has translated yet.", locations=[("front/forms.py", None)])
+    extra[(None, probe.id)] = probe
+    [problem] = catalogues.problems("fr", extra)
+    assert "A sentence nobody has translated yet." in problem and "front/forms.py" in problem
+    assert "missing" in problem
