@@ -138,7 +138,7 @@ def _canonical(address: str) -> str:
 class ResendForm(forms.Form):
     """ "Didn't get the email?": an address and the petition it signed (any open one)."""
 
-    email = forms.CharField(label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     petition = forms.ModelChoiceField(
         queryset=Petition.objects.none(),
         to_field_name="slug",

@@ -19,6 +19,7 @@ def _address(group, request) -> str:
 
 
 def _per_ip(group, request) -> str:
+    """Read when the request comes (not at import), so the setting can change without a restart of the tests."""
     return settings.RESEND_RATE_PER_IP
 
 
@@ -28,10 +29,8 @@ def _per_address(group, request) -> str:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-@ratelimit(group="resend:ip", key="ip", rate=lambda group, request: settings.RESEND_RATE_PER_IP, method="POST")
-@ratelimit(
-    group="resend:email", key=_address, rate=lambda group, request: settings.RESEND_RATE_PER_EMAIL, method="POST"
-)
+@ratelimit(group="resend:ip", key="ip", rate=_per_ip, method="POST", block=False)
+@ratelimit(group="resend:email", key=_address, rate=_per_address, method="POST", block=False)
 def resend(request):
     """GET shows the form (the petition preselected from `?petition=<slug>`); POST queues the email.
 
