@@ -1,5 +1,6 @@
 """Reading an email received by the real SMTP sink: every email is multipart/alternative (text and HTML parts)."""
 
+from email.header import decode_header, make_header
 from email.message import Message
 
 
@@ -17,3 +18,8 @@ def text_of(message: Message) -> str:
 
 def html_of(message: Message) -> str:
     return part(message, "text/html")
+
+
+def subject_of(message: Message) -> str:
+    """The subject as the reader sees it (a subject with accents travels encoded, RFC 2047)."""
+    return str(make_header(decode_header(message["Subject"])))
