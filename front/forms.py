@@ -58,7 +58,12 @@ class SignatureForm(forms.ModelForm):
         empty_label=_("None"),
         label=_("Affiliation you claim"),
     )
-    comment = CommentField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}))
+    comment = CommentField(
+        label=_("Comment"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
     public = ConsentField(required=False, label=_("Show my name, affiliation and comment publicly"))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
@@ -71,7 +76,6 @@ class SignatureForm(forms.ModelForm):
             "roster_email": _("The address your group has for you"),
             "role": _("Role"),
             "organisation": _("Organisation"),
-            "comment": _("Comment"),
         }
         help_texts = {
             "roster_email": _(

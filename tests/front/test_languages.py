@@ -57,7 +57,18 @@ def test_the_petition_page_and_its_form_are_in_french(letter):
     assert status == 200
     for words in ["Derniers signataires", "Nom complet", "Appartenance que vous revendiquez", "(facultatif)", "Signer"]:
         assert words in text
-    assert "Full name" not in text
+    labels = re.findall(r"<label[^>]*>([^<]+)", text)
+    assert labels == [
+        "Langue",
+        "Nom complet",
+        "Adresse e-mail",
+        "Appartenance que vous revendiquez ",
+        "L’adresse que votre groupe a pour vous ",
+        "Fonction ",
+        "Organisation ",
+        "Commentaire ",
+        "Afficher publiquement mon nom, mon appartenance et mon commentaire",
+    ]
 
 
 def test_form_errors_are_in_the_signers_language(letter):
