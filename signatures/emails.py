@@ -54,12 +54,13 @@ def send_email(*, to: str, language: str, subject: Callable[[], str], template: 
     The subject is a callable so that it, too, is translated inside the override (a worker has no request to
     take a language from).
     """
-    with translation.override(email_language(language)):
+    language = email_language(language)
+    with translation.override(language):
         title = " ".join(_LINE_BREAKS.split(str(subject()))).strip()  # a header cannot hold a line break
         context = {**context, "subject": title}
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(title, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message = EmailMultiAlternatives(title, text, settings.DEFAULT_FROM_EMAIL, [to], headers={"Content-Language": language})
     message.attach_alternative(html, "text/html")
     message.send()
 

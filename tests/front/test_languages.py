@@ -158,6 +158,7 @@ def test_the_language_the_signer_signed_in_is_stored_and_their_email_is_written_
     assert "Appartenance revendiquée\u00a0: Sora alpha artists" in message.body
     html = html_part(message)
     assert '<html lang="fr"' in html and "Confirmer ma signature" in html and "Bonjour Marie Curie," in html
+    assert message.extra_headers["Content-Language"] == "fr"
 
 
 def test_an_email_sent_later_by_a_worker_is_still_in_the_signers_language(signer, letter):
