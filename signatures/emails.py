@@ -60,7 +60,8 @@ def send_email(*, to: str, language: str, subject: Callable[[], str], template: 
         context = {**context, "subject": title}
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(title, text, settings.DEFAULT_FROM_EMAIL, [to], headers={"Content-Language": language})
+    headers = {"Content-Language": language}
+    message = EmailMultiAlternatives(title, text, settings.DEFAULT_FROM_EMAIL, [to], headers=headers)
     message.attach_alternative(html, "text/html")
     message.send()
 
