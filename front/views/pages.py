@@ -43,6 +43,7 @@ def render_detail(request, petition: Petition, form: SignatureForm | None = None
         "counts": claim_counts(petition),
         "recent": public_signers(petition)[:RECENT_SIGNERS],
         "form": form or SignatureForm(petition=petition),
+        "language_next": petition.get_absolute_url(),  # the switcher, also from the re-rendered form (a POST)
     }
     return render(request, "petitions/detail.html", context, status=status)
 

@@ -200,3 +200,9 @@ def test_the_roster_challenge_is_written_in_the_language_of_the_page_the_claim_w
     assert "¿Fue usted?" in html_part(challenge)
     link = re.search(r"https?://[^/\s]+(/signatures/challenge/\S+/)", challenge.body).group(1)
     assert "Sí, fui yo" in signer.get(link).content.decode()  # the page follows the reader, here Spanish too
+
+
+def test_after_a_refused_signature_the_switcher_comes_back_to_the_petition(client, letter):
+    response = client.post(f"/petitions/{letter.slug}/sign/", {"full_name": "", "email": ""})
+    assert response.status_code == 400
+    assert f'name="next" value="{letter.get_absolute_url()}"' in response.content.decode()
