@@ -280,6 +280,10 @@ LANGUAGE_CODE = "en"
 # i8a (issue 8, languages): the languages the public pages and emails are translated into (locale/; `make messages`).
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switcher's choice: a plain preference cookie, sent over HTTPS only when the site is on HTTPS.
+LANGUAGE_COOKIE_SECURE = SECURE_SITE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
