@@ -1,10 +1,12 @@
 """The "didn't get the email?" page: sends the confirmation link again, and never says whether anyone signed."""
 
+import logging
+
 from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit.core import is_ratelimited
 
 from front.forms import ResendForm
 from signatures import services
@@ -12,34 +14,46 @@ from signatures.addresses import email_key
 
 from .signing import rate_limited
 
+logger = logging.getLogger(__name__)
+
 
 def _address(group, request) -> str:
     """The mailbox asked about, so that every spelling of one address shares its limit."""
     return email_key(request.POST.get("email", ""))[:254]
 
 
-def _per_ip(group, request) -> str:
-    """Read when the request comes (not at import), so the setting can change without a restart of the tests."""
-    return settings.RESEND_RATE_PER_IP
+def _over_the_limits(request) -> bool:
+    """Counts this POST against its IP and against its address (both, valid or not); True if over either.
 
-
-def _per_address(group, request) -> str:
-    return settings.RESEND_RATE_PER_EMAIL
+    Its own django-ratelimit groups, apart from signing's. If the cache is down the page keeps answering
+    (logged), as signing does.
+    """
+    limits = [
+        ("resend:ip", "ip", settings.RESEND_RATE_PER_IP),
+        ("resend:email", _address, settings.RESEND_RATE_PER_EMAIL),
+    ]
+    try:
+        over = [
+            is_ratelimited(request, group, key=key, rate=rate, method="POST", increment=True)
+            for group, key, rate in limits
+        ]
+    except Exception:  # the cache is down: answer rather than fail
+        logger.exception("rate-limit cache unavailable; the resend page is not rate-limited")
+        return False
+    return any(over)
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-@ratelimit(group="resend:ip", key="ip", rate=_per_ip, method="POST", block=False)
-@ratelimit(group="resend:email", key=_address, rate=_per_address, method="POST", block=False)
 def resend(request):
     """GET shows the form (the petition preselected from `?petition=<slug>`); POST queues the email.
 
     Every valid POST gets the same page, and does the same work, whether or not the address has an unconfirmed
     signature on that petition: this page must not tell anyone who signed.
     """
-    if getattr(request, "limited", False):
-        return rate_limited(request)
     if request.method == "POST":
+        if _over_the_limits(request):
+            return rate_limited(request)
         form = ResendForm(request.POST)
         if form.is_valid():
             services.resend(form.cleaned_data["petition"], form.cleaned_data["email"])

@@ -3,7 +3,7 @@ same work whether or not the address signed; limited per IP and per address; bad
 
 import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, override_settings
 
 from petitions.models import Petition
 from signatures import services
@@ -176,3 +176,13 @@ def test_the_form_posts_only_with_its_csrf_token(letter):
 def test_the_page_is_in_the_readers_language(letter):
     page = Client(headers={"accept-language": "es"}).get(RESEND).content.decode()
     assert "¿No ha recibido el correo?" in page and "Enviar el enlace de nuevo" in page
+
+
+def test_the_page_still_answers_when_the_rate_limit_cache_is_down(signer, letter):
+    make_signature(letter, email="ada@example.org", confirmed=False)
+    unreachable = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    with override_settings(CACHES=unreachable):
+        assert ask(signer, letter, "ada@example.org").status_code == 200
+    assert len(signer.emails_to("ada@example.org")) == 1
