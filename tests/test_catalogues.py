@@ -7,7 +7,13 @@ import shutil
 
 import pytest
 
+from tests.support.untranslated import untranslated_text
 from undersigned import catalogues
+
+# The public and signer-facing templates (emails included); the moderators' panel (templates/admin) is out of
+# scope (docs/decisions.md). The 500 page uses no template tags at all, so it says its words in every language.
+PUBLIC_TEMPLATES = [catalogues.ROOT / "front" / "templates", catalogues.ROOT / "templates"]
+NOT_CHECKED = {"templates/500.html"}
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +54,34 @@ def test_the_check_reports_a_string_missing_from_a_catalogue(marked_strings):
     [problem] = catalogues.problems("fr", extra)
     assert "A sentence nobody has translated yet." in problem and "front/forms.py" in problem
     assert "missing" in problem
+
+
+def public_templates():
+    for directory in PUBLIC_TEMPLATES:
+        for path in sorted(directory.rglob("*")):
+            name = str(path.relative_to(catalogues.ROOT))
+            if path.is_file() and not name.startswith("templates/admin/") and name not in NOT_CHECKED:
+                yield name, path
+
+
+def test_no_public_template_shows_text_outside_a_translate_tag():
+    """A string nobody marked never reaches a catalogue: the check above cannot see it, this one does."""
+    found = {name: words for name, path in public_templates() if (words := untranslated_text(path.read_text()))}
+    assert not found, "wrap in {% translate %} or {% blocktranslate %}:\n" + "\n".join(
+        f"{name}: {words}" for name, words in found.items()
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("<p>Hello</p>", ["Hello"]),
+        ('<img alt="A cat" src="x">', ["A cat"]),
+        ("<p>{% translate 'Hello' %} <a href=\"{{ url }}\">world</a></p>", ["world"]),
+        ("{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}", []),
+        ("{% comment %}Notes for developers{% endcomment %}<style>p { color: red }</style>", []),
+        ("<code>&lt;iframe src=x&gt;</code> Undersigned", []),
+    ],
+)
+def test_the_template_check_sees_words_outside_translate_tags_and_only_those(source, words):
+    assert untranslated_text(source) == words
