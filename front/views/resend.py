@@ -6,7 +6,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from front.forms import ResendForm
 from signatures import services
@@ -22,25 +22,25 @@ def _address(group, request) -> str:
     return email_key(request.POST.get("email", ""))[:254]
 
 
-def _over_the_limits(request) -> bool:
-    """Counts this POST against its IP and against its address (both, valid or not); True if over either.
+def _seconds_until_allowed(request) -> int | None:
+    """Counts this POST against its IP and against its address (both, valid or not).
 
-    Its own django-ratelimit groups, apart from signing's. If the cache is down the page keeps answering
-    (logged), as signing does.
+    None if within both limits, else how long until the tighter window ends. Its own django-ratelimit groups,
+    apart from signing's. If the cache is down the page keeps answering (logged), as signing does.
     """
     limits = [
         ("resend:ip", "ip", settings.RESEND_RATE_PER_IP),
         ("resend:email", _address, settings.RESEND_RATE_PER_EMAIL),
     ]
     try:
-        over = [
-            is_ratelimited(request, group, key=key, rate=rate, method="POST", increment=True)
-            for group, key, rate in limits
+        usages = [
+            get_usage(request, group, key=key, rate=rate, method="POST", increment=True) for group, key, rate in limits
         ]
     except Exception:  # the cache is down: answer rather than fail
         logger.exception("rate-limit cache unavailable; the resend page is not rate-limited")
-        return False
-    return any(over)
+        return None
+    waits = [max(usage["time_left"], 1) for usage in usages if usage and usage["should_limit"]]
+    return max(waits) if waits else None
 
 
 @never_cache
@@ -52,8 +52,11 @@ def resend(request):
     signature on that petition: this page must not tell anyone who signed.
     """
     if request.method == "POST":
-        if _over_the_limits(request):
-            return rate_limited(request)
+        wait = _seconds_until_allowed(request)
+        if wait is not None:
+            response = rate_limited(request)
+            response["Retry-After"] = str(wait)
+            return response
         form = ResendForm(request.POST)
         if form.is_valid():
             services.resend(form.cleaned_data["petition"], form.cleaned_data["email"])

@@ -110,6 +110,7 @@ def test_one_ip_is_limited_across_addresses(signer, letter, settings):
     settings.RESEND_RATE_PER_IP = "3/h"
     statuses = [ask(signer, letter, f"person{n}@example.org").status_code for n in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
+    assert 0 < int(ask(signer, letter, "person9@example.org")["Retry-After"]) <= 3600
 
 
 def test_invalid_posts_count_against_the_limits_too(signer, letter, settings):
