@@ -84,3 +84,35 @@ def test_no_public_template_shows_text_outside_a_translate_tag():
 )
 def test_the_template_check_sees_words_outside_translate_tags_and_only_those(source, words):
     assert untranslated_text(source) == words
+
+
+def test_the_check_reports_fuzzy_untranslated_and_broken_entries(marked_strings, tmp_path):
+    source = next(iter(marked_strings.values()))
+    make = type(source)
+    wanted = {
+        (None, "Fuzzy one"): make("Fuzzy one", locations=[("a.html", None)]),
+        (None, "Empty one"): make("Empty one", locations=[("b.html", None)]),
+        (None, ("%(n)s day", "%(n)s days")): make(("%(n)s day", "%(n)s days"), locations=[("c.txt", None)]),
+        (None, "Hello %(name)s"): make("Hello %(name)s", flags=["python-format"], locations=[("d.txt", None)]),
+    }
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"\n\n'
+        '#, fuzzy\nmsgid "Fuzzy one"\nmsgstr "Un flou"\n\n'
+        'msgid "Empty one"\nmsgstr ""\n\n'
+        'msgid "%(n)s day"\nmsgid_plural "%(n)s days"\nmsgstr[0] "%(n)s jour"\nmsgstr[1] ""\n\n'
+        '#, python-format\nmsgid "Hello %(name)s"\nmsgstr "Bonjour %(nom)s"\n',
+        encoding="utf-8",
+    )
+    found = catalogues.problems("fr", wanted, path=po)
+    assert len(found) == 4, found
+
+    def about(text: str) -> str:
+        [problem] = [problem for problem in found if text in problem]
+        return problem
+
+    assert about("Fuzzy one").endswith("fuzzy (check the translation and remove the fuzzy flag)")
+    assert about("Empty one").endswith("not translated")
+    assert about("%(n)s days").endswith("not translated")
+    assert "name" in about("Hello %(name)s").split("d.txt)")[1]  # the translation lost the placeholder

@@ -83,11 +83,11 @@ def compile_catalogues(force: bool = False) -> list[Path]:
     return written
 
 
-def read_catalogue(path: Path):
+def read_catalogue(path: Path, language: str = ""):
     from babel.messages.pofile import read_po
 
     with path.open("rb") as source:
-        return read_po(source, locale=path.parent.parent.name)
+        return read_po(source, locale=language or path.parent.parent.name)
 
 
 def extracted(workdir: Path) -> dict:
@@ -102,12 +102,13 @@ def extracted(workdir: Path) -> dict:
     return {(message.context, message.id): message for message in catalogue if message.id}
 
 
-def problems(language: str, wanted: dict) -> list[str]:
-    """What the shipped catalogue of `language` lacks: missing, untranslated or fuzzy strings, broken placeholders."""
-    path = LOCALE_DIR / language / "LC_MESSAGES" / "django.po"
+def problems(language: str, wanted: dict, path: Path | None = None) -> list[str]:
+    """What the shipped catalogue of `language` (or the one at `path`) lacks: missing, untranslated or fuzzy
+    strings, broken placeholders."""
+    path = path or LOCALE_DIR / language / "LC_MESSAGES" / "django.po"
     if not path.exists():
-        return [f"{path.relative_to(ROOT)} does not exist"]
-    shipped = read_catalogue(path)
+        return [f"{path} does not exist"]
+    shipped = read_catalogue(path, language)
     found = []
     for (context, msgid), source in sorted(wanted.items(), key=lambda item: str(item[0])):
         message = shipped.get(msgid, context=context)
