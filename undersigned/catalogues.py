@@ -65,16 +65,14 @@ def compile_catalogues(force: bool = False) -> list[Path]:
     someone checks its translation. Each file is written whole and renamed, so a running server or worker
     never reads half of one.
     """
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
     written = []
     for po in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):
         mo = po.with_suffix(".mo")
         if not force and mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
-        with po.open("rb") as source:
-            catalog = read_po(source, locale=po.parent.parent.name)
+        from babel.messages.mofile import write_mo  # only when there is work: a start-up with nothing to do stays quick
+
+        catalog = read_catalogue(po)
         with tempfile.NamedTemporaryFile(dir=mo.parent, prefix=".django-", suffix=".mo", delete=False) as out:
             write_mo(out, catalog)
         os.chmod(out.name, 0o644)  # readable by the server's and the worker's users, like the .po
