@@ -49,7 +49,9 @@ def _makemessages(directory: Path, languages: Iterable[str]) -> None:
     command += [f"--locale={language}" for language in languages]
     command += [f"--ignore={pattern}" for pattern in IGNORED]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "undersigned.settings"}
-    subprocess.run(command, cwd=directory, env=env, check=True, capture_output=True, text=True)  # noqa: S603 (our argv)
+    done = subprocess.run(command, cwd=directory, env=env, capture_output=True, text=True)  # noqa: S603 (our argv)
+    if done.returncode != 0:
+        raise RuntimeError(f"makemessages failed:\n{done.stdout}{done.stderr}")
 
 
 def update() -> None:
