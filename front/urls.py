@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import api, challenges, pages, signing
+from .views import api, challenges, pages, resend, signing
 
 petition_urls = (
     [
@@ -24,6 +24,7 @@ signature_link_urls = (
         path("withdraw/<str:token>/", signing.withdraw, name="withdraw"),
         path("erase/<str:token>/", signing.erase, name="erase"),
         path("challenge/<str:token>/", challenges.challenge, name="challenge"),
+        path("resend/", resend.resend, name="resend"),
     ],
     "signatures",
 )

@@ -5,6 +5,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .markdown import render_markdown
 
@@ -13,14 +14,14 @@ class Petition(models.Model):
     """A text people sign. Its text is versioned once it is published."""
 
     class Kind(models.TextChoices):
-        LETTER = "letter", "Open letter"
-        PETITION = "petition", "Petition"
+        LETTER = "letter", _("Open letter")
+        PETITION = "petition", _("Petition")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        ARCHIVED = "archived", _("Archived")
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)

@@ -39,19 +39,19 @@ class Signature(models.Model):
     """One person's signature on one petition, with the affiliation they claim."""
 
     class Status(models.TextChoices):
-        UNCONFIRMED = "unconfirmed", "Unconfirmed"
-        CONFIRMED = "confirmed", "Confirmed"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        REJECTED = "rejected", "Rejected"
+        UNCONFIRMED = "unconfirmed", _("Unconfirmed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REJECTED = "rejected", _("Rejected")
 
     class Verification(models.TextChoices):
-        NONE = "none", "No claim"
-        PENDING = "pending", "Pending"
-        VERIFIED = "verified", "Verified"
-        NEEDS_REVIEW = "needs_review", "Needs review"
-        UNVERIFIED = "unverified", "Unverified"
-        DISPUTED = "disputed", "Disputed"
-        REJECTED = "rejected", "Claim rejected"
+        NONE = "none", _("No claim")
+        PENDING = "pending", _("Pending")
+        VERIFIED = "verified", _("Verified")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        UNVERIFIED = "unverified", _("Unverified")
+        DISPUTED = "disputed", _("Disputed")
+        REJECTED = "rejected", _("Claim rejected")
 
     petition = models.ForeignKey("petitions.Petition", on_delete=models.PROTECT, related_name="signatures")
     version = models.ForeignKey("petitions.PetitionVersion", on_delete=models.PROTECT, related_name="signatures")
@@ -71,6 +71,12 @@ class Signature(models.Model):
         "if it is on the roster. Never shown.",
     )
     public = models.BooleanField(default=False, help_text="The signer consents to their name being shown.")
+    language = models.CharField(
+        max_length=8,
+        default="en",
+        help_text="The language of the page the signer signed on: their emails, and the roster challenge sent "
+        "about their claim, are written in it.",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
     verification = models.CharField(max_length=12, choices=Verification.choices, default=Verification.NONE)
     evidence = models.ForeignKey(

@@ -12,10 +12,11 @@ from . import counts, tokens
 from .addresses import email_key
 from .models import Signature
 from .signals import signature_confirmed
-from .tasks import deliver_confirmation_email
+from .tasks import deliver_confirmation_email, deliver_resent_confirmation
 
-# What a signer may restate by signing again before their signature counts (unconfirmed or withdrawn).
-DETAILS = ("full_name", "email", "affiliation", "roster_email", "role", "organisation", "comment", "public")
+# What a signer may restate by signing again before their signature counts (unconfirmed or withdrawn); the
+# language is the page's, so their next email is in the language they last signed in.
+DETAILS = ("full_name", "email", "affiliation", "roster_email", "role", "organisation", "comment", "public", "language")
 
 
 class PetitionNotOpen(Exception):
@@ -187,3 +188,12 @@ def reinstate(signature: Signature) -> bool:
         if signature.status == Signature.Status.CONFIRMED and signature.verification == Signature.Verification.PENDING:
             signature_confirmed.send(sender=Signature, signature_id=signature.pk)
     return True
+
+
+def resend(petition: Petition, address: str) -> None:
+    """Send the confirmation email again to `address`, if it has an unconfirmed signature on `petition`.
+
+    The same work whatever the answer (one task queued; the worker looks the signature up), so neither the
+    response nor its timing tells the person asking whether that address signed.
+    """
+    deliver_resent_confirmation.delay_on_commit(petition.pk, email_key(address))

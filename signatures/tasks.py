@@ -3,7 +3,7 @@ from celery import shared_task
 from undersigned.celery import MAIL_TASK_OPTIONS
 
 from . import lifetimes
-from .emails import send_confirmation_email
+from .emails import resend_confirmation_email, send_confirmation_email
 from .models import Signature
 
 
@@ -32,3 +32,10 @@ def anonymise_withdrawn_and_rejected() -> int:
 @shared_task
 def anonymise_closed_letters() -> int:
     return lifetimes.anonymise_closed_letters().rows
+
+
+@shared_task(**MAIL_TASK_OPTIONS)
+def deliver_resent_confirmation(petition_id: int, key: str) -> None:
+    """The "didn't get the email?" request. Takes the mailbox key, not a signature id: looking the signature
+    up here keeps the web request's work the same whether or not that address signed."""
+    resend_confirmation_email(petition_id, key)

@@ -153,6 +153,8 @@ MIDDLEWARE = [
     # Static files straight from the application server, before sessions and the rest (see STATIC_ROOT).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the switcher's cookie, else Accept-Language, else English (after sessions, before common).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before anything reads a form (the CSRF check does): a form in another charset than UTF-8 is a 400.
     "undersigned.middleware.Utf8FormsOnly",
@@ -174,6 +176,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -280,6 +283,13 @@ CHALLENGE_MAX_CANDIDATES = env_int("CHALLENGE_MAX_CANDIDATES", 3, minimum=1)
 CHALLENGE_DAILY_CAP_PER_ENTRY = env_int("CHALLENGE_DAILY_CAP_PER_ENTRY", 3, minimum=1)
 
 LANGUAGE_CODE = "en"
+# i8a (issue 8, languages): the languages the public pages and emails are translated into (locale/; `make messages`).
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switcher's choice: a plain preference cookie, sent over HTTPS only when the site is on HTTPS.
+LANGUAGE_COOKIE_SECURE = SECURE_SITE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -353,6 +363,9 @@ CELERY_BEAT_SCHEDULE |= {
     "anonymise-withdrawn-and-rejected": {"task": "signatures.tasks.anonymise_withdrawn_and_rejected", "schedule": 3600},
     "anonymise-closed-letters": {"task": "signatures.tasks.anonymise_closed_letters", "schedule": 3600},
 }
+# i8a (issue 8): the "didn't get the email?" page (/signatures/resend/): how often one IP, and one address, may ask.
+RESEND_RATE_PER_IP = env_rate("RESEND_RATE_PER_IP", "10/h")
+RESEND_RATE_PER_EMAIL = env_rate("RESEND_RATE_PER_EMAIL", "3/h")
 
 LOGGING = {
     "version": 1,

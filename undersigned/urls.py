@@ -3,6 +3,8 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from front.urls import petition_urls, signature_link_urls
 from moderation.admin.site import view_on_site
@@ -21,5 +23,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("signatures/", include(signature_link_urls)),
+    # The language switcher's POST: Django's set_language, without a CSRF token (docs/decisions.md, "Languages"):
+    # it only sets the language cookie, and a token would make every page differ per response.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("", include(petition_urls)),
 ]

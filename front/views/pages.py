@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from front.forms import SignatureForm
@@ -52,6 +53,7 @@ def render_detail(request, petition: Petition, form: SignatureForm | None = None
         "counts": claim_counts(petition),
         "recent": public_signers(petition)[:RECENT_SIGNERS],
         "form": form or SignatureForm(petition=petition),
+        "language_next": petition.get_absolute_url(),  # the switcher, also from the re-rendered form (a POST)
     }
     return render(request, "petitions/detail.html", context, status=status)
 
@@ -83,7 +85,8 @@ def signers(request, slug: str):
     try:
         listing = signers_page(request, petition)
     except BadListQuery:
-        return render(request, "signatures/bad_request.html", {"message": "That page link is not valid."}, status=400)
+        message = gettext("That page link is not valid.")
+        return render(request, "signatures/bad_request.html", {"message": message}, status=400)
     context = {
         "petition": petition,
         "affiliations": petition.affiliations.all(),

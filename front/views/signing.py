@@ -5,6 +5,8 @@ import logging
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -53,7 +55,8 @@ def sign(request, slug: str):
     try:
         intake.sign(
             petition,
-            form.signature_details(),
+            # The signer's emails are written in the language of the page they signed on.
+            {**form.signature_details(), "language": translation.get_language() or settings.LANGUAGE_CODE},
             screening,
             version=form.cleaned_data["version"],
             honeypot=form.cleaned_data["website"],
@@ -94,7 +97,7 @@ def _bad_link(request):
     return render(
         request,
         "signatures/bad_request.html",
-        {"message": "This link is not valid or has expired. Sign again to receive a new one."},
+        {"message": gettext("This link is not valid or has expired. Sign again to receive a new one.")},
         status=400,
     )
 
