@@ -146,6 +146,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Issue 8 (i8b): CORS for the public JSON API only (GET/HEAD/OPTIONS of /api/, no credentials).
+    "front.middleware.PublicApiCorsMiddleware",
     # Static files straight from the application server, before sessions and the rest (see STATIC_ROOT).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -301,6 +303,12 @@ HOST = env("HOST", "127.0.0.1")
 PORT = env_int("PORT", 8000, minimum=1)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
+
+# Issue 8 (i8b): the letter's PDF (/petitions/<slug>/letter.pdf). One copy per letter is cached and remade
+# when the text's version or a count changes, or after LETTER_PDF_CACHE_SECONDS (badge-only changes); while
+# one request lays it out (at most LETTER_PDF_LOCK_SECONDS) others get the previous copy.
+LETTER_PDF_CACHE_SECONDS = env_int("LETTER_PDF_CACHE_SECONDS", 600, minimum=1)
+LETTER_PDF_LOCK_SECONDS = env_int("LETTER_PDF_LOCK_SECONDS", 120, minimum=1)
 
 LOGGING = {
     "version": 1,

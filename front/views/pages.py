@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from front.forms import SignatureForm
+from front.sharing import share_links
 from petitions.models import Petition
 from signatures.counts import claim_counts
 from signatures.listing import BadCursor, page_after, public_signers
@@ -42,6 +43,7 @@ def render_detail(request, petition: Petition, form: SignatureForm | None = None
         "counts": claim_counts(petition),
         "recent": public_signers(petition)[:RECENT_SIGNERS],
         "form": form or SignatureForm(petition=petition),
+        "share": share_links(petition),
     }
     return render(request, "petitions/detail.html", context, status=status)
 
