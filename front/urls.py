@@ -1,6 +1,8 @@
 """The public site's URLs, in the two namespaces the templates and emails use: `petitions` and `signatures`."""
 
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from .views import api, archive, challenges, embed, pages, press, sharing, signing
 
@@ -18,6 +20,7 @@ petition_urls = (
         path("petitions/<slug:slug>/share/mastodon/", sharing.share_on_mastodon, name="share_mastodon"),
         path("archive/", archive.archive, name="archive"),
         path("feed.atom", archive.new_letters_feed, name="feed"),
+        path("favicon.ico", RedirectView.as_view(url=static("front/favicon.svg")), name="favicon"),
         path("api/petitions/<slug:slug>/", api.api_petition, name="api_detail"),
         path("api/petitions/<slug:slug>/signatures/", api.api_signers, name="api_signers"),
     ],
