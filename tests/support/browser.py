@@ -58,7 +58,8 @@ def axe_violations(browser: webdriver.Chrome, impacts=("critical", "serious")) -
     results = browser.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})"
-        ".then(r => done(r.violations), e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));",
+        ".then(r => done(r.violations),"
+        "      e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));",
         WCAG_AA,
     )
     return [
