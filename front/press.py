@@ -7,6 +7,7 @@ tens of thousands of names, so it is cached (see `letter_pdf`).
 """
 
 import logging
+import time
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from .sharing import absolute
 logger = logging.getLogger(__name__)
 
 CHUNK = 500
+# A busy letter changes with every signature: its PDF is laid out again at most this often.
+REFRESH_SECONDS = 60
 
 
 class PdfUnavailable(RuntimeError):
@@ -58,13 +61,30 @@ def print_context(petition: Petition, *, for_pdf: bool = False) -> dict:
 
 
 def print_html(petition: Petition, *, for_pdf: bool = False, request=None) -> Iterator[str]:
-    """The printable copy, in pieces: the head and text, one piece per chunk of signatories, the end."""
+    """The printable copy, in pieces: the head and text, one piece per chunk of signatories, the end.
+
+    The PDF lists at most LETTER_PDF_MAX_SIGNATORIES (laying out 10,000 names takes WeasyPrint minutes) and
+    then says where the complete list is; the page itself lists everyone.
+    """
     context = print_context(petition, for_pdf=for_pdf)
+    limit = settings.LETTER_PDF_MAX_SIGNATORIES if for_pdf else None
     yield render_to_string("petitions/print_start.html", context, request=request)
-    for number, chunk in enumerate(signatories(petition)):
-        rows = {**context, "signers": chunk, "first_chunk": number == 0}
-        yield render_to_string("petitions/_print_signatories.html", rows, request=request)
-    yield render_to_string("petitions/print_end.html", context, request=request)
+    listed, truncated = 0, False
+    for chunk in signatories(petition):
+        if limit is not None and listed + len(chunk) > limit:
+            chunk, truncated = chunk[: limit - listed], True
+        listed += len(chunk)
+        if chunk:
+            yield render_to_string("petitions/_print_signatories.html", {**context, "signers": chunk}, request=request)
+        if truncated:
+            break
+    end = {
+        **context,
+        "listed": listed,
+        "truncated": truncated,
+        "print_url": absolute(reverse("petitions:print", args=[petition.slug])),
+    }
+    yield render_to_string("petitions/print_end.html", end, request=request)
 
 
 class _NoFetching:
@@ -103,13 +123,14 @@ def letter_pdf(petition: Petition) -> bytes:
     """The PDF, from the cache when the letter has not changed since it was laid out.
 
     One copy per letter is kept (`letter-pdf:<id>`, for `LETTER_PDF_CACHE_SECONDS`) with the key it was made
-    for. While one request lays out a new copy, others get the previous one rather than each laying out
-    their own (which at 10,000 names would take every web thread); with no copy yet they get PdfUnavailable.
+    for; a copy younger than REFRESH_SECONDS is served even if a signature arrived since. While one request
+    lays out a new copy, others get the previous one rather than each laying out their own (many at once
+    would take every web thread); with no copy yet they get PdfUnavailable (503, try again).
     """
     key = pdf_cache_key(petition)
     slot, lock = f"letter-pdf:{petition.pk}", f"letter-pdf-lock:{petition.pk}"
     cached = cache.get(slot)
-    if cached and cached["key"] == key:
+    if cached and (cached["key"] == key or time.time() - cached["made"] < REFRESH_SECONDS):
         return cached["pdf"]
     if not cache.add(lock, 1, timeout=settings.LETTER_PDF_LOCK_SECONDS):
         if cached:
@@ -117,7 +138,7 @@ def letter_pdf(petition: Petition) -> bytes:
         raise PdfUnavailable("another request is laying out this PDF")
     try:
         pdf = render_pdf(petition)
-        cache.set(slot, {"key": key, "pdf": pdf}, timeout=settings.LETTER_PDF_CACHE_SECONDS)
+        cache.set(slot, {"key": key, "pdf": pdf, "made": time.time()}, timeout=settings.LETTER_PDF_CACHE_SECONDS)
         return pdf
     finally:
         cache.delete(lock)

@@ -309,10 +309,15 @@ WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
 # one request lays it out (at most LETTER_PDF_LOCK_SECONDS) others get the previous copy.
 LETTER_PDF_CACHE_SECONDS = env_int("LETTER_PDF_CACHE_SECONDS", 600, minimum=1)
 LETTER_PDF_LOCK_SECONDS = env_int("LETTER_PDF_LOCK_SECONDS", 120, minimum=1)
+# Laying out a PDF costs about 5 ms and 80 MiB per 1,000 names (bench/letter_pdf.py): the PDF lists at most
+# this many signatories and says where the rest are (the print page lists everyone, streamed).
+LETTER_PDF_MAX_SIGNATORIES = env_int("LETTER_PDF_MAX_SIGNATORIES", 2000, minimum=1)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # WeasyPrint narrates every step of every PDF at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
