@@ -109,11 +109,15 @@ def pdf_cache_key(petition: Petition) -> str:
 
 
 def render_pdf(petition: Petition) -> bytes:
+    return pdf_from_html("".join(print_html(petition, for_pdf=True)))
+
+
+def pdf_from_html(html: str) -> bytes:
+    """Lays out `html` with the print stylesheet, fetching nothing from anywhere (see _NoFetching)."""
     try:
         from weasyprint import CSS, HTML
     except (ImportError, OSError) as error:  # OSError: Pango missing on this machine
         raise PdfUnavailable(str(error)) from error
-    html = "".join(print_html(petition, for_pdf=True))
     stylesheet = CSS(filename=finders.find("front/print.css"), url_fetcher=_NoFetching())
     document = HTML(string=html, base_url=f"{settings.SITE_URL}/", url_fetcher=_NoFetching())
     return document.write_pdf(stylesheets=[stylesheet])
