@@ -25,7 +25,7 @@ def test_an_ended_letter_keeps_its_page_counts_signers_and_api(client, status):
     page = client.get(letter.get_absolute_url())
     assert page.status_code == 200 and "closed to new signatures" in page.content.decode()
     assert page.context["counts"][0]["claimed"] == 1 and "Early Signer" in page.content.decode()
-    assert "<form method=\"post\"" not in page.content.decode()
+    assert '<form method="post"' not in page.content.decode()
     assert "Early Signer" in client.get(f"/petitions/{letter.slug}/signatures/").content.decode()
     api = client.get(f"/api/petitions/{letter.slug}/").json()
     assert (api["status"], api["counts"]["confirmed"]) == (status, 1)
@@ -92,7 +92,10 @@ def test_every_page_announces_the_feed(client):
     assert 'type="application/atom+xml" href="/feed.atom"' in client.get("/").content.decode()
 
 
-@pytest.mark.parametrize("query", ["?" + "x" * 10_000, "?a=%00%ff&b=<script>", "?before=%F0%9F%92%A9", "?" + "a=1&" * 500])
+HOSTILE = ["?" + "x" * 10_000, "?a=%00%ff&b=<script>", "?before=%F0%9F%92%A9", "?" + "a=1&" * 500]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
 def test_hostile_query_strings_on_the_new_pages_get_a_normal_answer(client, query):
     letter = make_petition()
     for path in ["/archive/", "/feed.atom", f"/petitions/{letter.slug}/embed/", f"/petitions/{letter.slug}/print/"]:
