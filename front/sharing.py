@@ -56,7 +56,7 @@ def share_links(petition: Petition) -> dict:
         "description": description(petition),
         "mail": "mailto:?" + urlencode({"subject": petition.title, "body": f"{text}\n\n{url}"}, quote_via=quote),
         "embed": absolute(reverse("petitions:embed", args=[petition.slug])),
-        "image": "",
+        "image": absolute(reverse("petitions:share_image", args=[petition.slug])),
         "bluesky": "https://bsky.app/intent/compose?" + urlencode({"text": f"{text} {url}"}, quote_via=quote),
     }
 

@@ -18,6 +18,7 @@ petition_urls = (
         path("petitions/<slug:slug>/letter.pdf", press.letter_pdf, name="pdf"),
         path("petitions/<slug:slug>/letter.txt", press.letter_text, name="text"),
         path("petitions/<slug:slug>/share/mastodon/", sharing.share_on_mastodon, name="share_mastodon"),
+        path("petitions/<slug:slug>/share.png", sharing.share_image, name="share_image"),
         path("archive/", archive.archive, name="archive"),
         path("feed.atom", archive.new_letters_feed, name="feed"),
         path("favicon.ico", RedirectView.as_view(url=static("front/favicon.svg")), name="favicon"),

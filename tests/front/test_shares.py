@@ -147,3 +147,40 @@ def test_every_page_names_the_favicon_and_the_favicon_is_served(client, letter):
     assert head.links["icon"].endswith("front/favicon.svg")
     assert client.get(head.links["icon"]).status_code == 200
     assert client.get("/favicon.ico")["Location"].endswith("front/favicon.svg")
+
+
+def test_link_previews_show_a_picture_of_the_title_and_count(client, settings):
+    from io import BytesIO
+
+    from PIL import Image
+
+    settings.SITE_URL = "https://letters.example"
+    letter = make_petition(title="Fair terms for artists", goal=10)
+    head = head_of(client.get(letter.get_absolute_url()))
+    image_url = f"https://letters.example/petitions/{letter.slug}/share.png"
+    assert head.meta["og:image"] == head.meta["twitter:image"] == image_url
+    assert head.meta["twitter:card"] == "summary_large_image"
+    response = client.get(f"/petitions/{letter.slug}/share.png")
+    assert response["Content-Type"] == "image/png"
+    assert Image.open(BytesIO(response.content)).size == (1200, 630)
+
+
+def test_the_picture_changes_when_the_count_does(client, letter):
+    before = client.get(f"/petitions/{letter.slug}/share.png").content
+    make_signature(letter)
+    assert client.get(f"/petitions/{letter.slug}/share.png").content != before
+
+
+@pytest.mark.parametrize(
+    "title", ["W" * 200, "A very long title " * 11, "Ελληνικά και кириллица و العربية 日本語", "\u202eevil\u202c"]
+)
+def test_any_title_gives_a_picture(client, title):
+    letter = make_petition(title=title[:200])
+    response = client.get(f"/petitions/{letter.slug}/share.png")
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+
+
+def test_no_picture_of_an_unknown_or_draft_letter(client):
+    draft = make_petition(status=Petition.Status.DRAFT)
+    for slug in ("no-such-letter", draft.slug):
+        assert client.get(f"/petitions/{slug}/share.png").status_code == 404
