@@ -180,11 +180,28 @@ def test_without_javascript_the_failed_form_still_anchors_to_the_error_summary(l
         visit(driver, live_server.url + story["letter"].get_absolute_url())
         submit(driver)
         assert driver.current_url.endswith("#errors")
-        assert driver.execute_script is not None
-        summary = driver.find_element(By.ID, "errors")
-        assert summary.is_displayed()
+        assert driver.find_element(By.ID, "errors").is_displayed()
+        visit(driver, live_server.url + story["letter"].get_absolute_url())
+        # the link to copy by hand is there; the "Copy link" button needs the script
+        assert driver.find_element(By.ID, "share-link").is_displayed()
+        assert not driver.find_element(By.CSS_SELECTOR, "button[data-copy]").is_displayed()
     finally:
         driver.quit()
+
+
+def test_with_javascript_copy_link_copies_the_letter_s_address(browser, live_server, story):
+    accept_language(browser, "en")
+    set_width(browser, 1280)
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {"origin": live_server.url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+    )
+    visit(browser, live_server.url + story["letter"].get_absolute_url())
+    button = browser.find_element(By.CSS_SELECTOR, "button[data-copy]")
+    button.click()
+    WebDriverWait(browser, 5).until(lambda b: b.find_element(By.ID, "copy-status").text == "Link copied")
+    copied = browser.execute_async_script("navigator.clipboard.readText().then(arguments[arguments.length - 1]);")
+    assert copied == f"{live_server.url}{story['letter'].get_absolute_url()}"
 
 
 def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(browser, live_server, story):
