@@ -1,8 +1,6 @@
 """The public site's URLs, in the two namespaces the templates and emails use: `petitions` and `signatures`."""
 
-from django.templatetags.static import static
 from django.urls import path
-from django.views.generic import RedirectView
 
 from .views import api, archive, challenges, embed, pages, press, sharing, signing
 
@@ -21,7 +19,7 @@ petition_urls = (
         path("petitions/<slug:slug>/share.png", sharing.share_image, name="share_image"),
         path("archive/", archive.archive, name="archive"),
         path("feed.atom", archive.new_letters_feed, name="feed"),
-        path("favicon.ico", RedirectView.as_view(url=static("front/favicon.svg")), name="favicon"),
+        path("favicon.ico", sharing.favicon, name="favicon"),
         path("api/petitions/<slug:slug>/", api.api_petition, name="api_detail"),
         path("api/petitions/<slug:slug>/signatures/", api.api_signers, name="api_signers"),
     ],

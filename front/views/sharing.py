@@ -2,7 +2,8 @@
 and the picture link previews show."""
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -33,3 +34,12 @@ def share_image(request, slug: str):
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "public, max-age=600"
     return response
+
+
+@require_safe
+def favicon(request):
+    """Browsers and feed readers ask for /favicon.ico whatever the page says: send them to the SVG icon.
+
+    Resolved per request, not when the URLs load: under STATIC_MANIFEST the hashed name exists only
+    after `collectstatic`, which runs after the URLs are first loaded (`manage.py check`, `migrate`)."""
+    return redirect(static("front/favicon.svg"), permanent=False)
