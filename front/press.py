@@ -133,10 +133,15 @@ def letter_pdf(petition: Petition) -> bytes:
     """
     key = pdf_cache_key(petition)
     slot, lock = f"letter-pdf:{petition.pk}", f"letter-pdf-lock:{petition.pk}"
-    cached = cache.get(slot)
-    if cached and (cached["key"] == key or time.time() - cached["made"] < REFRESH_SECONDS):
-        return cached["pdf"]
-    if not cache.add(lock, 1, timeout=settings.LETTER_PDF_LOCK_SECONDS):
+    try:
+        cached = cache.get(slot)
+        if cached and (cached["key"] == key or time.time() - cached["made"] < REFRESH_SECONDS):
+            return cached["pdf"]
+        locked = cache.add(lock, 1, timeout=settings.LETTER_PDF_LOCK_SECONDS)
+    except Exception as error:  # the cache is down: without the lock, every request would lay out its own copy
+        logger.exception("cache unavailable; the letter's PDF is not served")
+        raise PdfUnavailable("cache unavailable") from error
+    if not locked:
         if cached:
             return cached["pdf"]
         raise PdfUnavailable("another request is laying out this PDF")

@@ -5,11 +5,15 @@ fonts-dejavu-core; it covers Latin, Greek, Cyrillic and more), else Pillow's bui
 letter, title and count, so a busy letter is drawn again only when its count moves.
 """
 
+import logging
+
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from petitions.models import Petition
+
+logger = logging.getLogger(__name__)
 
 SIZE = (1200, 630)
 MARGIN = 72
@@ -61,7 +65,11 @@ def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:
 
 def share_png(petition: Petition) -> bytes:
     key = f"share-png:{petition.pk}:{petition.current_version_id}:{petition.signature_count}:{petition.goal}"
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache is down: drawing costs a few milliseconds, draw it
+        logger.warning("cache unavailable; drawing the share picture", exc_info=True)
+        cached = None
     if cached is not None:
         return cached
     try:
@@ -94,5 +102,8 @@ def share_png(petition: Petition) -> bytes:
     buffer = BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     data = buffer.getvalue()
-    cache.set(key, data, timeout=CACHE_SECONDS)
+    try:
+        cache.set(key, data, timeout=CACHE_SECONDS)
+    except Exception:  # served all the same; the next request draws it again
+        logger.warning("cache unavailable; the share picture is not kept", exc_info=True)
     return data

@@ -186,3 +186,15 @@ def test_laying_out_a_pdf_never_fetches_a_url(weasyprint):
     finally:
         server.shutdown()
     assert requests == []
+
+
+UNREACHABLE_CACHE = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+}
+
+
+def test_with_the_cache_down_the_pdf_is_refused_rather_than_laid_out_by_every_request(client, letter):
+    with override_settings(CACHES=UNREACHABLE_CACHE):
+        response = client.get(f"/petitions/{letter.slug}/letter.pdf")
+        assert response.status_code == 503
+        assert client.get(f"/petitions/{letter.slug}/print/").status_code == 200  # the page needs no cache

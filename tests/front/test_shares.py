@@ -184,3 +184,14 @@ def test_no_picture_of_an_unknown_or_draft_letter(client):
     draft = make_petition(status=Petition.Status.DRAFT)
     for slug in ("no-such-letter", draft.slug):
         assert client.get(f"/petitions/{slug}/share.png").status_code == 404
+
+
+def test_with_the_cache_down_the_share_picture_is_still_drawn(client, letter):
+    from django.test.utils import override_settings
+
+    unreachable = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    with override_settings(CACHES=unreachable):
+        response = client.get(f"/petitions/{letter.slug}/share.png")
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
