@@ -14,8 +14,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from signatures import tokens
 from signatures.models import Signature
-from tests.support.browser import accept_language, axe_violations, chromium, page_overflow, set_width
 from tests.support.factories import make_affiliation, make_petition, make_roster_entry, make_signature
+from tests.support.screens import accept_language, axe_violations, chromium, page_overflow, set_width
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

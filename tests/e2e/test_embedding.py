@@ -8,8 +8,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support.browser import chromium, set_width
 from tests.support.factories import make_affiliation, make_petition, make_signature
+from tests.support.screens import chromium, set_width
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,4 +1,5 @@
-"""Headless Chromium (Debian's, through its chromedriver) for the browser tests, and axe-core inside it."""
+"""Screens for the browser tests: headless Chromium (Debian's, through its chromedriver) at a given width and
+language, axe-core inside it, and how far a page scrolls sideways."""
 
 import shutil
 from pathlib import Path
