@@ -4,6 +4,7 @@ axe-core (vendored, tests/support/axe) runs inside the real page; the test fails
 critical or serious. The figures per page are printed (`pytest -s`) for the release notes.
 """
 
+import base64
 import re
 
 import pytest
@@ -240,3 +241,20 @@ def test_the_public_pages_fit_a_390_px_phone_without_sideways_scrolling(browser,
         visit(browser, live_server.url + path)
         widths[path] = page_overflow(browser)
     assert widths == dict.fromkeys(widths, 0)
+
+
+def test_the_print_copy_prints_without_the_screen_navigation(browser, live_server, story):
+    accept_language(browser, "en")
+    set_width(browser, 1280)
+    visit(browser, live_server.url + f"/petitions/{story['letter'].slug}/print/")
+    navigation = browser.find_element(By.CSS_SELECTOR, "nav.screen-only")
+    assert navigation.is_displayed()
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not navigation.is_displayed()
+        assert browser.find_element(By.CSS_SELECTOR, ".fingerprint .hash").is_displayed()
+        assert page_overflow(browser) == 0
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    printed = base64.b64decode(browser.print_page())
+    assert printed.startswith(b"%PDF-")
