@@ -35,9 +35,9 @@ def test_the_print_page_shows_the_text_its_sha256_and_each_public_signatory_with
     page = print_page(client, letter)
     assert "We, the undersigned, ask for <strong>better</strong> things." in page
     assert letter.current_version.sha256 in page
-    assert "Vera Verified</span> — Sora alpha artists: <span" in page and "verified by roster address" in page
-    assert "Uma Unknown</span>, Painter — Sora alpha artists:" in page and "claimed, not verified" in page
-    assert "Nora Noclaim</span> (Studio N)" in page
+    assert "Vera Verified</bdi> — Sora alpha artists: <span" in page and "verified by roster address" in page
+    assert "Uma Unknown</bdi>, Painter — Sora alpha artists:" in page and "claimed, not verified" in page
+    assert "Nora Noclaim</bdi> (Studio N)" in page
     assert "Hidden Person" not in page and "Not Yet" not in page
     assert "@example.org" not in page
     assert "4 confirmed signatures in all" in page
