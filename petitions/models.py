@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .markdown import render_markdown
 
@@ -82,6 +83,9 @@ class Petition(models.Model):
         """draft → open: the text as published becomes version 1."""
         if self.status != self.Status.DRAFT:
             raise ValidationError(f"Only a draft can be published; this petition is {self.status}.")
+        if not self.title.strip() or not self.body.strip():
+            # Version 1 is what the first signers sign: it cannot be an empty page.
+            raise ValidationError(gettext("A letter needs a title and a text before it can be published."))
         with transaction.atomic():
             self.status = self.Status.OPEN
             self.published_at = timezone.now()

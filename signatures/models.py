@@ -148,6 +148,26 @@ class Signature(models.Model):
         self.status = self.Status.REJECTED
         return True
 
+    def reinstate(self) -> bool:
+        """rejected → the status it had before a moderator rejected it: the undo of `reject`.
+
+        Normally confirmed (spam is judged on counted signatures); one rejected before its signer confirmed
+        goes back to unconfirmed, and one the signer had withdrawn back to withdrawn, so an undo never counts
+        an address nobody confirmed. The claim's verification is left as it was. False if not rejected but
+        already confirmed (a second click); any other status is refused: there is nothing to undo.
+        """
+        if self.status == self.Status.CONFIRMED:
+            return False
+        if self.status != self.Status.REJECTED:
+            raise ValidationError(f"Only a rejected signature can be reinstated; this one is {self.status}.")
+        if self.withdrawn_at is not None:
+            self.status = self.Status.WITHDRAWN
+        elif self.confirmed_at is not None:
+            self.status = self.Status.CONFIRMED
+        else:
+            self.status = self.Status.UNCONFIRMED
+        return True
+
     def record_verdict(self, evidence) -> None:
         """The claim's verification becomes `evidence.verdict`, with that evidence behind it.
 

@@ -1,4 +1,4 @@
-"""The signer's use cases: sign, confirm, withdraw; and a moderator rejecting a signature.
+"""The signer's use cases: sign, confirm, withdraw; and a moderator rejecting a signature, or undoing that.
 
 Each is lock → the model's named transition → save → counters → enqueue (or signal, for the layer above).
 """
@@ -139,4 +139,22 @@ def reject(signature: Signature) -> bool:
             return False
         signature.save(update_fields=["status"])
         counts.record(signature, before)
+    return True
+
+
+def reinstate(signature: Signature) -> bool:
+    """Undo a rejection (spam judged wrongly, a bulk invalidation undone): the signature counts again.
+
+    False if it was not rejected but is already confirmed; ValidationError for anything else. A reinstated
+    claim still waiting for its check (`pending`) is queued again, as on confirmation. The caller records who.
+    """
+    with transaction.atomic():
+        signature = Signature.objects.select_for_update().get(pk=signature.pk)
+        before = counts.Snapshot.of(signature)
+        if not signature.reinstate():
+            return False
+        signature.save(update_fields=["status"])
+        counts.record(signature, before)
+        if signature.status == Signature.Status.CONFIRMED and signature.verification == Signature.Verification.PENDING:
+            signature_confirmed.send(sender=Signature, signature_id=signature.pk)
     return True

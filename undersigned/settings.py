@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "petitions",
     "signatures",
     "verification",
+    "teams",
     # Surfaces (nothing imports them) and the demo.
     "front",
     "moderation",
@@ -312,6 +313,13 @@ LETTER_PDF_LOCK_SECONDS = env_int("LETTER_PDF_LOCK_SECONDS", 120, minimum=1)
 # Laying out a PDF costs about 5 ms and 80 MiB per 1,000 names (bench/letter_pdf.py): the PDF lists at most
 # this many signatories and says where the rest are (the print page lists everyone, streamed).
 LETTER_PDF_MAX_SIGNATORIES = env_int("LETTER_PDF_MAX_SIGNATORIES", 2000, minimum=1)
+
+# Teams and invitations (issue 7, workstream i7a): how long an emailed invitation link works, and whether
+# anyone may create an account without one (off: accounts come by invitation only).
+INVITATION_MAX_AGE = env_int("INVITATION_MAX_AGE", 7 * 24 * 3600, minimum=60)
+ACCOUNT_OPEN_SIGNUP = env_bool("ACCOUNT_OPEN_SIGNUP", False)
+# allauth's emails (password reset...) in the product's name, not the request's host.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Undersigned: "
 
 LOGGING = {
     "version": 1,

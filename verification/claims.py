@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from signatures import counts
+from signatures import counts, services
 from signatures.models import Signature
 
 from . import challenges
@@ -196,6 +196,40 @@ def _moderate(signature: Signature, moderator, verdict: str, entry: RosterEntry 
             detail=note,
             warnings=current.warnings if current else [],
             moderator=moderator,
+        )
+
+
+def reject_signature(signature: Signature, moderator, note: str = "") -> Evidence | None:
+    """A moderator removes the whole signature (spam, abuse): it stops counting everywhere.
+
+    Kept as evidence beside the claim's decisions, so the signature's trail says who did it and why; the
+    claim's own verdict is left as it was (and comes back with it if the signature is reinstated). None if it
+    was already rejected.
+    """
+    return _change_status(signature, moderator, services.reject, "signature rejected as spam", note)
+
+
+def reinstate_signature(signature: Signature, moderator, note: str = "") -> Evidence | None:
+    """A moderator undoes a rejection (see `Signature.reinstate`); None if it already counts.
+
+    ValidationError for a signature that was never rejected.
+    """
+    return _change_status(signature, moderator, services.reinstate, "signature reinstated", note)
+
+
+def _change_status(signature: Signature, moderator, change, what: str, note: str) -> Evidence | None:
+    with transaction.atomic():
+        if not change(signature):
+            return None
+        signature = Signature.objects.get(pk=signature.pk)
+        detail = f"{what}: {note.strip()}" if note.strip() else what
+        # The trail's row names the verification the claim keeps; `signature.evidence` stays the claim's.
+        return Evidence.objects.create(
+            signature=signature,
+            verdict=signature.verification,
+            method=Method.MODERATOR,
+            detail=detail[:500],
+            decided_by=moderator,
         )
 
 

@@ -12,6 +12,7 @@ from petitions.models import Petition
 from signatures.counts import claim_counts
 from signatures.listing import BadCursor, page_after, public_signers
 from signatures.models import Signature
+from teams.scope import can_see_draft
 
 RECENT_SIGNERS = 10
 INDEX_SIZE = 100
@@ -33,7 +34,15 @@ def index(request):
 
 @require_safe
 def detail(request, slug: str):
-    return render_detail(request, public_petition(slug))
+    """The petition's page; a draft answers only its team (a preview at its real address), 404 to anyone else."""
+    petition = get_object_or_404(Petition.objects.select_related("current_version"), slug=slug)
+    if petition.is_public:
+        return render_detail(request, petition)
+    if not can_see_draft(request.user, petition):
+        raise Http404("No such petition.")
+    response = render_detail(request, petition)
+    response["Cache-Control"] = "private, no-store"  # a draft is never kept by a shared cache
+    return response
 
 
 def render_detail(request, petition: Petition, form: SignatureForm | None = None, status: int = 200):

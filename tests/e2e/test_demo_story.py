@@ -16,9 +16,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from demo import story as demo
-from moderation.scope import MODERATOR_PERMISSIONS, MODERATORS_GROUP
 from petitions.models import Petition
 from signatures.models import AffiliationTally, Signature
+from teams.scope import MODERATOR_PERMISSIONS, MODERATORS_GROUP
 from tests.support.factories import make_user
 from verification.models import Affiliation, Evidence, Recheck, RosterChallenge
 

@@ -61,7 +61,9 @@ def test_moderator_of_a_cannot_decide_on_b_claims(client, moderator, signers):
     assert bob.verification == "unverified"
     assert not bob.evidence_trail.filter(decided_by=moderator).exists()
     # Nor through a bulk action naming B's signature.
-    client.post("/admin/signatures/signature/", {"action": "reject_claims", "_selected_action": [bob.pk]})
+    client.post(
+        "/admin/signatures/signature/", {"action": "reject_claims", "confirmed": "yes", "_selected_action": [bob.pk]}
+    )
     bob.refresh_from_db()
     assert bob.verification == "unverified"
 
@@ -77,13 +79,9 @@ def test_moderator_exports_a_but_not_b(client, moderator, signers, letter_a, let
     assert len(lines) == 2
 
 
-def test_moderator_sees_only_affiliations_rosters_and_imports_of_their_petitions(
-    client, moderator, letter_a, letter_b, artists
-):
+def test_moderator_sees_the_affiliations_of_their_petitions_but_no_roster(client, moderator, letter_b, artists):
     writers = letter_b.affiliations.get()
     make_roster_entry(artists, "Ana Artist")
-    make_roster_entry(writers, "Wren Writer")
-    RosterImport.objects.create(affiliation=writers, filename="writers.csv", rows=1, created=1)
     RosterImport.objects.create(affiliation=artists, filename="artists.csv", rows=1, created=1)
     client.force_login(moderator)
 
@@ -91,7 +89,21 @@ def test_moderator_sees_only_affiliations_rosters_and_imports_of_their_petitions
     assert "Sora alpha artists" in affiliations
     assert "Writers guild" not in affiliations
     assert client.get(f"/admin/verification/affiliation/{writers.pk}/change/").status_code == 404
-    assert client.get(f"/admin/verification/affiliation/{writers.pk}/roster/").status_code == 404
+    page = client.get(f"/admin/verification/affiliation/{artists.pk}/change/").content.decode()
+    assert "Ana Artist" not in page and "artists.csv" not in page
+    # Rosters and their imports are the keepers' only.
+    assert client.get("/admin/verification/rosterentry/").status_code == 403
+    assert client.get("/admin/verification/rosterimport/").status_code == 403
+    assert client.get(f"/admin/verification/affiliation/{artists.pk}/roster/").status_code == 403
+
+
+def test_keeper_sees_only_the_rosters_and_imports_they_keep(client, keeper, letter_b, artists):
+    writers = letter_b.affiliations.get()
+    make_roster_entry(artists, "Ana Artist")
+    make_roster_entry(writers, "Wren Writer")
+    RosterImport.objects.create(affiliation=writers, filename="writers.csv", rows=1, created=1)
+    RosterImport.objects.create(affiliation=artists, filename="artists.csv", rows=1, created=1)
+    client.force_login(keeper)
 
     entries = client.get("/admin/verification/rosterentry/").content.decode()
     assert "Ana Artist" in entries
@@ -99,6 +111,7 @@ def test_moderator_sees_only_affiliations_rosters_and_imports_of_their_petitions
     imports = client.get("/admin/verification/rosterimport/").content.decode()
     assert "artists.csv" in imports
     assert "writers.csv" not in imports
+    assert client.get(f"/admin/verification/affiliation/{writers.pk}/roster/").status_code == 404
 
 
 def test_moderator_sees_only_evidence_of_their_petitions(client, moderator, signers):
