@@ -2,7 +2,8 @@ from celery import shared_task
 
 from undersigned.celery import mail_task_options
 
-from . import outbox
+from . import lifetimes, outbox
+from .emails import resend_confirmation_email
 
 
 @shared_task(**{**mail_task_options(), "autoretry_for": (outbox.MailServerUnavailable,)})
@@ -24,3 +25,29 @@ def send_unsent_confirmations() -> int:
         return outbox.send_due().sent
     except outbox.MailServerUnavailable:
         return 0
+
+
+# Data lifetimes (signatures.lifetimes), run by celery beat (settings.CELERY_BEAT_SCHEDULE) and by the
+# `apply_data_lifetimes` command. Each is idempotent: a second run finds nothing left to do.
+
+
+@shared_task
+def purge_unconfirmed() -> int:
+    return lifetimes.purge_unconfirmed().rows
+
+
+@shared_task
+def anonymise_withdrawn_and_rejected() -> int:
+    return sum(outcome.rows for outcome in lifetimes.anonymise_withdrawn_and_rejected())
+
+
+@shared_task
+def anonymise_closed_letters() -> int:
+    return lifetimes.anonymise_closed_letters().rows
+
+
+@shared_task(**mail_task_options())
+def deliver_resent_confirmation(petition_id: int, key: str) -> None:
+    """The "didn't get the email?" request. Takes the mailbox key, not a signature id: looking the signature
+    up here keeps the web request's work the same whether or not that address signed."""
+    resend_confirmation_email(petition_id, key)

@@ -5,13 +5,15 @@ import logging
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from abuse import intake, networks, proof
 from front.forms import SignatureForm
-from signatures import services, tokens
+from signatures import lifetimes, services, tokens
 from signatures.models import Signature
 
 from .pages import public_petition, render_detail
@@ -53,7 +55,8 @@ def sign(request, slug: str):
     try:
         intake.sign(
             petition,
-            form.signature_details(),
+            # The signer's emails are written in the language of the page they signed on.
+            {**form.signature_details(), "language": translation.get_language() or settings.LANGUAGE_CODE},
             screening,
             version=form.cleaned_data["version"],
             honeypot=form.cleaned_data["website"],
@@ -94,7 +97,7 @@ def _bad_link(request):
     return render(
         request,
         "signatures/bad_request.html",
-        {"message": "This link is not valid or has expired. Sign again to receive a new one."},
+        {"message": gettext("This link is not valid or has expired. Sign again to receive a new one.")},
         status=400,
     )
 
@@ -116,23 +119,43 @@ def confirm(request, token: str):
     context = {"signature": signature, "petition": signature.petition}
     if request.method != "POST" and signature.status != Signature.Status.CONFIRMED:
         return render(request, "signatures/confirm.html", context)
-    return render(request, "signatures/confirmed.html", {**context, "withdraw_token": tokens.withdraw_token(signature)})
+    links = {"withdraw_token": tokens.withdraw_token(signature), "erase_token": tokens.erase_token(signature)}
+    return render(request, "signatures/confirmed.html", {**context, **links})
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request, token: str):
+    """The link withdraws the signature as it was when the link was sent: after a re-sign it is dead."""
     try:
-        signature_id, _ = tokens.read_token(token, tokens.WITHDRAW)
-    except tokens.BadToken:
+        signature_id, fingerprint = tokens.read_token(token, tokens.WITHDRAW)
+        if not fingerprint:
+            raise tokens.BadToken("a withdraw link names what it withdraws")
+        if request.method == "POST":
+            signature = services.withdraw(signature_id, fingerprint=fingerprint)
+            return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
+        signature = services.withdrawable(signature_id, fingerprint)
+    except (tokens.BadToken, Signature.DoesNotExist, services.LinkNotValid):
         return _bad_link(request)
-    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or signature.status == Signature.Status.REJECTED:
-        return _bad_link(request)
-    if request.method == "POST":
-        try:
-            signature = services.withdraw(signature.pk)
-        except services.LinkNotValid:
-            return _bad_link(request)
-        return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
-    return render(request, "signatures/withdraw.html", {"signature": signature, "petition": signature.petition})
+    context = {"signature": signature, "petition": signature.petition, "erase_token": tokens.erase_token(signature)}
+    return render(request, "signatures/withdraw.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def erase(request, token: str):
+    """The signer's erasure: GET shows what will happen and one button; only the POST erases."""
+    try:
+        signature_id, fingerprint = tokens.read_token(token, tokens.ERASE)
+        if request.method == "POST":
+            petition = lifetimes.erase(signature_id, fingerprint)
+            return render(request, "signatures/erased.html", {"petition": petition})
+        signature = lifetimes.erasable(signature_id, fingerprint)
+    except (tokens.BadToken, lifetimes.LinkNotValid):
+        return render(
+            request,
+            "signatures/bad_request.html",
+            {"message": _("This link is not valid, has expired, or was used already. Nothing was changed.")},
+            status=400,
+        )
+    return render(request, "signatures/erase.html", {"signature": signature, "petition": signature.petition})

@@ -62,7 +62,7 @@ class PetitionAdmin(LetterWorkspace, ModeratedAdmin):
     actions = ["publish", "close", "archive"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "summary", "body", "text_preview"]}),
-        ("Signing", {"fields": ["affiliations", "goal", "closes_at"]}),
+        ("Signing", {"fields": ["affiliations", "goal", "closes_at", "anonymise_after_close_months"]}),
         (
             "Moderation",
             {
