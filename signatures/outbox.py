@@ -56,7 +56,7 @@ def owe_confirmation(signature_id: int) -> None:
 @dataclass
 class Sent:
     sent: int = 0
-    skipped: int = 0  # nothing to send any more (the signature was rejected or erased)
+    skipped: int = 0  # nothing to send any more (the signature was rejected, erased or anonymised)
     refused: int = 0
     deferred: int = 0  # a temporary failure: left for the next attempt
 
@@ -123,7 +123,7 @@ def _send(leased: dict[int, object]) -> Sent:
             while pending:
                 signature_id = pending[0]
                 signature = signatures.get(signature_id)
-                if signature is None or signature.status == Signature.Status.REJECTED:
+                if signature is None or signature.status == Signature.Status.REJECTED or signature.anonymised:
                     _done(signature_id, leased[signature_id])
                     result.skipped += 1
                 else:
