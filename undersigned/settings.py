@@ -150,6 +150,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
+    # Issue 8 (i8b): CORS for the public JSON API only (GET/HEAD/OPTIONS of /api/, no credentials).
+    "front.middleware.PublicApiCorsMiddleware",
     # Static files straight from the application server, before sessions and the rest (see STATIC_ROOT).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -318,6 +320,15 @@ PORT = env_int("PORT", 8000, minimum=1)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
 
+# Issue 8 (i8b): the letter's PDF (/petitions/<slug>/letter.pdf). One copy per letter is cached and remade
+# when the text's version or a count changes, or after LETTER_PDF_CACHE_SECONDS (badge-only changes); while
+# one request lays it out (at most LETTER_PDF_LOCK_SECONDS) others get the previous copy.
+LETTER_PDF_CACHE_SECONDS = env_int("LETTER_PDF_CACHE_SECONDS", 600, minimum=1)
+LETTER_PDF_LOCK_SECONDS = env_int("LETTER_PDF_LOCK_SECONDS", 120, minimum=1)
+# Laying out a PDF costs about 5 ms and 80 MiB per 1,000 names (bench/letter_pdf.py): the PDF lists at most
+# this many signatories and says where the rest are (the print page lists everyone, streamed).
+LETTER_PDF_MAX_SIGNATORIES = env_int("LETTER_PDF_MAX_SIGNATORIES", 2000, minimum=1)
+
 # Teams and invitations (issue 7, workstream i7a): how long an emailed invitation link works, and whether
 # anyone may create an account without one (off: accounts come by invitation only).
 INVITATION_MAX_AGE = env_int("INVITATION_MAX_AGE", 7 * 24 * 3600, minimum=60)
@@ -372,6 +383,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # WeasyPrint narrates every step of every PDF at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
 
 

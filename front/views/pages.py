@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from front.forms import SignatureForm
+from front.sharing import share_links
 from petitions.models import Petition
 from signatures.counts import claim_counts
 from signatures.listing import PUBLIC_VERIFICATIONS, BadCursor, page_after, public_signers
@@ -53,6 +54,7 @@ def render_detail(request, petition: Petition, form: SignatureForm | None = None
         "counts": claim_counts(petition),
         "recent": public_signers(petition)[:RECENT_SIGNERS],
         "form": form or SignatureForm(petition=petition),
+        "share": share_links(petition),
         "language_next": petition.get_absolute_url(),  # the switcher, also from the re-rendered form (a POST)
     }
     return render(request, "petitions/detail.html", context, status=status)
