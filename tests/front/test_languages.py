@@ -71,7 +71,6 @@ def test_the_petition_page_and_its_form_are_in_french(letter):
         "Organisation ",
         "Commentaire ",
         "Afficher publiquement mon nom, mon appartenance et mon commentaire",
-        "Laissez ce champ vide",  # the honeypot's label (hidden by CSS): in French too, for screen readers
     ]
 
 
