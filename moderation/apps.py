@@ -9,3 +9,10 @@ class ModerationConfig(AppConfig):
 
     name = "moderation"
     verbose_name = "Moderation"
+
+    def ready(self) -> None:
+        from signatures.signals import signatures_anonymised
+
+        from .decisions import forget_signers
+
+        signatures_anonymised.connect(forget_signers, dispatch_uid="moderation.forget_signers")

@@ -5,7 +5,10 @@ then adds the audit-trail entry naming the moderator. A refused decision raises 
 ValidationError; one that changes nothing (already decided so) returns False and logs nothing.
 """
 
+import re
+
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -96,3 +99,17 @@ def audit(user, obj, message: str) -> None:
     if isinstance(obj, Signature) and type(obj) is not Signature:
         obj = Signature.objects.get(pk=obj.pk)
     LogEntry.objects.log_actions(user.pk, [obj], CHANGE, change_message=message, single_object=True)
+
+
+_QUOTED = re.compile(r"“[^”]*”")
+
+
+def forget_signers(signature_ids: list[int], **kwargs) -> None:
+    """Receiver of `signatures_anonymised`: the history keeps who decided what and when, not the signer's name
+    (the entry's title) nor the roster member's (quoted in the message); a moderator's note goes too."""
+    signature_type = ContentType.objects.get_for_model(Signature)
+    for entry in LogEntry.objects.filter(content_type=signature_type, object_id__in=[str(i) for i in signature_ids]):
+        message = _QUOTED.sub("“…”", entry.change_message.split(" Reason: ")[0])
+        LogEntry.objects.filter(pk=entry.pk).update(
+            object_repr=f"anonymised signature #{entry.object_id}", change_message=message
+        )

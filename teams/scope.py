@@ -62,6 +62,9 @@ MODERATOR_PERMISSIONS = {
     ("verification", "evidence"): ["view"],
     ("verification", "affiliation"): ["view"],
     ("verification", "recheck"): ["view"],
+    ("abuse", "flag"): ["view"],
+    ("abuse", "parked"): ["view"],
+    ("abuse", "invalidation"): ["view", "add"],
 }
 # Organisers run their letters start to finish: write them, moderate them, keep their rosters, invite.
 ORGANISER_PERMISSIONS = {
@@ -76,6 +79,9 @@ ORGANISER_PERMISSIONS = {
     ("verification", "rosterimport"): ["view", "add"],
     ("verification", "recheck"): ["view"],
     ("teams", "invitation"): ["view", "add", "change"],
+    ("abuse", "flag"): ["view"],
+    ("abuse", "parked"): ["view"],
+    ("abuse", "invalidation"): ["view", "add"],
 }
 ROLE_GROUPS = {MODERATORS_GROUP: MODERATOR_PERMISSIONS, ORGANISERS_GROUP: ORGANISER_PERMISSIONS}
 

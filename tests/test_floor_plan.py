@@ -13,6 +13,7 @@ DOMAIN = {
     "signatures": {"petitions"},
     "verification": {"petitions", "signatures"},
     "teams": {"petitions", "signatures", "verification"},
+    "abuse": {"petitions", "signatures", "verification"},
 }
 SURFACES = {"front", "moderation"}
 TOP = {"demo"}  # uses the domain apps as an operator would; nothing imports it

@@ -49,8 +49,8 @@ def verify_claim(signature_id: int, worker: str = "") -> list[int]:
         )
         if signature is None or signature.affiliation_id is None or signature.decided_by_person:
             return []
-        if signature.status != Signature.Status.CONFIRMED:
-            return []
+        if signature.status != Signature.Status.CONFIRMED or signature.anonymised:
+            return []  # an anonymised signer has nothing left to check: its verdict stands with the counts
         current = signature.evidence
         if signature.verification == Verification.VERIFIED and current and current.method == Method.ROSTER_CHALLENGE:
             if not RosterEntry.objects.filter(
@@ -373,7 +373,15 @@ def expire_challenges() -> int:
 def claims_to_recheck(signatures: QuerySet) -> QuerySet:
     """Confirmed claims whose verification is still the workers' to decide (not a moderator's, not disputed)."""
     return (
-        signatures.filter(status=Signature.Status.CONFIRMED, affiliation__isnull=False)
+        signatures.filter(status=Signature.Status.CONFIRMED, affiliation__isnull=False, anonymised_at__isnull=True)
         .exclude(verification__in=[Verification.REJECTED, Verification.DISPUTED])
         .exclude(evidence__decided_by__isnull=False)
     )
+
+
+def forget_signers(signature_ids: list[int], **kwargs) -> None:
+    """Receiver of `signatures_anonymised`: the evidence and roster challenges of anonymised signatures name
+    the roster member they were matched with, so they go too (the verification itself, and so the counts,
+    stays on the signature)."""
+    Evidence.objects.filter(signature_id__in=signature_ids).delete()
+    RosterChallenge.objects.filter(signature_id__in=signature_ids).delete()

@@ -2,14 +2,17 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from front.forms import SignatureForm
+from front.sharing import share_links
 from petitions.models import Petition
 from signatures.counts import claim_counts
-from signatures.listing import BadCursor, page_after, public_signers
+from signatures.listing import PUBLIC_VERIFICATIONS, BadCursor, page_after, public_signers
 from signatures.models import Signature
 from teams.scope import can_see_draft
 
@@ -51,6 +54,8 @@ def render_detail(request, petition: Petition, form: SignatureForm | None = None
         "counts": claim_counts(petition),
         "recent": public_signers(petition)[:RECENT_SIGNERS],
         "form": form or SignatureForm(petition=petition),
+        "share": share_links(petition),
+        "language_next": petition.get_absolute_url(),  # the switcher, also from the re-rendered form (a POST)
     }
     return render(request, "petitions/detail.html", context, status=status)
 
@@ -63,7 +68,7 @@ def signers_page(request, petition: Petition) -> dict:
     """One page of the public signers, as the HTML list and the API both show it."""
     affiliation = request.GET.get("affiliation", "")
     verification = request.GET.get("verification", "")
-    if len(affiliation) > 100 or (verification and verification not in Signature.Verification.values):
+    if len(affiliation) > 100 or (verification and verification not in PUBLIC_VERIFICATIONS):
         raise BadListQuery("invalid filter")
     try:
         page, cursor = page_after(public_signers(petition, affiliation, verification), request.GET.get("cursor"))
@@ -82,11 +87,29 @@ def signers(request, slug: str):
     try:
         listing = signers_page(request, petition)
     except BadListQuery:
-        return render(request, "signatures/bad_request.html", {"message": "That page link is not valid."}, status=400)
+        message = gettext("That page link is not valid.")
+        return render(request, "signatures/bad_request.html", {"message": message}, status=400)
     context = {
         "petition": petition,
         "affiliations": petition.affiliations.all(),
-        "verifications": Signature.Verification.choices,
+        "verifications": [
+            (value, label) for value, label in Signature.Verification.choices if value in PUBLIC_VERIFICATIONS
+        ],
         **listing,
     }
     return render(request, "signatures/signers.html", context)
+
+
+@require_safe
+def privacy(request):
+    """What we keep, for how long, and how to be forgotten: the figures are the configured ones."""
+    context = {
+        "unconfirmed_days": settings.UNCONFIRMED_RETENTION_DAYS,
+        "withdrawn_days": settings.WITHDRAWN_RETENTION_DAYS,
+        "rejected_days": settings.REJECTED_RETENTION_DAYS,
+        # The abuse defences' retention of keyed IP-range hashes (their setting; 30 days by default).
+        "ip_days": getattr(settings, "ABUSE_RETENTION_DAYS", 30),
+        "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
+        "link_days": settings.SIGNATURE_ERASE_MAX_AGE // 86400,
+    }
+    return render(request, "privacy.html", context)

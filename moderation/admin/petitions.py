@@ -5,12 +5,13 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from abuse.models import Flag, Parked
 from moderation import letters
 from moderation.decisions import audit
 from petitions.models import Petition, PetitionVersion
@@ -61,7 +62,7 @@ class PetitionAdmin(LetterWorkspace, ModeratedAdmin):
     actions = ["publish", "close", "archive"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "summary", "body", "text_preview"]}),
-        ("Signing", {"fields": ["affiliations", "goal", "closes_at"]}),
+        ("Signing", {"fields": ["affiliations", "goal", "closes_at", "anonymise_after_close_months"]}),
         (
             "Moderation",
             {
@@ -70,7 +71,10 @@ class PetitionAdmin(LetterWorkspace, ModeratedAdmin):
                 "each sees only the petitions listing them here. Invite new ones from Invitations.",
             },
         ),
-        ("State", {"fields": ["status", "published_at", "closed_at", "current_version", "signature_count"]}),
+        (
+            "State",
+            {"fields": ["status", "published_at", "closed_at", "current_version", "signature_count", "abuse_flags"]},
+        ),
     ]
     readonly_fields = [
         "text_preview",
@@ -79,6 +83,7 @@ class PetitionAdmin(LetterWorkspace, ModeratedAdmin):
         "closed_at",
         "current_version",
         "signature_count",
+        "abuse_flags",
         "claims_to_review",
         "export_links",
         "organiser_list",
@@ -153,6 +158,24 @@ class PetitionAdmin(LetterWorkspace, ModeratedAdmin):
         url = reverse("export_csv", args=[petition.slug])
         choices = [("verified", "verified claims"), ("needs_review", "claims to review"), ("all", "every signer")]
         return format_html_join(" · ", '<a href="{}?verification={}">{}</a>', ((url, v, label) for v, label in choices))
+
+    @admin.display(description="trending flags and parked submissions")
+    def abuse_flags(self, petition: Petition) -> str:
+        """Beside the count: the bursts `flag_trending` saw and what the limits held back (abuse app)."""
+        if petition.pk is None:
+            return "—"
+        flags = Flag.objects.filter(petition=petition).aggregate(
+            count=Count("pk"), signed=Max("signatures"), parked=Max("parked")
+        )
+        largest = gettext(" (largest burst: %(signed)d signed, %(parked)d parked)") % flags if flags["count"] else ""
+        return format_html(
+            '<a href="{}">{}</a>{} · <a href="{}">{}</a>',
+            changelist_url(Flag, petition=petition.pk),
+            gettext("%(count)d trending flag(s)") % flags,
+            largest,
+            changelist_url(Parked, petition=petition.pk),
+            gettext("%(count)d parked submission(s)") % {"count": Parked.objects.filter(petition=petition).count()},
+        )
 
     @admin.display(description="claims to review")
     def claims_to_review(self, petition: Petition) -> str:

@@ -147,10 +147,17 @@ def test_next_page_keeps_the_filters(client, letter, claims):
     assert 'href="?affiliation=sora-alpha-artist&amp;cursor=' in page
 
 
-def test_verified_badge_and_claimed_badge(client, letter, claims):
+def test_badges_name_each_claim_state_in_words(client, letter, claims):
     page = client.get(f"/petitions/{letter.slug}/signatures/").content.decode()
-    assert "Sora alpha artists ✓ verified" in page
-    assert "Sora alpha artists · claimed" in page
+    assert "Sora alpha artists · verified by roster address" in page
+    assert "Sora alpha artists · claimed, needs review" in page
+    assert "Sora alpha artists · claimed, not verified" in page
+
+
+def test_a_claim_still_being_checked_reads_pending(client, letter, artists):
+    make_signature(letter, full_name="Pia Pending", affiliation=artists)  # its check is queued, not yet run
+    page = client.get(f"/petitions/{letter.slug}/signatures/").content.decode()
+    assert "Sora alpha artists · claimed, check pending" in page
 
 
 BAD_CURSORS = ["abc", "-1", "0", "1.5", "99999999999999999999999", "9" * 5000, "٣"]
@@ -193,3 +200,23 @@ def test_signers_of_a_closed_petition_stay_public(client):
     make_signature(letter, full_name="Early Signer")
     letter.close()
     assert names_on_page(client.get(f"/petitions/{letter.slug}/signatures/")) == ["Early Signer"]
+
+
+def test_a_signer_whose_claim_a_moderator_rejected_is_not_listed_by_name_but_still_counts(client, letter, artists):
+    from moderation.decisions import Decision, decide
+    from tests.support.factories import make_user
+
+    refused = make_signature(letter, full_name="Famous Impostor", affiliation=artists)
+    make_signature(letter, full_name="Plain Signer")
+    decide(refused, Decision.REJECT, make_user("mod@example.org", superuser=True))
+
+    slug = letter.slug
+    page = client.get(f"/petitions/{slug}/signatures/").content.decode()
+    api = client.get(f"/api/petitions/{slug}/signatures/").json()
+    assert "Plain Signer" in page and "Famous Impostor" not in page
+    assert [row["full_name"] for row in api["results"]] == ["Plain Signer"]
+    assert all(row["verification"] != "rejected" for row in api["results"])
+    assert "Famous Impostor" not in client.get(f"/petitions/{slug}/").content.decode()
+    assert client.get(f"/api/petitions/{slug}/").json()["counts"]["confirmed"] == 2
+    for path in (f"/petitions/{slug}/signatures/", f"/api/petitions/{slug}/signatures/"):
+        assert client.get(path, {"verification": "rejected"}).status_code == 400

@@ -195,3 +195,46 @@ def test_moderator_follows_rechecks_of_their_affiliations_only(client, moderator
     affiliation_page = client.get(f"/admin/verification/affiliation/{artists.pk}/change/").content.decode()
     assert "artists re-check" in affiliation_page
     assert f"/admin/verification/recheck/{mine.pk}/change/" in affiliation_page
+
+
+def test_view_on_site_shortcut_takes_a_moderator_only_to_their_own_petitions(client, moderator, letter_a):
+    from django.contrib.contenttypes.models import ContentType
+
+    from petitions.models import Petition
+
+    draft = make_petition(title="Team B's secret draft", slug="team-b-secret-plan", status=Petition.Status.DRAFT)
+    petition_type = ContentType.objects.get_for_model(Petition).pk
+    client.force_login(moderator)
+
+    response = client.get(f"/admin/r/{petition_type}/{draft.pk}/")
+    assert response.status_code == 404
+    assert "team-b-secret-plan" not in response.get("Location", "") + response.content.decode()
+    assert client.get(f"/admin/r/{petition_type}/not-an-id/").status_code == 404
+    assert client.get(f"/admin/r/99999/{draft.pk}/").status_code == 404
+    own = client.get(f"/admin/r/{petition_type}/{letter_a.pk}/")
+    assert own.status_code == 302 and own["Location"].endswith(f"/petitions/{letter_a.slug}/")
+
+
+def test_view_on_site_shortcut_still_serves_a_superuser_every_petition(client, superuser, letter_b):
+    from django.contrib.contenttypes.models import ContentType
+
+    from petitions.models import Petition
+
+    client.force_login(superuser)
+    petition_type = ContentType.objects.get_for_model(Petition).pk
+    response = client.get(f"/admin/r/{petition_type}/{letter_b.pk}/")
+    assert response.status_code == 302 and response["Location"].endswith("/petitions/letter-b/")
+
+
+def test_erasure_records_name_no_one_and_only_superusers_list_them(client, superuser, moderator, letter_a):
+    from signatures import lifetimes, tokens
+
+    signature = make_signature(letter_a, full_name="Gone Signer", email="gone@example.org")
+    lifetimes.erase(signature.pk, tokens.submission_fingerprint(signature))
+
+    client.force_login(superuser)
+    page = client.get("/admin/signatures/erasure/").content.decode()
+    assert "Erased at the signer" in page and letter_a.title in page
+    assert "Gone Signer" not in page and "gone@example.org" not in page
+    client.force_login(moderator)
+    assert client.get("/admin/signatures/erasure/").status_code == 403
