@@ -8,14 +8,14 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from abuse.models import Parked
 from signatures.models import Signature
-from tests.e2e.test_browser import browser, labelled  # noqa: F401 (the browser fixture)
+from tests.e2e.test_browser import labelled
 from tests.support.factories import make_petition
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_signer_with_javascript_passes_the_challenge_and_never_sees_the_honeypot(
-    browser,  # noqa: F811
+    browser,
     live_server,
     mailoutbox,
     settings,
