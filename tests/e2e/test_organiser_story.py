@@ -12,6 +12,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from petitions.models import Petition
 from signatures.models import Signature
+from tests.support.browser import sign_in as shared_sign_in
 from tests.support.factories import PASSWORD, make_signature, make_user
 from tests.support.teams import invitation_path
 
@@ -39,12 +40,8 @@ def field(browser, name: str):
 
 
 def sign_in(browser, live_server, email: str, password: str) -> None:
-    browser.delete_all_cookies()
-    browser.get(f"{live_server.url}/accounts/login/?next=/admin/")
-    field(browser, "login").send_keys(email)
-    field(browser, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()  # not the header's language switcher
-    WebDriverWait(browser, 15).until(lambda b: "/admin/" in b.current_url and "login" not in b.current_url)
+    """Through allauth's sign-in page (tests/support/browser.py), landing in the panel."""
+    shared_sign_in(browser, live_server.url, email, password)
 
 
 def accept_invitation(browser, live_server, smtp_sink, email: str, password: str) -> None:
