@@ -308,3 +308,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# Issue 9, hot paths (i9b). Public counts may lag by this many seconds: counter changes parked under
+# contention are folded in by celery beat this often, and the petition page and API are cached this long.
+COUNTS_FOLD_SECONDS = env_int("COUNTS_FOLD_SECONDS", 2, minimum=1)
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 2, minimum=0)
+CELERY_BEAT_SCHEDULE["fold-counters"] = {"task": "signatures.tasks.fold_counters", "schedule": COUNTS_FOLD_SECONDS}
