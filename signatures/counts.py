@@ -53,7 +53,7 @@ def record(signature: Signature, before: Snapshot) -> None:
     if not (confirmed or verified or disputed):
         return
     delta = (signature.affiliation_id or 0, confirmed, claimed, verified, disputed)
-    if not _fold(signature.petition_id, extra=delta):
+    if _fold(signature.petition_id, extra=delta) is None:
         CountDelta.objects.create(
             petition_id=signature.petition_id,
             affiliation_id=delta[0],
@@ -64,23 +64,23 @@ def record(signature: Signature, before: Snapshot) -> None:
         )
 
 
-def fold(petition_id: int, wait: bool = False) -> bool:
-    """Add the petition's parked deltas into its counters. False if another transaction holds the petition's
-    row (unless `wait`): that one folds, or a later fold does."""
+def fold(petition_id: int, wait: bool = False) -> int | None:
+    """Add the petition's parked deltas into its counters; how many confirmed signatures that added. None if
+    another transaction holds the petition's row (unless `wait`): that one folds, or a later fold does."""
     return _fold(petition_id, wait=wait)
 
 
 def fold_all() -> int:
     """Fold every petition that has deltas parked; how many petitions were folded (the periodic task)."""
     petition_ids = CountDelta.objects.values_list("petition_id", flat=True).distinct().order_by()
-    return sum(_fold(petition_id) for petition_id in list(petition_ids))
+    return sum(_fold(petition_id) is not None for petition_id in list(petition_ids))
 
 
-def _fold(petition_id: int, extra: tuple | None = None, wait: bool = False) -> bool:
+def _fold(petition_id: int, extra: tuple | None = None, wait: bool = False) -> int | None:
     with transaction.atomic():
         locked = Petition.objects.select_for_update(skip_locked=not wait).filter(pk=petition_id).values_list("pk")
         if not list(locked):
-            return False
+            return None
         sums = _take_deltas(petition_id)
         if extra is not None:
             row = sums.setdefault(extra[0], [0, 0, 0, 0])
@@ -92,7 +92,7 @@ def _fold(petition_id: int, extra: tuple | None = None, wait: bool = False) -> b
         tallies = [(affiliation, *row[1:]) for affiliation, row in sums.items() if affiliation and any(row[1:])]
         if tallies:
             _add_to_tallies(petition_id, tallies)
-    return True
+    return confirmed
 
 
 def _take_deltas(petition_id: int) -> dict[int, list[int]]:

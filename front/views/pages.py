@@ -4,11 +4,13 @@ from urllib.parse import urlencode
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
+from front import public_cache
 from front.forms import SignatureForm
 from petitions.models import Petition
-from signatures.counts import claim_counts
+from signatures.counts import claim_counts, fold
 from signatures.listing import BadCursor, page_after, public_signers
 from signatures.models import Signature
 
@@ -32,18 +34,40 @@ def index(request):
 
 @require_safe
 def detail(request, slug: str):
-    return render_detail(request, public_petition(slug))
+    """The petition page from its kept copy (front.public_cache): no query while the copy is fresh."""
+
+    def build() -> tuple[str, float | None]:
+        petition = fresh_public_petition(slug)
+        context = detail_context(petition, SignatureForm(petition=petition))
+        # The placeholder takes the token's place in the kept copy; each response puts its reader's in.
+        context["csrf_token"] = public_cache.TOKEN_PLACEHOLDER
+        body = render_to_string("petitions/detail.html", context, request)
+        closes = petition.closes_at.timestamp() if petition.accepts_signatures and petition.closes_at else None
+        return body, closes  # the form must go when the petition closes, not a lag later
+
+    return public_cache.page_response(request, public_cache.cached("page", slug, build))
 
 
-def render_detail(request, petition: Petition, form: SignatureForm | None = None, status: int = 200):
-    """The petition page; the signing view re-renders it with the signer's form and its errors."""
-    context = {
+def fresh_public_petition(slug: str) -> Petition:
+    """The public petition with its parked counter changes folded in first (see signatures.counts.fold)."""
+    petition = public_petition(slug)
+    if fold(petition.pk):
+        petition.refresh_from_db(fields=["signature_count"])
+    return petition
+
+
+def detail_context(petition: Petition, form: SignatureForm) -> dict:
+    return {
         "petition": petition,
         "counts": claim_counts(petition),
         "recent": public_signers(petition)[:RECENT_SIGNERS],
-        "form": form or SignatureForm(petition=petition),
+        "form": form,
     }
-    return render(request, "petitions/detail.html", context, status=status)
+
+
+def render_detail(request, petition: Petition, form: SignatureForm, status: int = 200):
+    """The petition page with the signer's form and its errors (the signing view's answer to a bad form)."""
+    return render(request, "petitions/detail.html", detail_context(petition, form), status=status)
 
 
 class BadListQuery(ValueError):
