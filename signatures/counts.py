@@ -78,7 +78,11 @@ def fold_all() -> int:
 
 def _fold(petition_id: int, extra: tuple | None = None, wait: bool = False) -> int | None:
     with transaction.atomic():
-        locked = Petition.objects.select_for_update(skip_locked=not wait).filter(pk=petition_id).values_list("pk")
+        locked = (
+            Petition.objects.select_for_update(skip_locked=not wait, no_key=True)
+            .filter(pk=petition_id)
+            .values_list("pk")
+        )
         if not list(locked):
             return None
         sums = _take_deltas(petition_id)
@@ -182,7 +186,11 @@ def recount(petition: Petition) -> list[Drift]:
     """
     drift: list[Drift] = []
     with transaction.atomic():
-        stored = Petition.objects.select_for_update().values_list("signature_count", flat=True).get(pk=petition.pk)
+        stored = (
+            Petition.objects.select_for_update(no_key=True)
+            .values_list("signature_count", flat=True)
+            .get(pk=petition.pk)
+        )
         tallies = {t.affiliation_id: t for t in AffiliationTally.objects.select_for_update().filter(petition=petition)}
         actual, parked = _count_and_clear(petition.pk)
         confirmed = sum(row[0] for row in actual.values())
