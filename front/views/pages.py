@@ -11,7 +11,7 @@ from front import public_cache
 from front.forms import SignatureForm
 from petitions.models import Petition
 from signatures.counts import claim_counts, fold
-from signatures.listing import BadCursor, page_after, public_signers
+from signatures.listing import BadCursor, first, page_after, public_signers
 from signatures.models import Signature
 
 RECENT_SIGNERS = 10
@@ -60,7 +60,7 @@ def detail_context(petition: Petition, form: SignatureForm) -> dict:
     return {
         "petition": petition,
         "counts": claim_counts(petition),
-        "recent": public_signers(petition)[:RECENT_SIGNERS],
+        "recent": first(public_signers(petition), RECENT_SIGNERS),
         "form": form,
     }
 
