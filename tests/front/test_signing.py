@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from petitions.models import Petition
@@ -330,3 +331,27 @@ def test_unconfirmed_claim_is_pending_and_a_signature_without_claim_has_none():
     unclaimed = make_signature(petition, confirmed=False)
     assert (claimed.status, claimed.verification) == ("unconfirmed", "pending")
     assert (unclaimed.status, unclaimed.verification) == ("unconfirmed", "none")
+
+
+def test_a_signature_costs_three_queries_the_petition_its_affiliations_and_the_insert(client):
+    """The form already read the affiliation and the version: the model's validation reads neither again."""
+    artists = make_affiliation("lean-artists")
+    petition = make_petition(affiliations=[artists])
+    details = {**form(), "affiliation": "lean-artists", "version": str(petition.current_version.number)}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(f"/petitions/{petition.slug}/sign/", details)
+    assert response.status_code == 200
+    queries = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(queries) == 3, queries
+    assert queries[-1].startswith('INSERT INTO "signatures_signature"')
+
+
+def test_the_redis_cache_keeps_one_client_between_calls(settings):
+    from django.core.cache import caches
+
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        pytest.skip("REDIS_URL is not set")
+    client = caches["default"]._cache
+    assert client.get_client() is client.get_client() is client.get_client(write=True)
+    caches["default"].set("kept-client-check", 1, 5)
+    assert caches["default"].get("kept-client-check") == 1
