@@ -52,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--side", choices=("both", "before", "after"), default="both")
     parser.add_argument("--before-ref", default="main", help="git ref measured as 'before' (default main)")
+    parser.add_argument("--after-ref", help="git ref measured as 'after' (default: this checkout's files as they are)")
     parser.add_argument("--seconds", type=float, default=3 if QUICK else 10, help="per figure")
     parser.add_argument("--big", type=int, default=100_000 if QUICK else 1_000_000, help="the largest petition")
     parser.add_argument("--claims", type=int, default=0 if QUICK else 2_000, help="claims to check (0: skip)")
@@ -63,14 +64,15 @@ def main() -> None:
     sides = ["before", "after"] if args.side == "both" else [args.side]
     results = {}
     for n, side in enumerate(sides):
-        root = ROOT if side == "after" else checkout(args.before_ref)
+        ref = args.before_ref if side == "before" else args.after_ref
+        root = checkout(ref) if ref else ROOT
         results[side] = measure(side, root, url, args, redis_dbs=(2 + 2 * n, 3 + 2 * n))
     print_table(results, sides)
 
 
 def checkout(ref: str) -> Path:
     """A copy of `ref`'s files (git archive) beside this checkout's virtualenv."""
-    target = Path(f"/tmp/undersigned-bench-{ref.replace('/', '-')}")
+    target = Path(f"/tmp/undersigned-bench-{os.getpid()}-{ref.replace('/', '-')}")
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout

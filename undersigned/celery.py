@@ -7,6 +7,7 @@ from smtplib import SMTPException
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from celery.signals import task_postrun, task_prerun
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -44,3 +45,19 @@ MAIL_TASK_OPTIONS = {
 app = Celery("undersigned", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# Database connections in the worker (i9b): Celery's Django fixup closes every connection before and after every
+# task unless CELERY_DB_REUSE_MAX is set, so each task paid for a new PostgreSQL backend (a fork and a login).
+# With it set (settings), connections are kept as Django keeps them between requests: closed only when older
+# than CONN_MAX_AGE or unusable, checked around each task. Never for a task run eagerly (in a request or a
+# test): that would close the caller's connection inside its transaction.
+def _close_old_connections(task=None, **kwargs) -> None:
+    if task is not None and not getattr(task.request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+
+task_prerun.connect(_close_old_connections, dispatch_uid="undersigned.close_old_connections_before")
+task_postrun.connect(_close_old_connections, dispatch_uid="undersigned.close_old_connections_after")
