@@ -19,8 +19,8 @@ gunicorn there keeps none alive) measures:
 - claim checks with 2 worker processes against a 100,000-entry roster (bench/claim_throughput.py, in chunks
   and one task per claim), unless --claims 0.
 
-Rate limits are raised so that the load generator is not throttled. Redis: 127.0.0.1:6380 databases 2-5
-(REDIS_BENCH_URL to change the server). BENCH_QUICK=1: 100k instead of 1M, 3 s per figure, no claim checks.
+Rate limits are raised so that the load generator is not throttled. Redis: REDIS_BENCH_URL (default
+redis://127.0.0.1:6379), databases 2-5 (the cache and broker of each side; flushed). BENCH_QUICK=1: 100k instead of 1M, 3 s per figure, no claim checks.
 
     make bench                                  # or: .venv/bin/python bench/web.py [--side after]
     BENCH_QUICK=1 .venv/bin/python bench/web.py --side after
@@ -44,7 +44,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-REDIS = os.environ.get("REDIS_BENCH_URL", "redis://127.0.0.1:6380")
+REDIS = os.environ.get("REDIS_BENCH_URL", "redis://127.0.0.1:6379")
 PYTHON = sys.executable
 
 
