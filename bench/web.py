@@ -77,7 +77,10 @@ def checkout(ref: str) -> Path:
     target.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    (target / ".venv").symlink_to((ROOT / ".venv").resolve())
+    venv = target / ".venv"
+    if venv.is_symlink() or venv.exists():
+        venv.unlink()
+    venv.symlink_to((ROOT / ".venv").resolve())
     return target
 
 
