@@ -20,7 +20,8 @@ gunicorn there keeps none alive) measures:
   and one task per claim), unless --claims 0.
 
 Rate limits are raised so that the load generator is not throttled. Redis: REDIS_BENCH_URL (default
-redis://127.0.0.1:6379), databases 2-5 (the cache and broker of each side; flushed). BENCH_QUICK=1: 100k instead of 1M, 3 s per figure, no claim checks.
+redis://127.0.0.1:6379), databases 2-5 (the cache and broker of each side; flushed).
+BENCH_QUICK=1: 100k instead of 1M, 3 s per figure, no claim checks.
 
     make bench                                  # or: .venv/bin/python bench/web.py [--side after]
     BENCH_QUICK=1 .venv/bin/python bench/web.py --side after
