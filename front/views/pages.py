@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -39,8 +40,9 @@ def detail(request, slug: str):
     def build() -> tuple[str, float | None]:
         petition = fresh_public_petition(slug)
         context = detail_context(petition, SignatureForm(petition=petition))
-        # The placeholder takes the token's place in the kept copy; each response puts its reader's in.
-        context["csrf_token"] = public_cache.TOKEN_PLACEHOLDER
+        # The kept copy is every reader's: rendered as for an anonymous visitor, without this one's messages,
+        # and with a placeholder where each response puts its reader's CSRF token.
+        context.update(csrf_token=public_cache.TOKEN_PLACEHOLDER, user=AnonymousUser(), messages=[])
         body = render_to_string("petitions/detail.html", context, request)
         closes = petition.closes_at.timestamp() if petition.accepts_signatures and petition.closes_at else None
         return body, closes  # the form must go when the petition closes, not a lag later

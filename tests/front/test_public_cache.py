@@ -171,3 +171,14 @@ def test_an_unknown_or_draft_petition_is_not_kept_and_shows_once_published(clien
     petition.publish()
     assert client.get("/petitions/soon/").status_code == 200
     assert client.get("/api/petitions/soon/").status_code == 200
+
+
+def test_the_kept_page_is_rendered_as_for_an_anonymous_visitor_whoever_came_first(client, settings):
+    settings.PUBLIC_CACHE_SECONDS = 3600
+    moderator = make_user("first-reader@example.net", superuser=True)
+    client.force_login(moderator)
+    petition = make_petition()
+    first = client.get(petition.get_absolute_url())
+    assert first.context["user"].is_authenticated is False  # what the template saw when it was rendered
+    assert list(first.context["messages"]) == []
+    assert "first-reader@example.net" not in Client().get(petition.get_absolute_url()).content.decode()
