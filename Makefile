@@ -13,7 +13,7 @@ TEST_ENV := SECRET_KEY=$${SECRET_KEY:-tests-only-not-secret} \
 	CELERY_BROKER_URL=$${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/14} \
 	EMAIL_URL=memorymail:// DEBUG=0 ALLOWED_HOSTS=testserver,localhost,127.0.0.1
 
-.PHONY: install run serve test bench lint
+.PHONY: install run serve test bench lint messages catalogues
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed catalogues
+
+# The translations Django reads (.mo), compiled from the .po files in git by Babel (no gettext needed); only
+# those whose .po changed. `make messages` re-extracts the strings: see README, "Languages".
+catalogues: $(VENV)/.installed
+	$(PY) -m undersigned.catalogues compile
+
+messages: install
+	$(PY) -m undersigned.catalogues update
 
 run: install
 	$(RUN_ENV) $(MANAGE) migrate --noinput

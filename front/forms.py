@@ -1,7 +1,9 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
+from abuse import domains
 from petitions.models import Petition
 from signatures.addresses import AddressError, canonical_address
 from signatures.models import Signature
@@ -23,7 +25,7 @@ class ConsentField(forms.BooleanField):
     """A checkbox: ticked is "on" (what browsers send) or true/1; absent is False; anything else is an error."""
 
     widget = StrictCheckboxInput
-    default_error_messages = {"invalid": "Tick the box or leave it empty."}
+    default_error_messages = {"invalid": _("Tick the box or leave it empty.")}
 
     def to_python(self, value):
         if value in (True, False):
@@ -54,23 +56,41 @@ class SignatureForm(forms.ModelForm):
         queryset=Affiliation.objects.none(),
         to_field_name="slug",
         required=False,
-        empty_label="None",
-        label="Affiliation you claim",
+        empty_label=_("None"),
+        label=_("Affiliation you claim"),
     )
-    comment = CommentField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}))
-    public = ConsentField(required=False, label="Show my name, affiliation and comment publicly")
+    comment = CommentField(
+        label=_("Comment"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
+    public = ConsentField(required=False, label=_("Show my name, affiliation and comment publicly"))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    # The honeypot: hidden from people by front/static/front/signing.css, labelled for screen readers to leave
+    # empty; bots that fill every field are parked (abuse.intake). Any value is accepted: it must not say why.
+    website = forms.CharField(
+        required=False,
+        strip=False,
+        label=_("Leave this field empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     class Meta:
         model = Signature
         fields = ["full_name", "email", "affiliation", "roster_email", "role", "organisation", "comment", "public"]
         labels = {
-            "full_name": "Full name",
-            "roster_email": "The address your group has for you",
+            "full_name": _("Full name"),
+            "email": _("Email"),
+            "roster_email": _("The address your group has for you"),
+            "role": _("Role"),
+            "organisation": _("Organisation"),
         }
         help_texts = {
-            "roster_email": "If you claim an affiliation and sign from another address, give the one on its member "
-            "list: if it is there, we ask you to confirm from it. It is never shown.",
+            "roster_email": _(
+                "If you claim an affiliation and sign from another address, give the one on its member "
+                "list: if it is there, we ask you to confirm from it. It is never shown."
+            ),
         }
 
     def __init__(self, *args, petition: Petition, **kwargs):
@@ -83,7 +103,16 @@ class SignatureForm(forms.ModelForm):
             self.initial["version"] = petition.current_version.number
 
     def clean_email(self) -> str:
-        return _canonical(self.cleaned_data["email"])
+        address = _canonical(self.cleaned_data["email"])
+        if domains.is_disposable(address.rpartition("@")[2]):
+            raise forms.ValidationError(
+                _("Addresses at disposable-mail services cannot sign: please use an address you keep."),
+                code="disposable",
+            )
+        return address
+
+    def clean_website(self) -> str:
+        return self.cleaned_data["website"][:200]
 
     def clean_roster_email(self) -> str:
         return _canonical(self.cleaned_data["roster_email"]) if self.cleaned_data["roster_email"] else ""
@@ -91,7 +120,7 @@ class SignatureForm(forms.ModelForm):
     def clean_full_name(self) -> str:
         name = single_line(self.cleaned_data["full_name"])
         if not any(c.isalpha() for c in name):
-            raise forms.ValidationError("Please enter your name.")
+            raise forms.ValidationError(_("Please enter your name."))
         return name
 
     def clean_role(self) -> str:
@@ -134,3 +163,22 @@ def _canonical(address: str) -> str:
         return canonical_address(address)
     except AddressError as error:
         raise forms.ValidationError(error.message, code=error.code)
+
+
+class ResendForm(forms.Form):
+    """ "Didn't get the email?": an address and the petition it signed (any open one)."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    petition = forms.ModelChoiceField(
+        queryset=Petition.objects.none(),
+        to_field_name="slug",
+        label=_("Petition or letter you signed"),
+        empty_label=_("Choose one"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["petition"].queryset = Petition.objects.filter(status=Petition.Status.OPEN).order_by("title")
+
+    def clean_email(self) -> str:
+        return _canonical(self.cleaned_data["email"])

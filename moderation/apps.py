@@ -1,15 +1,18 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class ModerationConfig(AppConfig):
-    """The moderators' panel: the Django admin scoped per petition, the CSV export, moderator accounts."""
+    """The moderators' panel: the Django admin scoped per letter, the CSV export, accounts and invitations.
+
+    The role groups it relies on are kept by the teams app (teams.scope.sync_role_groups, after every migrate).
+    """
 
     name = "moderation"
     verbose_name = "Moderation"
 
     def ready(self) -> None:
-        from .scope import sync_moderators_group
+        from signatures.signals import signatures_anonymised
 
-        # After every migrate and flush, so the group never goes missing or stale.
-        post_migrate.connect(sync_moderators_group, sender=self, dispatch_uid="sync_moderators_group")
+        from .decisions import forget_signers
+
+        signatures_anonymised.connect(forget_signers, dispatch_uid="moderation.forget_signers")

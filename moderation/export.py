@@ -5,9 +5,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 
-from moderation.scope import can_moderate
+from moderation.decisions import audit
 from petitions.models import Petition
 from signatures.export import export_rows, valid_filter
+from teams.scope import can_moderate
 
 
 @staff_member_required
@@ -19,6 +20,7 @@ def export_csv(request, slug: str):
     verification = request.GET.get("verification", "verified")
     if not valid_filter(verification):
         return HttpResponse(f"Unknown verification filter: {verification[:50]}", status=400, content_type="text/plain")
+    audit(request.user, petition, f"Exported the signers CSV ({verification}).")
     response = StreamingHttpResponse(export_rows(petition, verification), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{petition.slug}-{verification}.csv"'
     response["Cache-Control"] = "no-store"

@@ -1,8 +1,11 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .markdown import render_markdown
 
@@ -11,14 +14,14 @@ class Petition(models.Model):
     """A text people sign. Its text is versioned once it is published."""
 
     class Kind(models.TextChoices):
-        LETTER = "letter", "Open letter"
-        PETITION = "petition", "Petition"
+        LETTER = "letter", _("Open letter")
+        PETITION = "petition", _("Petition")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        ARCHIVED = "archived", _("Archived")
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -35,6 +38,13 @@ class Petition(models.Model):
     moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="moderated_petitions")
     goal = models.PositiveIntegerField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
+    anonymise_after_close_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(120)],
+        help_text="Remove the signers' names, addresses and comments this many months after the letter closes "
+        "(the counts stay). Empty: never.",
+    )
     current_version = models.ForeignKey(
         "PetitionVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
@@ -76,10 +86,22 @@ class Petition(models.Model):
     def accepts_signatures(self) -> bool:
         return self.status == self.Status.OPEN and (self.closes_at is None or timezone.now() < self.closes_at)
 
+    def ended_at(self, now=None):
+        """When it stopped accepting signatures (as of `now`): marked closed, or its closing time passed; None
+        while it is open or a draft."""
+        if self.status == self.Status.DRAFT:
+            return None
+        now = now or timezone.now()
+        passed = self.closes_at if self.closes_at and self.closes_at <= now else None
+        return min((t for t in (self.closed_at, passed) if t), default=None)
+
     def publish(self) -> None:
         """draft → open: the text as published becomes version 1."""
         if self.status != self.Status.DRAFT:
             raise ValidationError(f"Only a draft can be published; this petition is {self.status}.")
+        if not self.title.strip() or not self.body.strip():
+            # Version 1 is what the first signers sign: it cannot be an empty page.
+            raise ValidationError(gettext("A letter needs a title and a text before it can be published."))
         with transaction.atomic():
             self.status = self.Status.OPEN
             self.published_at = timezone.now()

@@ -2,7 +2,7 @@
 
 `make_moderator` is the one way to make someone a moderator (the admin's account form and action, the
 demo and the tests all call it); listing them on petitions is a separate, deliberate step. The group's
-permissions are kept by the moderators' panel (moderation.scope.sync_moderators_group, after every migrate).
+permissions are kept by the moderators' panel (teams.scope.sync_role_groups, after every migrate).
 """
 
 from django.contrib.auth.models import Group

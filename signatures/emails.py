@@ -3,20 +3,28 @@ answered helpfully. Sent by the `deliver_confirmation_email` task, built from th
 
 Anyone can type anyone's address, so an email from the site's own address must not carry an attacker's text:
 of what the signer typed, it repeats only the name, with anything that looks like a link defanged.
+
+Every email has a plain-text part and an HTML alternative (`<template>.txt` and `<template>.html`), both written
+in the language the signer signed in (`Signature.language`): see `send_email`.
 """
 
 import re
+from collections.abc import Callable
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from . import tokens
 from .models import Signature
 
 # A scheme, or a dotted host whose last label looks like a top-level domain (not initials such as "J.R.R.").
 _SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):/*")
+# What could end a header line; the no-break spaces of French typography stay.
+_LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1f\x85\u2028\u2029]+")
 _HOST = re.compile(r"(?i)\b((?:[\w-]+\.)+[a-z][\w-]{1,62})\b")
 
 
@@ -32,6 +40,32 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def email_language(code: str) -> str:
+    """A language the site is translated into: the stored one, or English if it is no longer offered."""
+    try:
+        return translation.get_supported_language_variant(code or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def send_email(*, to: str, language: str, subject: Callable[[], str], template: str, context: dict) -> None:
+    """Send one email in `language`: `subject()` and both parts are rendered with that language active.
+
+    The subject is a callable so that it, too, is translated inside the override (a worker has no request to
+    take a language from).
+    """
+    language = email_language(language)
+    with translation.override(language):
+        title = " ".join(_LINE_BREAKS.split(str(subject()))).strip()  # a header cannot hold a line break
+        context = {**context, "subject": title}
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    headers = {"Content-Language": language}
+    message = EmailMultiAlternatives(title, text, settings.DEFAULT_FROM_EMAIL, [to], headers=headers)
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
 def send_confirmation_email(signature: Signature) -> None:
     if signature.status == Signature.Status.REJECTED:
         return
@@ -43,15 +77,38 @@ def send_confirmation_email(signature: Signature) -> None:
         "petition_url": absolute_url(petition.get_absolute_url()),
         "confirm_url": absolute_url(reverse("signatures:confirm", args=[tokens.confirm_token(signature)])),
         "withdraw_url": absolute_url(reverse("signatures:withdraw", args=[tokens.withdraw_token(signature)])),
+        "erase_url": absolute_url(reverse("signatures:erase", args=[tokens.erase_token(signature)])),
+        "privacy_url": absolute_url(reverse("petitions:privacy")),
         "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
     }
-    title = " ".join(petition.title.split())  # a header cannot hold a line break
-    subject = f"Confirm your signature: {title}"
-    if signature.status == Signature.Status.CONFIRMED:
-        subject = f"You have already signed: {title}"
-    send_mail(
-        subject,
-        render_to_string("signatures/email/confirmation.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [signature.email],
+    title = " ".join(petition.title.split())
+
+    def subject() -> str:
+        if signature.status == Signature.Status.CONFIRMED:
+            return gettext("You have already signed: %(title)s") % {"title": title}
+        return gettext("Confirm your signature: %(title)s") % {"title": title}
+
+    send_email(
+        to=signature.email,
+        language=signature.language,
+        subject=subject,
+        template="signatures/email/confirmation",
+        context=context,
     )
+
+
+def resend_confirmation_email(petition_id: int, key: str) -> bool:
+    """The "didn't get the email?" page: the confirmation email again, if this mailbox (`email_key`) has an
+    unconfirmed signature on this petition. False, and nothing sent, otherwise.
+
+    Run by a task, so the page does the same work whether or not the address signed (see services.resend).
+    """
+    signature = (
+        Signature.objects.select_related("petition", "affiliation")
+        .filter(petition_id=petition_id, email_key=key, status=Signature.Status.UNCONFIRMED)
+        .first()
+    )
+    if signature is None:
+        return False
+    send_confirmation_email(signature)
+    return True

@@ -29,8 +29,15 @@ def page_size() -> int:
     return getattr(settings, "SIGNERS_PAGE_SIZE", PAGE_SIZE)
 
 
+# A claim a moderator rejected is never listed by name: such signatures still count (and "claimed" includes
+# them), but the public list and API leave them out, so no page says "this named person's claim was refused".
+PUBLIC_VERIFICATIONS = [value for value in Signature.Verification.values if value != Signature.Verification.REJECTED]
+
+
 def public_signers(petition: Petition, affiliation: str = "", verification: str = "") -> QuerySet:
-    signers = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED, public=True)
+    signers = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED, public=True).exclude(
+        verification=Signature.Verification.REJECTED
+    )
     if affiliation:
         # By id, read first: an equality to a constant is what lets the index give the order (a join or a
         # subquery would leave a sort).

@@ -1,6 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .addresses import email_key
 
@@ -11,10 +14,24 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(status=Signature.Status.CONFIRMED)
 
     def claims_to_review(self) -> "SignatureQuerySet":
-        """The moderators' review queue: confirmed claims that no machine check could settle, and disputes."""
+        """The moderators' review queue: confirmed claims that no machine check could settle, and disputes
+        (not those of anonymised signers: nothing is left to decide on)."""
         return self.filter(
+            anonymised_at__isnull=True,
             status=Signature.Status.CONFIRMED,
             verification__in=[Signature.Verification.NEEDS_REVIEW, Signature.Verification.DISPUTED],
+        )
+
+    def anonymise(self, now=None) -> int:
+        """Blank every personal field of these signatures in one UPDATE; how many were still named.
+
+        Status, claim and verification stay, so every counter and tally (and `recount`) is unchanged. The
+        email key becomes "anonymised-<id>": unique, so the address may sign the petition again afresh.
+        """
+        return self.filter(anonymised_at__isnull=True).update(
+            **Signature.ANONYMOUS,
+            email_key=Concat(Value(Signature.ANONYMOUS_KEY_PREFIX), Cast("pk", models.CharField())),
+            anonymised_at=now or timezone.now(),
         )
 
 
@@ -22,19 +39,19 @@ class Signature(models.Model):
     """One person's signature on one petition, with the affiliation they claim."""
 
     class Status(models.TextChoices):
-        UNCONFIRMED = "unconfirmed", "Unconfirmed"
-        CONFIRMED = "confirmed", "Confirmed"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        REJECTED = "rejected", "Rejected"
+        UNCONFIRMED = "unconfirmed", _("Unconfirmed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REJECTED = "rejected", _("Rejected")
 
     class Verification(models.TextChoices):
-        NONE = "none", "No claim"
-        PENDING = "pending", "Pending"
-        VERIFIED = "verified", "Verified"
-        NEEDS_REVIEW = "needs_review", "Needs review"
-        UNVERIFIED = "unverified", "Unverified"
-        DISPUTED = "disputed", "Disputed"
-        REJECTED = "rejected", "Claim rejected"
+        NONE = "none", _("No claim")
+        PENDING = "pending", _("Pending")
+        VERIFIED = "verified", _("Verified")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        UNVERIFIED = "unverified", _("Unverified")
+        DISPUTED = "disputed", _("Disputed")
+        REJECTED = "rejected", _("Claim rejected")
 
     # No index of its own: every index on signatures starts with the petition (one_signature_per_address too).
     petition = models.ForeignKey(
@@ -57,6 +74,12 @@ class Signature(models.Model):
         "if it is on the roster. Never shown.",
     )
     public = models.BooleanField(default=False, help_text="The signer consents to their name being shown.")
+    language = models.CharField(
+        max_length=8,
+        default="en",
+        help_text="The language of the page the signer signed on: their emails, and the roster challenge sent "
+        "about their claim, are written in it.",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
     verification = models.CharField(max_length=12, choices=Verification.choices, default=Verification.NONE)
     evidence = models.ForeignKey(
@@ -71,6 +94,15 @@ class Signature(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Data lifetimes (signatures.lifetimes): the purge and the withdraw link's fingerprint go by the last time
+    # the signer submitted the form for this signature.
+    submitted_at = models.DateTimeField(
+        default=timezone.now, help_text="When the signer last submitted the form for this signature."
+    )
+    anonymised_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the signer's personal data was removed."
+    )
 
     objects = SignatureQuerySet.as_manager()
 
@@ -104,12 +136,31 @@ class Signature(models.Model):
             models.Index(fields=["affiliation", "status"], name="signature_claims"),
         ]
 
+    # What an anonymised signature keeps of its signer: nothing.
+    ANONYMOUS = {
+        "full_name": "",
+        "email": "",
+        "roster_email": "",
+        "role": "",
+        "organisation": "",
+        "comment": "",
+        "public": False,
+    }
+    ANONYMOUS_KEY_PREFIX = "anonymised-"
+
     def __str__(self) -> str:
+        if self.anonymised_at:
+            return f"anonymised signature #{self.pk} on {self.petition_id}"
         return f"{self.full_name} on {self.petition_id}"
 
     def save(self, *args, **kwargs):
-        self.email_key = email_key(self.email)
+        if self.anonymised_at is None:
+            self.email_key = email_key(self.email)
         super().save(*args, **kwargs)
+
+    @property
+    def anonymised(self) -> bool:
+        return self.anonymised_at is not None
 
     @property
     def decided_by_moderator(self) -> bool:
@@ -142,6 +193,8 @@ class Signature(models.Model):
             return False
         if self.status == self.Status.REJECTED:
             raise ValidationError("A rejected signature cannot be confirmed.")
+        if self.anonymised:
+            raise ValidationError("An erased signature cannot be confirmed.")
         self.status = self.Status.CONFIRMED
         self.confirmed_at = timezone.now()
         self.withdrawn_at = None
@@ -158,10 +211,41 @@ class Signature(models.Model):
         self.withdrawn_at = timezone.now()
         return True
 
+    def erase(self) -> bool:
+        """The signer asked to be forgotten: a counted signature stops counting (as a withdrawal would), and
+        the caller anonymises it at once. False if it was erased already."""
+        if self.anonymised:
+            return False
+        if self.status == self.Status.CONFIRMED:
+            self.status = self.Status.WITHDRAWN
+            self.withdrawn_at = timezone.now()
+        return True
+
     def reject(self) -> bool:
         if self.status == self.Status.REJECTED:
             return False
         self.status = self.Status.REJECTED
+        self.rejected_at = timezone.now()
+        return True
+
+    def reinstate(self) -> bool:
+        """rejected → the status it had before a moderator rejected it: the undo of `reject`.
+
+        Normally confirmed (spam is judged on counted signatures); one rejected before its signer confirmed
+        goes back to unconfirmed, and one the signer had withdrawn back to withdrawn, so an undo never counts
+        an address nobody confirmed. The claim's verification is left as it was. False if not rejected but
+        already confirmed (a second click); any other status is refused: there is nothing to undo.
+        """
+        if self.status == self.Status.CONFIRMED:
+            return False
+        if self.status != self.Status.REJECTED:
+            raise ValidationError(f"Only a rejected signature can be reinstated; this one is {self.status}.")
+        if self.withdrawn_at is not None:
+            self.status = self.Status.WITHDRAWN
+        elif self.confirmed_at is not None:
+            self.status = self.Status.CONFIRMED
+        else:
+            self.status = self.Status.UNCONFIRMED
         return True
 
     def record_verdict(self, evidence) -> None:
@@ -220,6 +304,32 @@ class CountDelta(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id}/{self.affiliation_id}: {self.confirmed:+} {self.claimed:+} {self.verified:+}"
+
+
+class Erasure(models.Model):
+    """That personal data was removed, and why: the petition, the moment, the kind and how many signatures.
+
+    It never says whose: the record of an erasure must not keep what was erased.
+    """
+
+    class Kind(models.TextChoices):
+        SIGNER_REQUEST = "signer_request", _("Erased at the signer's request")
+        UNCONFIRMED_PURGED = "unconfirmed_purged", _("Unconfirmed, purged")
+        WITHDRAWN_ANONYMISED = "withdrawn_anonymised", _("Withdrawn, anonymised")
+        REJECTED_ANONYMISED = "rejected_anonymised", _("Rejected, anonymised")
+        CLOSED_ANONYMISED = "closed_anonymised", _("Letter closed, signers anonymised")
+
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="erasures")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    rows = models.PositiveIntegerField(default=1)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["petition", "-at"], name="erasure_by_petition")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.rows} on {self.petition_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ClaimReview(Signature):

@@ -1,20 +1,22 @@
-"""The signer's use cases: sign, confirm, withdraw; and a moderator rejecting a signature.
+"""The signer's use cases: sign, confirm, withdraw; and a moderator rejecting a signature, or undoing that.
 
 Each is lock → the model's named transition → save → counters → enqueue (or signal, for the layer above).
 """
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from petitions.models import Petition, PetitionVersion
 
 from . import counts, tokens
 from .addresses import email_key
 from .models import Signature
-from .signals import signature_confirmed
-from .tasks import deliver_confirmation_email
+from .signals import signature_confirmed, signature_moderated
+from .tasks import deliver_confirmation_email, deliver_resent_confirmation
 
-# What a signer may restate by signing again before their signature counts (unconfirmed or withdrawn).
-DETAILS = ("full_name", "email", "affiliation", "roster_email", "role", "organisation", "comment", "public")
+# What a signer may restate by signing again before their signature counts (unconfirmed or withdrawn); the
+# language is the page's, so their next email is in the language they last signed in.
+DETAILS = ("full_name", "email", "affiliation", "roster_email", "role", "organisation", "comment", "public", "language")
 
 
 class PetitionNotOpen(Exception):
@@ -70,7 +72,9 @@ def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> 
             if name in details:
                 setattr(signature, name, details[name])
         signature.version = version
-        changed = [*DETAILS, "version", "email_key"]
+        # A new submission: the purge clock starts again, and older withdraw and erase links stop working.
+        signature.submitted_at = timezone.now()
+        changed = [*DETAILS, "version", "email_key", "submitted_at"]
         if new_claim:
             # Evidence about another claim says nothing about this one.
             signature.start_claim()
@@ -94,6 +98,8 @@ def _check_link(signature: Signature, fingerprint: str) -> None:
         return
     if signature.status == Signature.Status.REJECTED:
         raise LinkNotValid("rejected")
+    if signature.anonymised:
+        raise LinkNotValid("erased")
     if fingerprint and fingerprint != tokens.fingerprint(signature):
         raise LinkNotValid("stale")
 
@@ -117,10 +123,34 @@ def confirm(signature_id: int, fingerprint: str = "") -> Signature:
     return signature
 
 
-def withdraw(signature_id: int) -> Signature:
-    """Idempotent. A rejected signature cannot be withdrawn (LinkNotValid): it already counts nowhere."""
+def withdrawable(signature_id: int, fingerprint: str) -> Signature:
+    """The signature a withdraw link would withdraw, read without changing anything (what its page shows).
+
+    Raises LinkNotValid where `withdraw` would: rejected, erased, or re-signed or changed since the link.
+    """
+    signature = Signature.objects.select_related("petition").get(pk=signature_id)
+    _check_submission_link(signature, fingerprint)
+    return signature
+
+
+def _check_submission_link(signature: Signature, fingerprint: str) -> None:
+    if signature.status == Signature.Status.REJECTED:
+        raise LinkNotValid("rejected")
+    if signature.anonymised:
+        raise LinkNotValid("erased")
+    if fingerprint != tokens.submission_fingerprint(signature):
+        raise LinkNotValid("stale")
+
+
+def withdraw(signature_id: int, fingerprint: str | None = None) -> Signature:
+    """Idempotent. A rejected signature cannot be withdrawn (LinkNotValid): it already counts nowhere.
+
+    With a `fingerprint` (from the emailed link), only the signature as it was submitted then is withdrawn.
+    """
     with transaction.atomic():
         signature = Signature.objects.select_for_update().get(pk=signature_id)
+        if fingerprint is not None:
+            _check_submission_link(signature, fingerprint)
         if signature.status == Signature.Status.REJECTED:
             raise LinkNotValid("rejected")
         before = counts.Snapshot.of(signature)
@@ -137,6 +167,35 @@ def reject(signature: Signature) -> bool:
         before = counts.Snapshot.of(signature)
         if not signature.reject():
             return False
+        signature.save(update_fields=["status", "rejected_at"])
+        counts.record(signature, before)
+        signature_moderated.send(sender=Signature, petition_id=signature.petition_id)
+    return True
+
+
+def reinstate(signature: Signature) -> bool:
+    """Undo a rejection (spam judged wrongly, a bulk invalidation undone): the signature counts again.
+
+    False if it was not rejected but is already confirmed; ValidationError for anything else. A reinstated
+    claim still waiting for its check (`pending`) is queued again, as on confirmation. The caller records who.
+    """
+    with transaction.atomic():
+        signature = Signature.objects.select_for_update().get(pk=signature.pk)
+        before = counts.Snapshot.of(signature)
+        if not signature.reinstate():
+            return False
         signature.save(update_fields=["status"])
         counts.record(signature, before)
+        signature_moderated.send(sender=Signature, petition_id=signature.petition_id)
+        if signature.status == Signature.Status.CONFIRMED and signature.verification == Signature.Verification.PENDING:
+            signature_confirmed.send(sender=Signature, signature_id=signature.pk)
     return True
+
+
+def resend(petition: Petition, address: str) -> None:
+    """Send the confirmation email again to `address`, if it has an unconfirmed signature on `petition`.
+
+    The same work whatever the answer (one task queued; the worker looks the signature up), so neither the
+    response nor its timing tells the person asking whether that address signed.
+    """
+    deliver_resent_confirmation.delay_on_commit(petition.pk, email_key(address))

@@ -2,7 +2,9 @@
 
 A confirm link also carries a fingerprint of what it confirms (the details and the withdrawal it
 follows): when the details change, or the signer withdraws, the older confirm links stop working, so a
-link always confirms exactly what its email showed.
+link always confirms exactly what its email showed. Withdraw and erase links carry a fingerprint of the
+signature as it was submitted (its details and when): a re-sign or a change kills them, so a link in an old
+email cannot withdraw or erase what its signer submitted later.
 """
 
 import hashlib
@@ -15,6 +17,7 @@ from .models import Signature
 
 CONFIRM = "confirm"
 WITHDRAW = "withdraw"
+ERASE = "erase"
 
 
 class BadToken(Exception):
@@ -29,7 +32,10 @@ def make_token(signature_id: int, purpose: str, fingerprint: str = "") -> str:
 def read_token(token: str, purpose: str, max_age: int | None = None) -> tuple[int, str]:
     """The id and fingerprint ("" if the link carries none) of a valid, unexpired link."""
     if max_age is None:
-        max_age = settings.SIGNATURE_CONFIRM_MAX_AGE if purpose == CONFIRM else settings.SIGNATURE_WITHDRAW_MAX_AGE
+        max_age = {
+            CONFIRM: settings.SIGNATURE_CONFIRM_MAX_AGE,
+            ERASE: settings.SIGNATURE_ERASE_MAX_AGE,
+        }.get(purpose, settings.SIGNATURE_WITHDRAW_MAX_AGE)
     if len(token) > 500:
         raise BadToken("too long to be one of ours")
     try:
@@ -63,9 +69,29 @@ def fingerprint(signature: Signature) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
 
 
+def submission_fingerprint(signature: Signature) -> str:
+    """The signature as its signer last submitted it: changes with a re-sign or a change, not with confirming."""
+    parts = [
+        signature.full_name,
+        signature.email_key,
+        signature.affiliation_id,
+        signature.role,
+        signature.organisation,
+        signature.comment,
+        signature.public,
+        signature.version_id,
+        signature.submitted_at.isoformat() if signature.submitted_at else None,
+    ]
+    return hashlib.sha256(json.dumps(["submitted", *parts]).encode()).hexdigest()[:24]
+
+
 def confirm_token(signature: Signature) -> str:
     return make_token(signature.pk, CONFIRM, fingerprint(signature))
 
 
 def withdraw_token(signature: Signature) -> str:
-    return make_token(signature.pk, WITHDRAW)
+    return make_token(signature.pk, WITHDRAW, submission_fingerprint(signature))
+
+
+def erase_token(signature: Signature) -> str:
+    return make_token(signature.pk, ERASE, submission_fingerprint(signature))

@@ -17,9 +17,15 @@ from django.core.cache import cache
 from tests.support import queued
 from tests.support.factories import make_affiliation, make_petition
 from tests.support.signer import Signer
+from undersigned.catalogues import compile_catalogues
 from undersigned.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    """The translations Django reads (.mo) are compiled from the .po files in git before any test runs."""
+    compile_catalogues()
 
 
 @pytest.fixture(autouse=True)

@@ -85,6 +85,11 @@ def test_migrations_can_be_checked_without_any_secret():
         ("SIGN_RATE_PER_IP", "-3/h", "SIGN_RATE_PER_IP must be a rate"),
         ("SIGN_RATE_PER_EMAIL", "lots", "SIGN_RATE_PER_EMAIL must be a rate"),
         ("ROSTER_UPLOAD_MAX_MB", "-1", "ROSTER_UPLOAD_MAX_MB must be at least"),
+        ("SIGN_RATE_PER_DOMAIN", "30/week", "SIGN_RATE_PER_DOMAIN must be a rate"),
+        ("SIGN_CHALLENGE_THRESHOLD", "often", "SIGN_CHALLENGE_THRESHOLD must be a rate"),
+        ("SIGN_CHALLENGE_ALWAYS", "sometimes", "SIGN_CHALLENGE_ALWAYS must be one of"),
+        ("SIGN_CHALLENGE_DIFFICULTY", "64", "SIGN_CHALLENGE_DIFFICULTY must be between 1 and 28"),
+        ("ABUSE_TRENDING_THRESHOLD", "1", "ABUSE_TRENDING_THRESHOLD must be at least 2"),
         ("NAME_MATCH_THRESHOLD", "120", "NAME_MATCH_THRESHOLD must be between 0 and 100"),
     ],
 )
@@ -102,3 +107,34 @@ def test_good_values_in_every_accepted_spelling_are_read():
         SIGNATURE_CONFIRM_MAX_AGE="3600",
     )
     assert found == {"DEBUG": "True", "SIGN_RATE_PER_IP": "100/5m", "SIGNATURE_CONFIRM_MAX_AGE": "3600"}
+
+
+def test_privacy_and_proxy_settings_come_from_the_environment():
+    names = [
+        "ALLAUTH_TRUSTED_PROXY_COUNT",
+        "ALLAUTH_TRUSTED_CLIENT_IP_HEADER",
+        "ACCOUNT_RATE_LIMITS",
+        "UNCONFIRMED_RETENTION_DAYS",
+        "REJECTED_RETENTION_DAYS",
+    ]
+    found = settings_with(
+        names,
+        DEBUG="1",
+        ALLAUTH_TRUSTED_PROXY_COUNT="2",
+        ALLAUTH_TRUSTED_CLIENT_IP_HEADER="X-Real-IP",
+        LOGIN_FAILED_RATE_PER_ACCOUNT_AND_IP="3/10m",
+        UNCONFIRMED_RETENTION_DAYS="14",
+        REJECTED_RETENTION_DAYS="7",
+    )
+    assert (found["ALLAUTH_TRUSTED_PROXY_COUNT"], found["ALLAUTH_TRUSTED_CLIENT_IP_HEADER"]) == ("2", "X-Real-IP")
+    assert found["ACCOUNT_RATE_LIMITS"] == str({"login_failed": "10/m/ip,3/10m/key"})
+    assert (found["UNCONFIRMED_RETENTION_DAYS"], found["REJECTED_RETENTION_DAYS"]) == ("14", "7")
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("ALLAUTH_TRUSTED_PROXY_COUNT", "two"), ("UNCONFIRMED_RETENTION_DAYS", "0"), ("WITHDRAWN_RETENTION_DAYS", "-1")],
+)
+def test_a_bad_privacy_or_proxy_setting_stops_the_start_naming_it(name, value):
+    result = python("import django; django.setup()", DEBUG="1", **{name: value})
+    assert result.returncode != 0 and name in result.stderr

@@ -12,6 +12,8 @@ DOMAIN = {
     "petitions": set(),
     "signatures": {"petitions"},
     "verification": {"petitions", "signatures"},
+    "teams": {"petitions", "signatures", "verification"},
+    "abuse": {"petitions", "signatures", "verification"},
 }
 SURFACES = {"front", "moderation"}
 TOP = {"demo"}  # uses the domain apps as an operator would; nothing imports it

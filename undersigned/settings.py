@@ -138,6 +138,8 @@ INSTALLED_APPS = [
     "petitions",
     "signatures",
     "verification",
+    "teams",
+    "abuse",
     # Surfaces (nothing imports them) and the demo.
     "front",
     "moderation",
@@ -146,10 +148,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Static files straight from the application server, before sessions and the rest (see STATIC_ROOT).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the switcher's cookie, else Accept-Language, else English (after sessions, before common).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads a form (the CSRF check does): a form in another charset than UTF-8 is a 400.
+    "undersigned.middleware.Utf8FormsOnly",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -168,6 +176,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -252,13 +261,13 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
 # Signing: how long the emailed links stay valid, and how often one address or IP may sign.
 SIGNATURE_CONFIRM_MAX_AGE = env_int("SIGNATURE_CONFIRM_MAX_AGE", 7 * 24 * 3600, minimum=60)
 SIGNATURE_WITHDRAW_MAX_AGE = env_int("SIGNATURE_WITHDRAW_MAX_AGE", 365 * 24 * 3600, minimum=60)
 SIGN_RATE_PER_IP = env_rate("SIGN_RATE_PER_IP", "30/h")
+# Counted per sender IP + address, so someone else using your address from their IP cannot lock you out.
 SIGN_RATE_PER_EMAIL = env_rate("SIGN_RATE_PER_EMAIL", "5/h")
 # Behind a reverse proxy, the header holding the client's address (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
@@ -275,6 +284,13 @@ CHALLENGE_MAX_CANDIDATES = env_int("CHALLENGE_MAX_CANDIDATES", 3, minimum=1)
 CHALLENGE_DAILY_CAP_PER_ENTRY = env_int("CHALLENGE_DAILY_CAP_PER_ENTRY", 3, minimum=1)
 
 LANGUAGE_CODE = "en"
+# i8a (issue 8, languages): the languages the public pages and emails are translated into (locale/; `make messages`).
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switcher's choice: a plain preference cookie, sent over HTTPS only when the site is on HTTPS.
+LANGUAGE_COOKIE_SECURE = SECURE_SITE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -303,12 +319,90 @@ PORT = env_int("PORT", 8000, minimum=1)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
 
+# Teams and invitations (issue 7, workstream i7a): how long an emailed invitation link works, and whether
+# anyone may create an account without one (off: accounts come by invitation only).
+INVITATION_MAX_AGE = env_int("INVITATION_MAX_AGE", 7 * 24 * 3600, minimum=60)
+ACCOUNT_OPEN_SIGNUP = env_bool("ACCOUNT_OPEN_SIGNUP", False)
+# allauth's emails (password reset...) in the product's name, not the request's host.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Undersigned: "
+# i10b — privacy and trust: data lifetimes (signatures.lifetimes, run by celery beat and `apply_data_lifetimes`),
+# allauth behind proxies, and the Content-Security-Policy. (Client IPs are kept only as keyed range hashes by
+# the abuse defences, with their own retention: ABUSE_RETENTION_DAYS.)
+UNCONFIRMED_RETENTION_DAYS = env_int("UNCONFIRMED_RETENTION_DAYS", 30, minimum=1)
+WITHDRAWN_RETENTION_DAYS = env_int("WITHDRAWN_RETENTION_DAYS", 30, minimum=0)
+REJECTED_RETENTION_DAYS = env_int("REJECTED_RETENTION_DAYS", 90, minimum=0)
+# Erase links (in every signer's email) live as long as withdraw links.
+SIGNATURE_ERASE_MAX_AGE = env_int("SIGNATURE_ERASE_MAX_AGE", 365 * 24 * 3600, minimum=60)
+# allauth behind reverse proxies: how many proxies in front append to X-Forwarded-For (0: trust none, use
+# REMOTE_ADDR), or the one header a trusted proxy sets to the client's address (e.g. X-Real-IP). Failed logins
+# are limited per IP (ACCOUNT_LOGIN_FAILED_RATE_PER_IP) and per IP + account (..._PER_ACCOUNT_AND_IP), never per
+# account alone, so nobody can keep a moderator out by failing logins with their address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") or None
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"{env_rate('LOGIN_FAILED_RATE_PER_IP', '10/m')}/ip,"
+    f"{env_rate('LOGIN_FAILED_RATE_PER_ACCOUNT_AND_IP', '5/5m')}/key"
+}
+# Content-Security-Policy (django-csp 4): only our own scripts, styles and images (no inline ones anywhere,
+# the admin included), no plugins, forms post only to us, and no page may be framed (X_FRAME_OPTIONS agrees),
+# except a view decorated with front.framing.frameable (the embed counter, SPEC's only frameable path).
+# img-src allows data: for the TOTP QR code allauth draws as a data URI.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+CELERY_BEAT_SCHEDULE |= {
+    "purge-unconfirmed": {"task": "signatures.tasks.purge_unconfirmed", "schedule": 3600},
+    "anonymise-withdrawn-and-rejected": {"task": "signatures.tasks.anonymise_withdrawn_and_rejected", "schedule": 3600},
+    "anonymise-closed-letters": {"task": "signatures.tasks.anonymise_closed_letters", "schedule": 3600},
+}
+# i8a (issue 8): the "didn't get the email?" page (/signatures/resend/): how often one IP, and one address, may ask.
+RESEND_RATE_PER_IP = env_rate("RESEND_RATE_PER_IP", "10/h")
+RESEND_RATE_PER_EMAIL = env_rate("RESEND_RATE_PER_EMAIL", "3/h")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+
+# Bot resistance (issue 10, workstream i10a; abuse/, docs/decisions.md "Bot resistance"). Over any of these
+# limits a submission is parked (stored for moderators, never emailed, never counted) behind the same
+# "check your email" page; only SIGN_RATE_PER_IP answers 429. Rates are count/period, as SIGN_RATE_PER_IP.
+SIGN_RATE_PER_ADDRESS = env_rate("SIGN_RATE_PER_ADDRESS", "20/d")  # one canonical address, from any IP
+SIGN_RATE_PER_DOMAIN = env_rate("SIGN_RATE_PER_DOMAIN", "30/h")  # one email domain on one petition
+SIGN_RATE_PER_THROTTLED_DOMAIN = env_rate("SIGN_RATE_PER_THROTTLED_DOMAIN", "3/h")  # a domain marked throttled
+SIGN_RATE_PER_RANGE = env_rate("SIGN_RATE_PER_RANGE", "60/h")  # one /24 (IPv4) or /64 (IPv6), any petition
+SIGN_RATE_PER_PETITION = env_rate("SIGN_RATE_PER_PETITION", "600/m")  # a whole petition's burst
+# The proof-of-work challenge switches on for a petition whose signing rate crosses this, for
+# SIGN_CHALLENGE_HOLD seconds; SIGN_CHALLENGE_ALWAYS turns it on everywhere (or per petition in the admin).
+SIGN_CHALLENGE_THRESHOLD = env_rate("SIGN_CHALLENGE_THRESHOLD", "100/10m")
+SIGN_CHALLENGE_HOLD = env_int("SIGN_CHALLENGE_HOLD", 3600, minimum=1)
+SIGN_CHALLENGE_ALWAYS = env_bool("SIGN_CHALLENGE_ALWAYS", False)
+SIGN_CHALLENGE_DIFFICULTY = env_int("SIGN_CHALLENGE_DIFFICULTY", 16, minimum=1)  # leading zero bits of SHA-256
+if SIGN_CHALLENGE_DIFFICULTY > 28:  # 2^28 hashes is minutes in a browser: nobody could sign
+    raise ImproperlyConfigured(f"SIGN_CHALLENGE_DIFFICULTY must be between 1 and 28, not {SIGN_CHALLENGE_DIFFICULTY}.")
+SIGN_CHALLENGE_MAX_AGE = env_int("SIGN_CHALLENGE_MAX_AGE", 900, minimum=10)
+# Trending detection (`flag_trending`, every ABUSE_TRENDING_INTERVAL seconds under celery beat): a petition's
+# signatures from one IP range, one email domain or claiming one affiliation within the window, at or over
+# the threshold, raise a flag moderators see.
+ABUSE_TRENDING_INTERVAL = env_int("ABUSE_TRENDING_INTERVAL", 300, minimum=10)
+ABUSE_TRENDING_WINDOW = env_int("ABUSE_TRENDING_WINDOW", 3600, minimum=60)
+ABUSE_TRENDING_THRESHOLD = env_int("ABUSE_TRENDING_THRESHOLD", 25, minimum=2)
+# How long the keyed hashes of signers' IP ranges and the parked submissions are kept (`purge_abuse_records`).
+ABUSE_RETENTION_DAYS = env_int("ABUSE_RETENTION_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["flag_trending"] = {"task": "abuse.tasks.flag_trending", "schedule": ABUSE_TRENDING_INTERVAL}
+CELERY_BEAT_SCHEDULE["purge_abuse_records"] = {"task": "abuse.tasks.purge_abuse_records", "schedule": 24 * 3600}
 
 # Issue 9, hot paths (i9b). Public counts may lag by this many seconds: counter changes parked under
 # contention are folded in by celery beat this often, and the petition page and API are cached this long.

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from signatures import counts
+from signatures import counts, services
 from signatures.addresses import email_key
 from signatures.models import Signature
 
@@ -57,8 +57,8 @@ def verify_claim(signature_id: int, worker: str = "", addresses: RosterAddresses
         )
         if signature is None or signature.affiliation_id is None or signature.decided_by_person:
             return []
-        if signature.status != Signature.Status.CONFIRMED:
-            return []
+        if signature.status != Signature.Status.CONFIRMED or signature.anonymised:
+            return []  # an anonymised signer has nothing left to check: its verdict stands with the counts
         current = signature.evidence
         if signature.verification == Verification.VERIFIED and current and current.method == Method.ROSTER_CHALLENGE:
             if not RosterEntry.objects.filter(
@@ -207,6 +207,40 @@ def _moderate(signature: Signature, moderator, verdict: str, entry: RosterEntry 
         )
 
 
+def reject_signature(signature: Signature, moderator, note: str = "") -> Evidence | None:
+    """A moderator removes the whole signature (spam, abuse): it stops counting everywhere.
+
+    Kept as evidence beside the claim's decisions, so the signature's trail says who did it and why; the
+    claim's own verdict is left as it was (and comes back with it if the signature is reinstated). None if it
+    was already rejected.
+    """
+    return _change_status(signature, moderator, services.reject, "signature rejected as spam", note)
+
+
+def reinstate_signature(signature: Signature, moderator, note: str = "") -> Evidence | None:
+    """A moderator undoes a rejection (see `Signature.reinstate`); None if it already counts.
+
+    ValidationError for a signature that was never rejected.
+    """
+    return _change_status(signature, moderator, services.reinstate, "signature reinstated", note)
+
+
+def _change_status(signature: Signature, moderator, change, what: str, note: str) -> Evidence | None:
+    with transaction.atomic():
+        if not change(signature):
+            return None
+        signature = Signature.objects.get(pk=signature.pk)
+        detail = f"{what}: {note.strip()}" if note.strip() else what
+        # The trail's row names the verification the claim keeps; `signature.evidence` stays the claim's.
+        return Evidence.objects.create(
+            signature=signature,
+            verdict=signature.verification,
+            method=Method.MODERATOR,
+            detail=detail[:500],
+            decided_by=moderator,
+        )
+
+
 def request_challenge(signature: Signature, entry: RosterEntry, moderator) -> list[int]:
     """A moderator asks the roster member directly: a challenge to this entry's roster address.
 
@@ -347,7 +381,15 @@ def expire_challenges() -> int:
 def claims_to_recheck(signatures: QuerySet) -> QuerySet:
     """Confirmed claims whose verification is still the workers' to decide (not a moderator's, not disputed)."""
     return (
-        signatures.filter(status=Signature.Status.CONFIRMED, affiliation__isnull=False)
+        signatures.filter(status=Signature.Status.CONFIRMED, affiliation__isnull=False, anonymised_at__isnull=True)
         .exclude(verification__in=[Verification.REJECTED, Verification.DISPUTED])
         .exclude(evidence__decided_by__isnull=False)
     )
+
+
+def forget_signers(signature_ids: list[int], **kwargs) -> None:
+    """Receiver of `signatures_anonymised`: the evidence and roster challenges of anonymised signatures name
+    the roster member they were matched with, so they go too (the verification itself, and so the counts,
+    stays on the signature)."""
+    Evidence.objects.filter(signature_id__in=signature_ids).delete()
+    RosterChallenge.objects.filter(signature_id__in=signature_ids).delete()

@@ -1,15 +1,16 @@
-"""The roster challenge email: sent to the roster entry's own address, never to the address the signer typed."""
+"""The roster challenge email: sent to the roster entry's own address, never to the address the signer typed.
+
+In the language the claim was made in (`Signature.language`), with a text and an HTML part (`send_email`)."""
 
 import math
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from signatures.emails import defanged
+from signatures.emails import defanged, send_email
 
 from . import challenges
 from .models import RosterChallenge
@@ -40,12 +41,14 @@ def send_challenge_email(challenge_id: int) -> bool:
             "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
             "days": max(1, math.ceil((challenge.expires_at - timezone.now()).total_seconds() / 86400)),
         }
-        title = " ".join(petition.title.split())
-        send_mail(
-            f"Did you sign “{title}”?",
-            render_to_string("verification/email/challenge.txt", context),
-            settings.DEFAULT_FROM_EMAIL,
-            [challenge.address],
+        # Written in the language of the page the claim was made on (the signer's): the roster member's own
+        # language is unknown, and the letter they are asked about was read in that language.
+        send_email(
+            to=challenge.address,
+            language=signature.language,
+            subject=lambda: gettext("Did you sign “%(title)s”?") % {"title": petition.title},
+            template="verification/email/challenge",
+            context=context,
         )
         challenge.sent_at = timezone.now()
         challenge.save(update_fields=["sent_at"])

@@ -1,6 +1,7 @@
 """The roster challenge link, opened at the roster address: GET shows the question, only a POST answers it."""
 
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -25,7 +26,11 @@ def challenge(request, token: str):
         return render(
             request,
             "signatures/bad_request.html",
-            {"message": "This link has been answered already, has expired, or is not valid. Nothing was changed."},
+            {
+                "message": gettext(
+                    "This link has been answered already, has expired, or is not valid. Nothing was changed."
+                )
+            },
             status=400,
         )
 

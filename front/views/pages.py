@@ -2,18 +2,21 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from front import public_cache
 from front.forms import SignatureForm
 from petitions.models import Petition
 from signatures.counts import claim_counts, fold
-from signatures.listing import BadCursor, first, page_after, public_signers
+from signatures.listing import PUBLIC_VERIFICATIONS, BadCursor, first, page_after, public_signers
 from signatures.models import Signature
+from teams.scope import can_see_draft
 
 RECENT_SIGNERS = 10
 INDEX_SIZE = 100
@@ -35,7 +38,8 @@ def index(request):
 
 @require_safe
 def detail(request, slug: str):
-    """The petition page from its kept copy (front.public_cache): no query while the copy is fresh."""
+    """The petition's page. A public one from its kept copy (front.public_cache: no query while it is fresh);
+    a draft answers only its team (a preview at its real address, never kept), 404 to anyone else."""
 
     def build() -> tuple[str, float | None]:
         petition = fresh_public_petition(slug)
@@ -47,7 +51,16 @@ def detail(request, slug: str):
         closes = petition.closes_at.timestamp() if petition.accepts_signatures and petition.closes_at else None
         return body, closes  # the form must go when the petition closes, not a lag later
 
-    return public_cache.page_response(request, public_cache.cached("page", slug, build))
+    try:
+        copy = public_cache.cached("page", slug, build)
+    except Http404:
+        petition = Petition.objects.select_related("current_version").filter(slug=slug).first()
+        if petition is None or petition.is_public or not can_see_draft(request.user, petition):
+            raise
+        response = render_detail(request, petition)
+        response["Cache-Control"] = "private, no-store"  # a draft is never kept by a shared cache
+        return response
+    return public_cache.page_response(request, copy)
 
 
 def fresh_public_petition(slug: str) -> Petition:
@@ -64,12 +77,14 @@ def detail_context(petition: Petition, form: SignatureForm) -> dict:
         "counts": claim_counts(petition),
         "recent": first(public_signers(petition), RECENT_SIGNERS),
         "form": form,
+        "language_next": petition.get_absolute_url(),  # the switcher, also from the re-rendered form (a POST)
     }
 
 
-def render_detail(request, petition: Petition, form: SignatureForm, status: int = 200):
-    """The petition page with the signer's form and its errors (the signing view's answer to a bad form)."""
-    return render(request, "petitions/detail.html", detail_context(petition, form), status=status)
+def render_detail(request, petition: Petition, form: SignatureForm | None = None, status: int = 200):
+    """The petition page rendered for this request: a draft's preview, or the signer's form with its errors."""
+    context = detail_context(petition, form or SignatureForm(petition=petition))
+    return render(request, "petitions/detail.html", context, status=status)
 
 
 class BadListQuery(ValueError):
@@ -80,7 +95,7 @@ def signers_page(request, petition: Petition) -> dict:
     """One page of the public signers, as the HTML list and the API both show it."""
     affiliation = request.GET.get("affiliation", "")
     verification = request.GET.get("verification", "")
-    if len(affiliation) > 100 or (verification and verification not in Signature.Verification.values):
+    if len(affiliation) > 100 or (verification and verification not in PUBLIC_VERIFICATIONS):
         raise BadListQuery("invalid filter")
     try:
         page, cursor = page_after(public_signers(petition, affiliation, verification), request.GET.get("cursor"))
@@ -99,11 +114,29 @@ def signers(request, slug: str):
     try:
         listing = signers_page(request, petition)
     except BadListQuery:
-        return render(request, "signatures/bad_request.html", {"message": "That page link is not valid."}, status=400)
+        message = gettext("That page link is not valid.")
+        return render(request, "signatures/bad_request.html", {"message": message}, status=400)
     context = {
         "petition": petition,
         "affiliations": petition.affiliations.all(),
-        "verifications": Signature.Verification.choices,
+        "verifications": [
+            (value, label) for value, label in Signature.Verification.choices if value in PUBLIC_VERIFICATIONS
+        ],
         **listing,
     }
     return render(request, "signatures/signers.html", context)
+
+
+@require_safe
+def privacy(request):
+    """What we keep, for how long, and how to be forgotten: the figures are the configured ones."""
+    context = {
+        "unconfirmed_days": settings.UNCONFIRMED_RETENTION_DAYS,
+        "withdrawn_days": settings.WITHDRAWN_RETENTION_DAYS,
+        "rejected_days": settings.REJECTED_RETENTION_DAYS,
+        # The abuse defences' retention of keyed IP-range hashes (their setting; 30 days by default).
+        "ip_days": getattr(settings, "ABUSE_RETENTION_DAYS", 30),
+        "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
+        "link_days": settings.SIGNATURE_ERASE_MAX_AGE // 86400,
+    }
+    return render(request, "privacy.html", context)

@@ -1,16 +1,19 @@
-"""Signing: the form's POST (rate-limited), and the emailed confirm and withdraw links."""
+"""Signing: the form's POST (behind the abuse defences), its challenge, and the emailed confirm and withdraw links."""
 
 import logging
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import get_usage
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from abuse import intake, networks, proof
 from front.forms import SignatureForm
-from signatures import services, tokens
-from signatures.addresses import email_key
+from signatures import lifetimes, services, tokens
 from signatures.models import Signature
 
 from .pages import public_petition, render_detail
@@ -18,46 +21,68 @@ from .pages import public_petition, render_detail
 logger = logging.getLogger(__name__)
 
 
-def _seconds_until_allowed(request) -> int | None:
-    """Counts this attempt against its IP and its address (every attempt counts, valid or not).
-
-    None if the attempt is within both limits, else how long until the tighter window ends.
-    """
-    address = email_key(request.POST.get("email", ""))[:254]
-    limits = [("sign:ip", "ip", settings.SIGN_RATE_PER_IP)]
-    if address:
-        limits.append(("sign:email", lambda *_: address, settings.SIGN_RATE_PER_EMAIL))
-    for group, key, rate in limits:
-        try:
-            usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
-        except Exception:  # the cache is down: keep accepting signatures rather than refuse everyone
-            logger.exception("rate-limit cache unavailable; signing is not rate-limited")
-            return None
-        if usage and usage["should_limit"]:
-            return max(usage["time_left"], 1)
-    return None
+def client_ip(request):
+    """The client's address: REMOTE_ADDR, or behind a proxy the header named by RATELIMIT_IP_META_KEY."""
+    meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
+    return networks.parse_ip(request.META.get(meta_key, ""))
 
 
 @never_cache
 @require_POST
 def sign(request, slug: str):
-    wait = _seconds_until_allowed(request)
-    if wait is not None:
-        response = rate_limited(request)
-        response["Retry-After"] = str(wait)
-        return response
     petition = public_petition(slug)
+    screening = intake.screen(
+        intake.Attempt(
+            petition,
+            email=request.POST.get("email", ""),
+            ip=client_ip(request),
+            challenge=request.POST.get("challenge", "")[: proof.MAX_TOKEN_LENGTH + 1],
+            nonce=request.POST.get("nonce", "")[: proof.MAX_NONCE_LENGTH + 1],
+        )
+    )
+    if screening.wait is not None:
+        response = rate_limited(request)
+        response["Retry-After"] = str(screening.wait)
+        return response
     if not petition.accepts_signatures:
         return _not_open(request, petition)
     form = SignatureForm(request.POST, petition=petition)
     if not form.is_valid():
         return render_detail(request, petition, form=form, status=400)
+    if screening.needs_challenge:
+        form.add_error(None, CHALLENGE_NEEDED)
+        return render_detail(request, petition, form=form, status=400)
     try:
-        services.sign(petition, form.signature_details(), version=form.cleaned_data["version"])
+        intake.sign(
+            petition,
+            # The signer's emails are written in the language of the page they signed on.
+            {**form.signature_details(), "language": translation.get_language() or settings.LANGUAGE_CODE},
+            screening,
+            version=form.cleaned_data["version"],
+            honeypot=form.cleaned_data["website"],
+        )
     except services.PetitionNotOpen:  # it closed while the form was being checked
         return _not_open(request, petition)
-    # The same page whether or not this address had signed before: it must not tell who signed.
+    # The same page whether or not this address had signed before, or was parked: it must not tell.
     return render(request, "signatures/check_email.html", {"petition": petition})
+
+
+CHALLENGE_NEEDED = _(
+    "Many signatures are arriving for this letter right now, so your browser must solve a short puzzle "
+    "before we store yours. Please turn on JavaScript, reload this page and sign again (or come back in an hour)."
+)
+
+
+@never_cache
+@require_GET
+def challenge(request, slug: str):
+    """What the signing form's script asks before sending: is the challenge on, and a fresh one if so."""
+    petition = public_petition(slug)
+    if not intake.challenge_required(petition):
+        return JsonResponse({"required": False})
+    return JsonResponse(
+        {"required": True, "challenge": proof.issue(petition.pk), "difficulty": settings.SIGN_CHALLENGE_DIFFICULTY}
+    )
 
 
 def _not_open(request, petition):
@@ -72,7 +97,7 @@ def _bad_link(request):
     return render(
         request,
         "signatures/bad_request.html",
-        {"message": "This link is not valid or has expired. Sign again to receive a new one."},
+        {"message": gettext("This link is not valid or has expired. Sign again to receive a new one.")},
         status=400,
     )
 
@@ -94,23 +119,43 @@ def confirm(request, token: str):
     context = {"signature": signature, "petition": signature.petition}
     if request.method != "POST" and signature.status != Signature.Status.CONFIRMED:
         return render(request, "signatures/confirm.html", context)
-    return render(request, "signatures/confirmed.html", {**context, "withdraw_token": tokens.withdraw_token(signature)})
+    links = {"withdraw_token": tokens.withdraw_token(signature), "erase_token": tokens.erase_token(signature)}
+    return render(request, "signatures/confirmed.html", {**context, **links})
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request, token: str):
+    """The link withdraws the signature as it was when the link was sent: after a re-sign it is dead."""
     try:
-        signature_id, _ = tokens.read_token(token, tokens.WITHDRAW)
-    except tokens.BadToken:
+        signature_id, fingerprint = tokens.read_token(token, tokens.WITHDRAW)
+        if not fingerprint:
+            raise tokens.BadToken("a withdraw link names what it withdraws")
+        if request.method == "POST":
+            signature = services.withdraw(signature_id, fingerprint=fingerprint)
+            return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
+        signature = services.withdrawable(signature_id, fingerprint)
+    except (tokens.BadToken, Signature.DoesNotExist, services.LinkNotValid):
         return _bad_link(request)
-    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or signature.status == Signature.Status.REJECTED:
-        return _bad_link(request)
-    if request.method == "POST":
-        try:
-            signature = services.withdraw(signature.pk)
-        except services.LinkNotValid:
-            return _bad_link(request)
-        return render(request, "signatures/withdrawn.html", {"petition": signature.petition})
-    return render(request, "signatures/withdraw.html", {"signature": signature, "petition": signature.petition})
+    context = {"signature": signature, "petition": signature.petition, "erase_token": tokens.erase_token(signature)}
+    return render(request, "signatures/withdraw.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def erase(request, token: str):
+    """The signer's erasure: GET shows what will happen and one button; only the POST erases."""
+    try:
+        signature_id, fingerprint = tokens.read_token(token, tokens.ERASE)
+        if request.method == "POST":
+            petition = lifetimes.erase(signature_id, fingerprint)
+            return render(request, "signatures/erased.html", {"petition": petition})
+        signature = lifetimes.erasable(signature_id, fingerprint)
+    except (tokens.BadToken, lifetimes.LinkNotValid):
+        return render(
+            request,
+            "signatures/bad_request.html",
+            {"message": _("This link is not valid, has expired, or was used already. Nothing was changed.")},
+            status=400,
+        )
+    return render(request, "signatures/erase.html", {"signature": signature, "petition": signature.petition})

@@ -1,5 +1,5 @@
 """The moderators' panel, one module per concern; importing them registers their ModelAdmins."""
 
-from . import accounts, audit, claims, petitions, rosters  # noqa: F401
+from . import abuse, accounts, audit, claims, invitations, petitions, privacy, rosters  # noqa: F401
 
-__all__ = ["accounts", "audit", "claims", "petitions", "rosters"]
+__all__ = ["abuse", "accounts", "audit", "claims", "invitations", "petitions", "privacy", "rosters"]

@@ -6,26 +6,42 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from moderation.scope import moderated_affiliations, moderated_petitions, within_affiliations, within_petitions
 from signatures.models import Signature
+from teams.scope import (
+    kept_affiliations,
+    moderated_affiliations,
+    moderated_petitions,
+    within_affiliations,
+    within_kept,
+    within_petitions,
+)
 
 
 class ModeratedAdmin(admin.ModelAdmin):
-    """Superusers see everything; anyone else only rows of the petitions (or affiliations) they moderate.
+    """Operators see everything; anyone else only rows of the letters they moderate or organise, or (with
+    `roster_data`) of the rosters they keep (teams.scope).
 
     Objects outside that scope do not exist for the user: their pages answer 404.
     """
 
     petition_path: str | None = "petition"
     affiliation_path: str | None = None
+    # Roster entries and imports belong to the roster's keepers, not to every letter offering the affiliation.
+    roster_data = False
 
     def get_queryset(self, request):
         return self.scope(super().get_queryset(request), request.user)
 
     def scope(self, queryset, user):
+        if self.affiliation_path and self.roster_data:
+            return within_kept(queryset, user, self.affiliation_path)
         if self.affiliation_path:
             return within_affiliations(queryset, user, self.affiliation_path)
         return within_petitions(queryset, user, self.petition_path)
+
+    def affiliations_in_scope(self, user):
+        """The affiliations this admin's filter may offer the user."""
+        return kept_affiliations(user) if self.roster_data else moderated_affiliations(user)
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -93,13 +109,14 @@ class PetitionListFilter(ScopedListFilter):
 
 
 class AffiliationListFilter(ScopedListFilter):
-    """By affiliation, offering only those of the user's petitions."""
+    """By affiliation, offering only those in the admin's scope (offered by the user's letters, or kept)."""
 
     title = "affiliation"
     parameter_name = "affiliation"
 
     def lookups(self, request, model_admin):
-        return list(moderated_affiliations(request.user).order_by("name").values_list("pk", "name"))
+        offered = model_admin.affiliations_in_scope(request.user)
+        return list(offered.order_by("name").values_list("pk", "name"))
 
 
 def changelist_url(model, **filters) -> str:

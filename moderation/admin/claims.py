@@ -16,12 +16,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from moderation.decisions import Decision, decide, recheck
-from moderation.scope import within_petitions
 from signatures.models import ClaimReview, Signature
+from teams.scope import within_petitions
 from verification.models import Evidence, RosterChallenge, RosterEntry
 
+from . import confirmations
 from .base import (
     AffiliationListFilter,
     ModeratedAdmin,
@@ -109,7 +111,7 @@ class ClaimDecisions(ReadOnlyAdmin):
     search_fields = ("full_name", "email", "organisation")
     inlines = [EvidenceInline]
     action_form = ReasonActionForm
-    actions = ["approve_claims", "reject_claims", "reject_as_spam", "recheck_claims"]
+    actions = ["approve_claims", "reject_claims", "reject_as_spam", "reinstate_signatures", "recheck_claims"]
     fieldsets = [
         ("Signer (as they typed it)", {"fields": ["full_name", "email", "role", "organisation", "comment", "public"]}),
         ("Claim", {"fields": ["affiliation", "verification_badge", "current_evidence", "why", "candidates"]}),
@@ -216,8 +218,10 @@ class ClaimDecisions(ReadOnlyAdmin):
                 buttons.append(self._button(signature, "reject", "Reject claim"))
             if not signature.decided_by_person:
                 buttons.append(self._button(signature, "recheck", "Re-check against the roster"))
-        if signature.status != Signature.Status.REJECTED:
-            buttons.append(self._button(signature, "spam", "Reject signature as spam"))
+        if signature.status == Signature.Status.REJECTED:
+            buttons.append(self._button(signature, "reinstate", "Reinstate (undo the rejection)"))
+        else:
+            buttons.append(self._button(signature, "spam", "Reject signature as spam…"))
         return format_html_join(" ", "{}", ((b,) for b in buttons)) if buttons else "—"
 
     @staticmethod
@@ -273,17 +277,33 @@ class ClaimDecisions(ReadOnlyAdmin):
                     self.message_user(request, "That roster entry is not on this affiliation's roster.", messages.ERROR)
                     return HttpResponseRedirect(self.after_decision_url(request, signature))
             note = request.POST.get(f"note-{signature.pk}", "")[:300]
+            if decision == Decision.SPAM and not confirmations.is_confirmed(request):
+                next_url = confirmations.safe_next(request) or came_from(request)
+                return confirmations.confirm_spam(self, request, signature, next_url)
             self._report(request, decision, [self._decide(request, signature, decision, entry, note)])
+            if decision == Decision.SPAM:
+                self._offer_undo(request, signature)
         else:
             self.message_user(request, "Unknown decision.", messages.ERROR)
         return HttpResponseRedirect(self.after_decision_url(request, signature))
 
     def after_decision_url(self, request, signature: Signature) -> str:
-        """Back where the moderator was (the page the button was on), else this signature's page."""
+        """Back where the moderator was (the page the button was on, or before a confirmation page), else this
+        signature's page."""
         here = reverse(
             "admin:signatures_signature_change", args=[quote(signature.pk)], current_app=self.admin_site.name
         )
-        return came_from(request) or here
+        return confirmations.safe_next(request) or came_from(request) or here
+
+    def _offer_undo(self, request, signature: Signature) -> None:
+        """After a spam rejection: where to undo it (the signature's page has the Reinstate button)."""
+        url = reverse("admin:signatures_signature_change", args=[quote(signature.pk)], current_app=self.admin_site.name)
+        self.message_user(
+            request,
+            format_html(
+                gettext('Made a mistake? <a href="{}">Reinstate {}</a> from their page.'), url, signature.full_name
+            ),
+        )
 
     # The decisions: each through moderation.decisions.decide, which records and logs it.
 
@@ -291,6 +311,7 @@ class ClaimDecisions(ReadOnlyAdmin):
         Decision.APPROVE: ("Approved", "claim"),
         Decision.REJECT: ("Rejected", "claim"),
         Decision.SPAM: ("Rejected as spam", "signature"),
+        Decision.REINSTATE: ("Reinstated", "signature"),
         Decision.CHALLENGE: ("Sent a challenge for", "claim"),
     }
 
@@ -321,11 +342,11 @@ class ClaimDecisions(ReadOnlyAdmin):
         if done:
             self.message_user(request, f"{verb} {done} {noun}{'s' if done != 1 else ''}.", messages.SUCCESS)
         if skipped:
-            why = (
-                "no claim, not confirmed, or already decided so by a moderator"
-                if noun == "claim"
-                else "already rejected"
-            )
+            why = {
+                "claim": "no claim, not confirmed, or already decided so by a moderator",
+                Decision.SPAM: "already rejected",
+                Decision.REINSTATE: "not rejected",
+            }.get(noun if noun == "claim" else decision)
             self.message_user(request, f"Left {skipped} {noun}{'s' if skipped != 1 else ''} unchanged ({why}).")
 
     def _report_recheck(self, request, recheck) -> None:
@@ -344,17 +365,37 @@ class ClaimDecisions(ReadOnlyAdmin):
         else:
             self.message_user(request, "Nothing to re-check: moderators' decisions stand.", messages.WARNING)
 
-    @admin.action(description="Approve the selected claims", permissions=["decide"])
+    def response_action(self, request, queryset):
+        """A selection that is not a list of ids (a forged post) changes nothing and says so, instead of a 500."""
+        if not all(pk.isdigit() for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(
+                request, gettext("The selection was not understood; nothing was changed."), messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+    def _bulk(self, request, queryset, decision: str):
+        """First a page saying how many of the selected signatures the decision changes; its button runs it."""
+        if not confirmations.is_confirmed(request):
+            return confirmations.confirm_bulk(self, request, queryset, decision)
+        self._report(request, decision, self._each(request, queryset, decision))
+        return None
+
+    @admin.action(description="Approve the selected claims…", permissions=["decide"])
     def approve_claims(self, request, queryset):
-        self._report(request, Decision.APPROVE, self._each(request, queryset, Decision.APPROVE))
+        return self._bulk(request, queryset, Decision.APPROVE)
 
-    @admin.action(description="Reject the selected claims", permissions=["decide"])
+    @admin.action(description="Reject the selected claims…", permissions=["decide"])
     def reject_claims(self, request, queryset):
-        self._report(request, Decision.REJECT, self._each(request, queryset, Decision.REJECT))
+        return self._bulk(request, queryset, Decision.REJECT)
 
-    @admin.action(description="Reject the selected signatures as spam", permissions=["decide"])
+    @admin.action(description="Reject the selected signatures as spam…", permissions=["decide"])
     def reject_as_spam(self, request, queryset):
-        self._report(request, Decision.SPAM, self._each(request, queryset, Decision.SPAM))
+        return self._bulk(request, queryset, Decision.SPAM)
+
+    @admin.action(description="Reinstate the selected rejected signatures…", permissions=["decide"])
+    def reinstate_signatures(self, request, queryset):
+        return self._bulk(request, queryset, Decision.REINSTATE)
 
     @admin.action(description="Re-check the selected claims against the rosters", permissions=["decide"])
     def recheck_claims(self, request, queryset):

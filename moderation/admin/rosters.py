@@ -1,23 +1,29 @@
-"""Affiliations and their rosters in the moderator panel: roster upload, entries, the import log.
+"""Affiliations and their rosters in the panel: roster upload, entries, the import log.
 
-Moderators see the affiliations offered by the petitions they moderate. A roster belongs to its affiliation,
-so a moderator of one petition keeps the roster every petition offering that affiliation relies on.
+Moderators and organisers see the affiliations their letters offer (name, description, domain policy). The
+roster itself, its imports and its domain policy belong to the affiliation's keepers (teams.scope): every
+letter offering the affiliation relies on them, so no other team sees or changes them.
 """
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from moderation.decisions import audit
-from moderation.scope import moderated_affiliations
 from signatures.models import ClaimReview, Signature
+from teams import reach as reaches
+from teams.models import Keeper
+from teams.roles import add_keeper
+from teams.scope import can_keep, kept_affiliations, moderated_affiliations
 from verification import rosters
 from verification.models import Affiliation, RosterEntry, RosterImport
 
@@ -37,6 +43,19 @@ class RosterUploadForm(forms.Form):
         help_text="Remove the entries that are not in this file. Unticked, the file's rows are added or updated.",
     )
 
+    def __init__(self, *args, others: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if others:
+            # The roster is shared: whoever imports it says they know other teams' claims move too.
+            self.fields["understood"] = forms.BooleanField(
+                label=_("I understand"),
+                help_text=_(
+                    "This import re-checks up to %(count)d claim(s) on other teams' letters (listed above); "
+                    "their moderators will be emailed and the change recorded."
+                )
+                % {"count": others},
+            )
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         limit = settings.ROSTER_UPLOAD_MAX_MB
@@ -47,9 +66,72 @@ class RosterUploadForm(forms.Form):
         return upload
 
 
+class KeeperInline(admin.TabularInline):
+    """Who keeps this roster: operators name them (keepers see the list as a field, `keeper_list`)."""
+
+    model = Keeper
+    fk_name = "affiliation"
+    extra = 0
+    fields = ("user", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+    verbose_name_plural = "roster keepers (they alone see the roster and change it or the domain policy)"
+
+    def _operator(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._operator(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._operator(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._operator(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._operator(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("email")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DomainPolicyForm(forms.Form):
+    """The three fields of the domain policy, changed on their own page after a dry run (AffiliationAdmin)."""
+
+    email_domains = forms.CharField(required=False, max_length=2000, label=_("Email domains"))
+    domain_policy = forms.BooleanField(required=False, label=_("An address at these domains is membership"))
+    domain_subdomains = forms.BooleanField(required=False, label=_("Subdomains count too"))
+
+    def __init__(self, *args, affiliation: Affiliation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.affiliation = affiliation
+        for name, field in self.fields.items():
+            field.help_text = Affiliation._meta.get_field(name).help_text
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            data["proposed"] = reaches.proposed_policy(
+                self.affiliation, **{name: data[name] for name in reaches.DOMAIN_FIELDS}
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+            else:
+                raise
+        return data
+
+
 @admin.register(Affiliation)
 class AffiliationAdmin(ModeratedAdmin):
     affiliation_path = "pk"
+    inlines = [KeeperInline]
+    ordering = ("name",)
     list_display = ("name", "slug", "email_domains", "roster_size")
     search_fields = ("name", "slug", "email_domains")
     prepopulated_fields = {"slug": ("name",)}
@@ -60,38 +142,72 @@ class AffiliationAdmin(ModeratedAdmin):
         "email_domains",
         "domain_policy",
         "domain_subdomains",
+        "keeper_list",
         "roster",
         "claims",
         "last_import",
         "last_recheck",
     )
-    readonly_fields = ("roster", "claims", "last_import", "last_recheck")
+    readonly_fields = ("keeper_list", "roster", "claims", "last_import", "last_recheck")
+    # Only a roster's keepers see these (the roster's size and imports, claims on every letter offering it).
+    KEEPERS_ONLY = ("keeper_list", "roster", "claims", "last_import")
     change_form_template = "admin/verification/affiliation/change_form.html"
 
+    def scope(self, queryset, user):
+        """Those the user's letters offer, and those the user keeps."""
+        if user.is_superuser:
+            return queryset
+        return queryset.filter(
+            Q(pk__in=moderated_affiliations(user).values("pk")) | Q(pk__in=kept_affiliations(user).values("pk"))
+        )
+
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(entries=Count("roster"))
+        queryset = super().get_queryset(request).annotate(entries=Count("roster"))
+        if request.user.is_superuser:
+            return queryset.annotate(kept=Value(True, output_field=BooleanField()))
+        return queryset.annotate(kept=Exists(Keeper.objects.filter(affiliation=OuterRef("pk"), user=request.user)))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """The domain policy and the roster are the keepers' (and operators') to change, nobody else's."""
+        return super().has_change_permission(request, obj) and (obj is None or can_keep(request.user, obj))
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is None or not can_keep(request.user, obj):
+            fields = [f for f in fields if f not in self.KEEPERS_ONLY]
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             fields.append("slug")  # petitions and signers' claims refer to it
+            # Changed on their own page, after a dry run of what the change does to every letter.
+            fields.extend(reaches.DOMAIN_FIELDS)
         return fields
 
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj is not None else super().get_prepopulated_fields(request, obj)
 
     def has_upload_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("verification.add_rosterimport")
+        if not request.user.has_perm("verification.add_rosterimport"):
+            return False
+        return obj is None or can_keep(request.user, obj)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if change and {"email_domains", "domain_policy", "domain_subdomains"} & set(form.changed_data):
-            rosters.domains_changed(obj, request.user)
-            self.message_user(request, "The domain policy changed: this affiliation's claims are being re-checked.")
+        if not change and not request.user.is_superuser:
+            add_keeper(obj, request.user, added_by=request.user)  # whoever creates a roster keeps it
+
+    @admin.display(description="roster keepers")
+    def keeper_list(self, affiliation: Affiliation) -> str:
+        if affiliation.pk is None:
+            return "—"
+        emails = affiliation.keepers.order_by("user__email").values_list("user__email", flat=True)
+        return ", ".join(emails) or "— (operators only)"
 
     @admin.display(description="roster entries", ordering="entries")
-    def roster_size(self, affiliation: Affiliation) -> int:
-        return affiliation.entries
+    def roster_size(self, affiliation: Affiliation) -> int | str:
+        return affiliation.entries if getattr(affiliation, "kept", False) else "—"
 
     @admin.display(description="roster")
     def roster(self, affiliation: Affiliation) -> str:
@@ -154,12 +270,63 @@ class AffiliationAdmin(ModeratedAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "can_upload_roster": self.has_upload_permission(request)}
+        affiliation = self.get_object(request, unquote(object_id))
+        can_upload = self.has_upload_permission(request, affiliation)
+        extra_context = {
+            **(extra_context or {}),
+            "can_upload_roster": can_upload,
+            "can_keep": self.has_change_permission(request, affiliation),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.roster_upload_view)
-        return [path("<path:object_id>/roster/", view, name="verification_affiliation_roster"), *super().get_urls()]
+        upload = self.admin_site.admin_view(self.roster_upload_view)
+        domains = self.admin_site.admin_view(self.domain_policy_view)
+        return [
+            path("<path:object_id>/roster/", upload, name="verification_affiliation_roster"),
+            path("<path:object_id>/domains/", domains, name="verification_affiliation_domains"),
+            *super().get_urls(),
+        ]
+
+    def domain_policy_view(self, request, object_id):
+        """Change the domain policy in two steps: the dry run (claims it changes, per letter), then the change."""
+        affiliation = self.get_object(request, unquote(object_id))
+        if not self.has_change_permission(request, affiliation):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        initial = {name: getattr(affiliation, name) for name in reaches.DOMAIN_FIELDS}
+        form = DomainPolicyForm(request.POST if posted else None, initial=initial, affiliation=affiliation)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": affiliation,
+            "title": _("The domain policy of %(name)s") % {"name": affiliation},
+            "form": form,
+        }
+        if posted and form.is_valid():
+            proposed = form.cleaned_data["proposed"]
+            if "confirm" in request.POST:
+                change = reaches.change_domain_policy(affiliation, proposed, request.user)
+                if change is None:
+                    self.message_user(request, _("Nothing changed."))
+                else:
+                    self.message_user(
+                        request, _("The domain policy changed: its claims are being re-checked."), messages.SUCCESS
+                    )
+                return redirect(reverse("admin:verification_affiliation_change", args=[quote(affiliation.pk)]))
+            reach = reaches.domain_policy_reach(affiliation, proposed, request.user)
+            policy = _("on") if proposed.domain_policy else _("off")
+            context.update(
+                confirming=True,
+                reach=reach,
+                reach_caption=_("Claims whose verdict the new policy changes, per letter"),
+                moved=sum(r.claims for r in reach),
+                others_moved=sum(r.claims for r in reach if not r.own),
+                proposed_summary=_("New policy: %(policy)s, domains “%(domains)s”.")
+                % {"policy": policy, "domains": proposed.email_domains or "—"},
+            )
+        status = 400 if posted and not form.is_valid() else 200
+        return TemplateResponse(request, "admin/verification/affiliation/domain_policy.html", context, status=status)
 
     def roster_upload_view(self, request, object_id):
         """Upload a roster CSV: all of it is imported, or nothing and a report of every bad line."""
@@ -168,7 +335,9 @@ class AffiliationAdmin(ModeratedAdmin):
             raise PermissionDenied
         problems: list[str] = []
         posted = request.method == "POST"
-        form = RosterUploadForm(request.POST, request.FILES) if posted else RosterUploadForm()
+        reach = reaches.roster_reach(affiliation, request.user)
+        others = sum(r.claims for r in reach if not r.own)
+        form = RosterUploadForm(request.POST if posted else None, request.FILES if posted else None, others=others)
         if posted and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -185,6 +354,8 @@ class AffiliationAdmin(ModeratedAdmin):
                 )
                 audit(request.user, affiliation, summary)
                 changed = record.created or record.updated or record.removed
+                if changed:
+                    reaches.record_roster_change(affiliation, summary, reach, request.user)
                 recheck = " The affected claims are being re-checked." if changed else ""
                 self.message_user(request, summary + recheck, messages.SUCCESS)
                 return redirect(reverse("admin:verification_affiliation_change", args=[quote(affiliation.pk)]))
@@ -198,6 +369,8 @@ class AffiliationAdmin(ModeratedAdmin):
             "problems_count": len(problems),
             "problems_hidden": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
             "recent_imports": affiliation.imports.select_related("imported_by")[:5],
+            "reach": reach,
+            "reach_caption": _("Claims an import re-checks, per letter (those a moderator decided stay as they are)"),
         }
         status = 400 if posted else 200
         return TemplateResponse(request, "admin/verification/affiliation/roster_upload.html", context, status=status)
@@ -206,6 +379,7 @@ class AffiliationAdmin(ModeratedAdmin):
 @admin.register(RosterEntry)
 class RosterEntryAdmin(ModeratedAdmin):
     affiliation_path = "affiliation"
+    roster_data = True
     list_display = ("full_name", "email", "external_id", "affiliation", "imported_at")
     list_filter = (AffiliationListFilter,)
     search_fields = ("full_name", "email", "external_id", "handles")
@@ -222,23 +396,33 @@ class RosterEntryAdmin(ModeratedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "affiliation":
-            kwargs["queryset"] = moderated_affiliations(request.user)
+            kwargs["queryset"] = kept_affiliations(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
+        reach = reaches.roster_reach(obj.affiliation, request.user)
         rosters.save_entry(obj, request.user)
+        what = "Edited" if change else "Added"
+        reaches.record_roster_change(obj.affiliation, f"{what} the roster entry “{obj.full_name}”", reach, request.user)
         self.message_user(request, f"{obj.affiliation}'s claims are being re-checked against the changed roster.")
 
     def delete_model(self, request, obj):
-        rosters.delete_entries(RosterEntry.objects.filter(pk=obj.pk), request.user)
+        self.delete_queryset(request, RosterEntry.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
+        affiliations = list(Affiliation.objects.filter(pk__in=queryset.values("affiliation_id")))
+        reach = {a.pk: reaches.roster_reach(a, request.user) for a in affiliations}
+        count = {a.pk: queryset.filter(affiliation=a).count() for a in affiliations}
         rosters.delete_entries(queryset, request.user)
+        for affiliation in affiliations:
+            summary = f"Deleted {count[affiliation.pk]} roster entr{'y' if count[affiliation.pk] == 1 else 'ies'}"
+            reaches.record_roster_change(affiliation, summary, reach[affiliation.pk], request.user)
 
 
 @admin.register(RosterImport)
 class RosterImportAdmin(ReadOnlyAdmin):
     affiliation_path = "affiliation"
+    roster_data = True
     list_display = ("imported_at", "affiliation", "filename", "replaced", "rows", "created", "updated", "removed", "by")
     list_filter = (AffiliationListFilter, "replaced")
     list_select_related = ("affiliation", "imported_by")

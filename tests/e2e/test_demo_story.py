@@ -16,10 +16,11 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from demo import story as demo
-from moderation.scope import MODERATOR_PERMISSIONS, MODERATORS_GROUP
 from petitions.models import Petition
 from signatures.models import AffiliationTally, Signature
+from teams.scope import MODERATOR_PERMISSIONS, MODERATORS_GROUP
 from tests.support.factories import make_user
+from tests.support.mailbox import text_of
 from verification.models import Affiliation, Evidence, Recheck, RosterChallenge
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -29,7 +30,7 @@ CHALLENGE_LINK = re.compile(r"http://testserver(/signatures/challenge/[^\s/]+/)"
 
 
 def body_of(message) -> str:
-    return message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+    return text_of(message)
 
 
 def publish_demo_letter(tmp_path) -> tuple[Petition, Affiliation]:

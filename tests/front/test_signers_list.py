@@ -193,3 +193,23 @@ def test_signers_of_a_closed_petition_stay_public(client):
     make_signature(letter, full_name="Early Signer")
     letter.close()
     assert names_on_page(client.get(f"/petitions/{letter.slug}/signatures/")) == ["Early Signer"]
+
+
+def test_a_signer_whose_claim_a_moderator_rejected_is_not_listed_by_name_but_still_counts(client, letter, artists):
+    from moderation.decisions import Decision, decide
+    from tests.support.factories import make_user
+
+    refused = make_signature(letter, full_name="Famous Impostor", affiliation=artists)
+    make_signature(letter, full_name="Plain Signer")
+    decide(refused, Decision.REJECT, make_user("mod@example.org", superuser=True))
+
+    slug = letter.slug
+    page = client.get(f"/petitions/{slug}/signatures/").content.decode()
+    api = client.get(f"/api/petitions/{slug}/signatures/").json()
+    assert "Plain Signer" in page and "Famous Impostor" not in page
+    assert [row["full_name"] for row in api["results"]] == ["Plain Signer"]
+    assert all(row["verification"] != "rejected" for row in api["results"])
+    assert "Famous Impostor" not in client.get(f"/petitions/{slug}/").content.decode()
+    assert client.get(f"/api/petitions/{slug}/").json()["counts"]["confirmed"] == 2
+    for path in (f"/petitions/{slug}/signatures/", f"/api/petitions/{slug}/signatures/"):
+        assert client.get(path, {"verification": "rejected"}).status_code == 400

@@ -111,3 +111,34 @@ def test_withdraw_link_of_a_rejected_signature_does_nothing(signer, confirmed, l
     assert signer.post(link).status_code == 400
     assert Signature.objects.get().status == "rejected"
     assert counts(letter, artists) == (0, 0, 0)
+
+
+def test_a_withdraw_link_dies_when_its_signature_is_signed_again(signer, confirmed, letter, artists):
+    old_link = signer.withdraw_link("ada@example.org")
+    signer.post(old_link)
+    signer.sign(letter, affiliation=artists.slug)  # the same details, signed again
+    signer.post(signer.confirm_link("ada@example.org"))
+    assert counts(letter, artists) == (1, 1, 1)
+
+    assert signer.get(old_link).status_code == 400
+    assert signer.post(old_link).status_code == 400
+    assert Signature.objects.get().status == "confirmed"
+    assert counts(letter, artists) == (1, 1, 1)
+    assert signer.post(signer.withdraw_link("ada@example.org")).status_code == 200
+    assert counts(letter, artists) == (0, 0, 0)
+
+
+def test_a_withdraw_link_dies_when_the_unconfirmed_details_are_changed(signer, letter):
+    signer.sign(letter)
+    old_link = signer.withdraw_link("ada@example.org")
+    signer.sign(letter, full_name="Ada King")
+    assert signer.post(old_link).status_code == 400
+    assert Signature.objects.get().status == "unconfirmed"
+
+
+def test_a_withdraw_link_from_before_the_fingerprint_is_refused(signer, confirmed, letter, artists):
+    from signatures import tokens
+
+    legacy = f"/signatures/withdraw/{tokens.make_token(confirmed.pk, tokens.WITHDRAW)}/"
+    assert signer.post(legacy).status_code == 400
+    assert counts(letter, artists) == (1, 1, 1)

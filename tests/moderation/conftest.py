@@ -3,12 +3,13 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from moderation.scope import MODERATORS_GROUP
 from signatures.models import Signature
+from teams.scope import MODERATORS_GROUP
 from tests.support.factories import (
     PASSWORD,
     make_affiliation,
     make_moderator,
+    make_organiser,
     make_petition,
     make_roster_entry,
     make_signature,
@@ -38,6 +39,12 @@ def letter_b():
 @pytest.fixture
 def moderator(letter_a):
     return make_moderator("mod-a@example.org", [letter_a])
+
+
+@pytest.fixture
+def keeper(letter_a, artists):
+    """Letter A's organiser, who keeps the artists' roster (and its domain policy)."""
+    return make_organiser("org-a@example.org", [letter_a], keeps=[artists])
 
 
 @pytest.fixture

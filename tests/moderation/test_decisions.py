@@ -35,7 +35,9 @@ def test_approving_a_claim_verifies_it_counts_it_and_records_who_decided(client,
     assert tally(review_claim) == (1, 0)
     client.force_login(moderator)
     response = client.post(
-        CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk], "reason": REASON}, follow=True
+        CHANGELIST,
+        {"action": "approve_claims", "confirmed": "yes", "_selected_action": [review_claim.pk], "reason": REASON},
+        follow=True,
     )
     assert "Approved 1 claim." in response.content.decode()
 
@@ -61,8 +63,11 @@ def test_approving_a_claim_verifies_it_counts_it_and_records_who_decided(client,
 
 def test_rejecting_a_claim_keeps_the_signature_counted_but_not_verified(client, moderator, review_claim, letter_a):
     client.force_login(moderator)
-    client.post(CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk], "reason": REASON})
-    client.post(CHANGELIST, {"action": "reject_claims", "_selected_action": [review_claim.pk]})
+    client.post(
+        CHANGELIST,
+        {"action": "approve_claims", "confirmed": "yes", "_selected_action": [review_claim.pk], "reason": REASON},
+    )
+    client.post(CHANGELIST, {"action": "reject_claims", "confirmed": "yes", "_selected_action": [review_claim.pk]})
 
     review_claim.refresh_from_db()
     assert review_claim.verification == V.REJECTED
@@ -79,7 +84,9 @@ def test_rejecting_a_claim_keeps_the_signature_counted_but_not_verified(client, 
 
 def test_rejecting_a_signature_as_spam_removes_it_from_every_count(client, moderator, review_claim, letter_a):
     client.force_login(moderator)
-    response = client.post(CHANGELIST, {"action": "reject_as_spam", "_selected_action": [review_claim.pk]}, follow=True)
+    response = client.post(
+        CHANGELIST, {"action": "reject_as_spam", "confirmed": "yes", "_selected_action": [review_claim.pk]}, follow=True
+    )
     assert "Rejected as spam 1 signature." in response.content.decode()
     review_claim.refresh_from_db()
     assert review_claim.status == Signature.Status.REJECTED
@@ -92,9 +99,14 @@ def test_rejecting_a_signature_as_spam_removes_it_from_every_count(client, moder
 
 def test_deciding_twice_the_same_way_changes_nothing_more(client, moderator, review_claim):
     client.force_login(moderator)
-    client.post(CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk], "reason": REASON})
+    client.post(
+        CHANGELIST,
+        {"action": "approve_claims", "confirmed": "yes", "_selected_action": [review_claim.pk], "reason": REASON},
+    )
     response = client.post(
-        CHANGELIST, {"action": "approve_claims", "_selected_action": [review_claim.pk], "reason": REASON}, follow=True
+        CHANGELIST,
+        {"action": "approve_claims", "confirmed": "yes", "_selected_action": [review_claim.pk], "reason": REASON},
+        follow=True,
     )
     assert "Left 1 claim unchanged" in response.content.decode()
     assert review_claim.evidence_trail.filter(decided_by=moderator).count() == 1
@@ -105,7 +117,9 @@ def test_deciding_twice_the_same_way_changes_nothing_more(client, moderator, rev
 def test_signature_without_a_claim_is_left_alone_by_claim_decisions(client, moderator, letter_a):
     plain = make_signature(letter_a, full_name="No Claim")
     client.force_login(moderator)
-    response = client.post(CHANGELIST, {"action": "approve_claims", "_selected_action": [plain.pk]}, follow=True)
+    response = client.post(
+        CHANGELIST, {"action": "approve_claims", "confirmed": "yes", "_selected_action": [plain.pk]}, follow=True
+    )
     assert "Left 1 claim unchanged" in response.content.decode()
     plain.refresh_from_db()
     assert plain.verification == V.NONE
@@ -131,7 +145,7 @@ def test_recheck_verifies_a_claim_once_the_roster_knows_the_signer(client, moder
 
 def test_recheck_never_overrides_a_moderators_decision(client, moderator, review_claim, settled):
     client.force_login(moderator)
-    client.post(CHANGELIST, {"action": "reject_claims", "_selected_action": [review_claim.pk]})
+    client.post(CHANGELIST, {"action": "reject_claims", "confirmed": "yes", "_selected_action": [review_claim.pk]})
     with settled():
         response = client.post(
             CHANGELIST, {"action": "recheck_claims", "_selected_action": [review_claim.pk]}, follow=True

@@ -142,3 +142,19 @@ def test_two_accounts_cannot_share_a_login_address(client, superuser, letter_a):
     )
     assert "Another account already uses this email address." in response.content.decode()
     assert not get_user_model().objects.filter(username="other").exists()
+
+
+def test_failed_logins_from_another_ip_do_not_lock_the_moderator_out(letter_a):
+    from django.test import Client
+
+    make_moderator("mod@example.org", [letter_a])
+    attacker = Client(REMOTE_ADDR="203.0.113.66")
+    for _ in range(8):
+        attacker.post("/accounts/login/", {"login": "mod@example.org", "password": "guess"})
+    refused = attacker.post("/accounts/login/", {"login": "mod@example.org", "password": PASSWORD})
+    assert "_auth_user_id" not in attacker.session  # the guesser is locked out, even with the right password now
+
+    moderator = Client(REMOTE_ADDR="198.51.100.7")
+    moderator.post("/accounts/login/", {"login": "mod@example.org", "password": PASSWORD})
+    assert moderator.get("/admin/").status_code == 200
+    assert refused.status_code in (200, 429)

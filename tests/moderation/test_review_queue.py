@@ -84,7 +84,9 @@ def test_approving_as_an_entry_of_another_roster_is_refused(client, moderator, r
 
 def test_bulk_reject_from_the_queue_is_in_the_signatures_history(client, moderator, review_claim):
     client.force_login(moderator)
-    response = client.post(QUEUE, {"action": "reject_claims", "_selected_action": [review_claim.pk]}, follow=True)
+    response = client.post(
+        QUEUE, {"action": "reject_claims", "confirmed": "yes", "_selected_action": [review_claim.pk]}, follow=True
+    )
     assert "Rejected 1 claim." in response.content.decode()
     assert "ana.nunez@mail.example" not in response.content.decode()
     review_claim.refresh_from_db()

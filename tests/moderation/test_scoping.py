@@ -61,7 +61,9 @@ def test_moderator_of_a_cannot_decide_on_b_claims(client, moderator, signers):
     assert bob.verification == "unverified"
     assert not bob.evidence_trail.filter(decided_by=moderator).exists()
     # Nor through a bulk action naming B's signature.
-    client.post("/admin/signatures/signature/", {"action": "reject_claims", "_selected_action": [bob.pk]})
+    client.post(
+        "/admin/signatures/signature/", {"action": "reject_claims", "confirmed": "yes", "_selected_action": [bob.pk]}
+    )
     bob.refresh_from_db()
     assert bob.verification == "unverified"
 
@@ -77,13 +79,9 @@ def test_moderator_exports_a_but_not_b(client, moderator, signers, letter_a, let
     assert len(lines) == 2
 
 
-def test_moderator_sees_only_affiliations_rosters_and_imports_of_their_petitions(
-    client, moderator, letter_a, letter_b, artists
-):
+def test_moderator_sees_the_affiliations_of_their_petitions_but_no_roster(client, moderator, letter_b, artists):
     writers = letter_b.affiliations.get()
     make_roster_entry(artists, "Ana Artist")
-    make_roster_entry(writers, "Wren Writer")
-    RosterImport.objects.create(affiliation=writers, filename="writers.csv", rows=1, created=1)
     RosterImport.objects.create(affiliation=artists, filename="artists.csv", rows=1, created=1)
     client.force_login(moderator)
 
@@ -91,7 +89,21 @@ def test_moderator_sees_only_affiliations_rosters_and_imports_of_their_petitions
     assert "Sora alpha artists" in affiliations
     assert "Writers guild" not in affiliations
     assert client.get(f"/admin/verification/affiliation/{writers.pk}/change/").status_code == 404
-    assert client.get(f"/admin/verification/affiliation/{writers.pk}/roster/").status_code == 404
+    page = client.get(f"/admin/verification/affiliation/{artists.pk}/change/").content.decode()
+    assert "Ana Artist" not in page and "artists.csv" not in page
+    # Rosters and their imports are the keepers' only.
+    assert client.get("/admin/verification/rosterentry/").status_code == 403
+    assert client.get("/admin/verification/rosterimport/").status_code == 403
+    assert client.get(f"/admin/verification/affiliation/{artists.pk}/roster/").status_code == 403
+
+
+def test_keeper_sees_only_the_rosters_and_imports_they_keep(client, keeper, letter_b, artists):
+    writers = letter_b.affiliations.get()
+    make_roster_entry(artists, "Ana Artist")
+    make_roster_entry(writers, "Wren Writer")
+    RosterImport.objects.create(affiliation=writers, filename="writers.csv", rows=1, created=1)
+    RosterImport.objects.create(affiliation=artists, filename="artists.csv", rows=1, created=1)
+    client.force_login(keeper)
 
     entries = client.get("/admin/verification/rosterentry/").content.decode()
     assert "Ana Artist" in entries
@@ -99,6 +111,7 @@ def test_moderator_sees_only_affiliations_rosters_and_imports_of_their_petitions
     imports = client.get("/admin/verification/rosterimport/").content.decode()
     assert "artists.csv" in imports
     assert "writers.csv" not in imports
+    assert client.get(f"/admin/verification/affiliation/{writers.pk}/roster/").status_code == 404
 
 
 def test_moderator_sees_only_evidence_of_their_petitions(client, moderator, signers):
@@ -182,3 +195,46 @@ def test_moderator_follows_rechecks_of_their_affiliations_only(client, moderator
     affiliation_page = client.get(f"/admin/verification/affiliation/{artists.pk}/change/").content.decode()
     assert "artists re-check" in affiliation_page
     assert f"/admin/verification/recheck/{mine.pk}/change/" in affiliation_page
+
+
+def test_view_on_site_shortcut_takes_a_moderator_only_to_their_own_petitions(client, moderator, letter_a):
+    from django.contrib.contenttypes.models import ContentType
+
+    from petitions.models import Petition
+
+    draft = make_petition(title="Team B's secret draft", slug="team-b-secret-plan", status=Petition.Status.DRAFT)
+    petition_type = ContentType.objects.get_for_model(Petition).pk
+    client.force_login(moderator)
+
+    response = client.get(f"/admin/r/{petition_type}/{draft.pk}/")
+    assert response.status_code == 404
+    assert "team-b-secret-plan" not in response.get("Location", "") + response.content.decode()
+    assert client.get(f"/admin/r/{petition_type}/not-an-id/").status_code == 404
+    assert client.get(f"/admin/r/99999/{draft.pk}/").status_code == 404
+    own = client.get(f"/admin/r/{petition_type}/{letter_a.pk}/")
+    assert own.status_code == 302 and own["Location"].endswith(f"/petitions/{letter_a.slug}/")
+
+
+def test_view_on_site_shortcut_still_serves_a_superuser_every_petition(client, superuser, letter_b):
+    from django.contrib.contenttypes.models import ContentType
+
+    from petitions.models import Petition
+
+    client.force_login(superuser)
+    petition_type = ContentType.objects.get_for_model(Petition).pk
+    response = client.get(f"/admin/r/{petition_type}/{letter_b.pk}/")
+    assert response.status_code == 302 and response["Location"].endswith("/petitions/letter-b/")
+
+
+def test_erasure_records_name_no_one_and_only_superusers_list_them(client, superuser, moderator, letter_a):
+    from signatures import lifetimes, tokens
+
+    signature = make_signature(letter_a, full_name="Gone Signer", email="gone@example.org")
+    lifetimes.erase(signature.pk, tokens.submission_fingerprint(signature))
+
+    client.force_login(superuser)
+    page = client.get("/admin/signatures/erasure/").content.decode()
+    assert "Erased at the signer" in page and letter_a.title in page
+    assert "Gone Signer" not in page and "gone@example.org" not in page
+    client.force_login(moderator)
+    assert client.get("/admin/signatures/erasure/").status_code == 403

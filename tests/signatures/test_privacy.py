@@ -5,6 +5,7 @@ import re
 import pytest
 
 from signatures import services, tokens
+from signatures.listing import PUBLIC_VERIFICATIONS
 from signatures.models import Signature
 from tests.support.factories import make_affiliation, make_petition, make_roster_entry, make_signature
 
@@ -43,7 +44,7 @@ def public_responses(client, letter) -> dict[str, str]:
     slug = letter.slug
     asked = {"/": {}, f"/petitions/{slug}/": {}, f"/api/petitions/{slug}/": {}}
     filters = [{}, {"affiliation": "sora-alpha-artist"}, {"affiliation": "writers"}]
-    filters += [{"verification": value} for value in Signature.Verification.values]
+    filters += [{"verification": value} for value in PUBLIC_VERIFICATIONS]
     for query in filters:
         asked[f"/petitions/{slug}/signatures/?{'&'.join(f'{k}={v}' for k, v in query.items())}"] = query
         asked[f"/api/petitions/{slug}/signatures/?{'&'.join(f'{k}={v}' for k, v in query.items())}"] = query

@@ -88,3 +88,16 @@ def make_checked_signature(petition: Petition, **fields) -> Signature:
         signature = make_signature(petition, **fields)
     signature.refresh_from_db()
     return signature
+
+
+def make_organiser(email: str, petitions=(), keeps=()):
+    """An organiser (made the product's one way) of `petitions`, keeping the rosters of `keeps`."""
+    from teams.roles import add_keeper, add_organiser, make_organiser
+
+    user = make_user(email, staff=False)
+    make_organiser(user)
+    for petition in petitions:
+        add_organiser(petition, user)
+    for affiliation in keeps:
+        add_keeper(affiliation, user)
+    return user

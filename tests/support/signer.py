@@ -8,7 +8,7 @@ import re
 
 from django.core import mail
 
-LINK = re.compile(r"https?://[^/\s]+(/signatures/(confirm|withdraw)/[^/\s]+/)")
+LINK = re.compile(r"https?://[^/\s]+(/signatures/(confirm|withdraw|erase)/[^/\s]+/)")
 
 
 def form(**overrides) -> dict:
@@ -55,3 +55,6 @@ class Signer:
 
     def withdraw_link(self, address: str) -> str:
         return self.links(address)["withdraw"]
+
+    def erase_link(self, address: str) -> str:
+        return self.links(address)["erase"]

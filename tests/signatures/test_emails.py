@@ -1,0 +1,79 @@
+"""Every email has a plain-text part and an HTML alternative saying the same, in the product's look, and neither
+relays what a stranger typed: only the signer's name comes back, defanged."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from tests.support.factories import make_petition, make_roster_entry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def letter(artists):
+    return make_petition(title="Fair terms for artists", affiliations=[artists])
+
+
+def parts(message) -> tuple[str, str]:
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    return message.body, html
+
+
+def visible(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_confirmation_email_has_a_text_part_and_an_html_part_with_the_same_links(signer, letter):
+    signer.sign(letter, full_name="Ada Lovelace", affiliation="sora-alpha-artist")
+    [message] = mail.outbox
+    text, html = parts(message)
+    links = re.findall(r"https?://\S+/signatures/(?:confirm|withdraw)/[^/\s]+/", text)
+    assert len(links) == 2
+    for link in links:
+        assert f'href="{link}"' in html
+    assert "Confirm my signature" in html and "Ada Lovelace" in html and "Sora alpha artists" in html
+    assert "<html" in html and "<style" not in html and "<script" not in html  # inline styles only: mail clients
+
+
+def test_the_already_signed_email_has_an_html_part_too(signer, letter):
+    signer.sign(letter)
+    signer.post(signer.confirm_link("ada@example.org"))
+    mail.outbox.clear()
+    signer.sign(letter)
+    [message] = mail.outbox
+    text, html = parts(message)
+    assert message.subject == "You have already signed: Fair terms for artists"
+    assert "You have already signed" in text and "You have already signed" in visible(html)
+    assert "/signatures/confirm/" not in html
+
+
+def test_the_html_part_relays_no_attacker_text_but_an_escaped_defanged_name(signer, letter):
+    signer.sign(
+        letter,
+        full_name='<a href="https://evil.example/reset">Click</a> https://evil.example/reset',
+        email="victim@example.org",
+        role="Visit evil.example",
+        organisation="www.evil.example",
+        comment="Your account is locked: https://evil.example/unlock",
+    )
+    [message] = mail.outbox
+    text, html = parts(message)
+    assert "evil.example" not in html and "evil.example" not in text
+    assert "hxxps[:]//evil[.]example/reset" in html
+    assert '<a href="https://evil' not in html and "&lt;a href=" in html
+    assert "account is locked" not in html and "Visit" not in html
+
+
+def test_the_roster_challenge_has_an_html_part_with_its_one_link(signer, letter, artists):
+    make_roster_entry(artists, "Ana Castillo", "ana@studio.example")
+    signer.sign(letter, full_name="Ana Castillo", email="impostor@mail.example", affiliation=artists.slug)
+    signer.post(signer.confirm_link("impostor@mail.example"))
+    [message] = [m for m in mail.outbox if "ana@studio.example" in m.to]
+    text, html = parts(message)
+    [link] = re.findall(r"https?://\S+/signatures/challenge/[^/\s]+/", text)
+    assert f'href="{link}"' in html
+    assert "Yes, this was me" in html and "Ana Castillo" in html
+    assert "impostor@mail.example" not in html
