@@ -8,7 +8,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from abuse.models import Parked
 from signatures.models import Signature
-from tests.e2e.test_browser import browser, labelled  # noqa: F401 (the browser fixture)
+from tests.e2e.test_browser import labelled  # the browser fixture is in tests/e2e/conftest.py
 from tests.support.factories import make_petition
 
 pytestmark = pytest.mark.django_db(transaction=True)
