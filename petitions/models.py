@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -168,3 +170,18 @@ class PetitionVersion(models.Model):
 
     def has_text(self, title: str, summary: str, body: str) -> bool:
         return (self.title, self.summary, self.body) == (title, summary, body)
+
+    @property
+    def hashed_text(self) -> str:
+        """The exact text the printed copy's SHA-256 covers, so anyone can recompute it from the text alone.
+
+        Title, summary and body (the Markdown as written), joined by one blank line each ("\n\n"), with
+        CRLF and CR line ends turned into LF (browsers send CRLF; the hash should not depend on the editor).
+        """
+        text = "\n\n".join([self.title, self.summary, self.body])
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 (hex) of the UTF-8 bytes of `hashed_text`: `curl …/letter.txt | sha256sum` shows the same."""
+        return hashlib.sha256(self.hashed_text.encode("utf-8")).hexdigest()

@@ -48,7 +48,9 @@ def email_language(code: str) -> str:
         return settings.LANGUAGE_CODE
 
 
-def send_email(*, to: str, language: str, subject: Callable[[], str], template: str, context: dict) -> None:
+def send_email(
+    *, to: str, language: str, subject: Callable[[], str], template: str, context: dict, connection=None
+) -> None:
     """Send one email in `language`: `subject()` and both parts are rendered with that language active.
 
     The subject is a callable so that it, too, is translated inside the override (a worker has no request to
@@ -61,12 +63,15 @@ def send_email(*, to: str, language: str, subject: Callable[[], str], template: 
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
     headers = {"Content-Language": language}
-    message = EmailMultiAlternatives(title, text, settings.DEFAULT_FROM_EMAIL, [to], headers=headers)
+    message = EmailMultiAlternatives(
+        title, text, settings.DEFAULT_FROM_EMAIL, [to], headers=headers, connection=connection
+    )
     message.attach_alternative(html, "text/html")
     message.send()
 
 
-def send_confirmation_email(signature: Signature) -> None:
+def send_confirmation_email(signature: Signature, connection=None) -> None:
+    """`connection`: an open mail connection to reuse (the outbox sends a batch over one)."""
     if signature.status == Signature.Status.REJECTED:
         return
     petition = signature.petition
@@ -94,6 +99,7 @@ def send_confirmation_email(signature: Signature) -> None:
         subject=subject,
         template="signatures/email/confirmation",
         context=context,
+        connection=connection,
     )
 
 

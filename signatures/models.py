@@ -339,3 +339,30 @@ class ClaimReview(Signature):
         proxy = True
         verbose_name = "claim to review"
         verbose_name_plural = "claims to review"
+
+
+class OutgoingConfirmation(models.Model):
+    """The outbox: a confirmation email owed to a signer, written in the same transaction as the signing.
+
+    The row is deleted once the mail server accepted the email, so whatever is left here after an outage of
+    the broker, the worker or the mail server is exactly what is still owed; the sweeper
+    (`send_unsent_confirmations`, every SWEEP_EVERY seconds) sends it. One row per signature: signing again
+    while one is owed moves `requested_at` and sends one email, built from the signature as it is then.
+    """
+
+    signature = models.OneToOneField(
+        Signature, primary_key=True, on_delete=models.CASCADE, related_name="outgoing_confirmation"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    # A sender leases the row until then (a worker killed mid-send lets it go at this time); nobody else sends it.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    # Refusals of this address by the mail server (an unreachable server counts nothing: outages are not the
+    # signer's fault); after OUTBOX_MAX_REFUSALS the row stays, unsent, for an operator to look at.
+    refusals = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_at"], name="outbox_requested_at")]
+
+    def __str__(self) -> str:
+        return f"confirmation owed to signature {self.signature_id} since {self.requested_at:%Y-%m-%d %H:%M:%S}"

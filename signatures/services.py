@@ -4,11 +4,12 @@ Each is lock → the model's named transition → save → counters → enqueue 
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from petitions.models import Petition, PetitionVersion
 
-from . import counts, tokens
+from . import counts, outbox, tokens
 from .addresses import email_key
 from .models import Signature
 from .signals import signature_confirmed, signature_moderated
@@ -38,18 +39,22 @@ def sign(
     if not petition.accepts_signatures:
         raise PetitionNotOpen(petition.slug)
     version = version or petition.current_version or petition.record_version()
-    signature = Signature(petition=petition, version=version, **details)
-    signature.start_claim()
-    try:
-        with transaction.atomic():
-            signature.save()
-    except IntegrityError:
-        # Same petition and address (perhaps a concurrent double submit).
+    fresh = Signature(petition=petition, version=version, **details)
+    fresh.start_claim()
+    fresh.email_key = email_key(fresh.email)
+    with transaction.atomic():
+        # The same statements whether or not this address signed before, so the response time does not tell:
+        # an insert that does nothing if the address is there (no error, no rollback), then the row, locked and
+        # updated (a new row takes the details it already has), the outbox row and the task.
+        Signature.objects.bulk_create([fresh], ignore_conflicts=True)
         signature = _sign_again(petition, details, version)
-        if signature is None:
-            raise
-    if send_email and signature.status != Signature.Status.REJECTED:
-        deliver_confirmation_email.delay_on_commit(signature.pk)
+        if signature is None:  # removed between the two statements (a purge): never in practice
+            raise IntegrityError(f"signature of {fresh.email_key} on {petition.slug} vanished")
+        if send_email:
+            # Owed in the signing transaction, so no outage loses it (signatures.outbox); a rejected signature's
+            # row is dropped by the sender, unsent.
+            outbox.owe_confirmation(signature.pk)
+            deliver_confirmation_email.delay_on_commit(signature.pk)
     return signature
 
 
@@ -58,14 +63,18 @@ def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> 
 
     The confirmation email shows the details, and older confirm links stop working (see tokens.fingerprint).
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # within sign()'s transaction: no savepoint round trips
         signature = (
             Signature.objects.select_for_update(of=("self",))
             .select_related("evidence")
             .filter(petition=petition, email_key=email_key(details["email"]))
             .first()
         )
-        if signature is None or signature.status not in (Signature.Status.UNCONFIRMED, Signature.Status.WITHDRAWN):
+        if signature is None:
+            return None
+        if signature.status not in (Signature.Status.UNCONFIRMED, Signature.Status.WITHDRAWN):
+            # Nothing changes, but the statement runs as for the others: the same work whoever signed.
+            Signature.objects.filter(pk=signature.pk).update(email_key=F("email_key"))
             return signature
         new_claim = getattr(details.get("affiliation"), "pk", None) != signature.affiliation_id
         for name in DETAILS:

@@ -1,18 +1,30 @@
 from celery import shared_task
 
-from undersigned.celery import MAIL_TASK_OPTIONS
+from undersigned.celery import mail_task_options
 
-from . import counts, lifetimes
-from .emails import resend_confirmation_email, send_confirmation_email
-from .models import Signature
+from . import counts, lifetimes, outbox
+from .emails import resend_confirmation_email
 
 
-@shared_task(**MAIL_TASK_OPTIONS)
+@shared_task(**{**mail_task_options(), "autoretry_for": (outbox.MailServerUnavailable,)})
 def deliver_confirmation_email(signature_id: int) -> None:
-    """Safe to retry: the email is built from the signature as it is now, so it never carries stale links."""
-    signature = Signature.objects.select_related("petition", "affiliation").filter(pk=signature_id).first()
-    if signature is not None:
-        send_confirmation_email(signature)
+    """Send the confirmation this signature is owed (signatures.outbox), built from the signature as it is now.
+
+    Safe to repeat: a row already sent is gone, so a repeat sends nothing. When the retries run out the row is
+    still there, and `send_unsent_confirmations` sends it.
+    """
+    outbox.send_owed(signature_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_unsent_confirmations() -> int:
+    """Periodic (celery beat, every SWEEP_EVERY seconds): send every confirmation owed for SWEEP_AFTER seconds
+    or more, in batches of one SMTP connection each. Idempotent; a mail server still down waits for the next run.
+    """
+    try:
+        return outbox.send_due().sent
+    except outbox.MailServerUnavailable:
+        return 0
 
 
 # Data lifetimes (signatures.lifetimes), run by celery beat (settings.CELERY_BEAT_SCHEDULE) and by the
@@ -34,7 +46,7 @@ def anonymise_closed_letters() -> int:
     return lifetimes.anonymise_closed_letters().rows
 
 
-@shared_task(**MAIL_TASK_OPTIONS)
+@shared_task(**mail_task_options())
 def deliver_resent_confirmation(petition_id: int, key: str) -> None:
     """The "didn't get the email?" request. Takes the mailbox key, not a signature id: looking the signature
     up here keeps the web request's work the same whether or not that address signed."""

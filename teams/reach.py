@@ -18,7 +18,7 @@ from signatures.addresses import email_domain
 from signatures.models import Signature
 from verification import rosters
 from verification.claims import claims_to_recheck
-from verification.models import Affiliation
+from verification.models import Affiliation, RosterImport
 
 from . import tasks
 from .audit import record
@@ -149,3 +149,19 @@ def _record(affiliation: Affiliation, kind: str, summary: str, reach: list[Lette
     if others:
         tasks.notify_affiliation_change.delay_on_commit(change.pk)
     return change
+
+
+def record_roster_import(sender, import_id: int, changed: bool = True, **kwargs) -> None:
+    """Receiver of verification.signals.roster_imported: an upload the worker has written, in its transaction,
+    in the uploader's audit trail, and recorded and told like any roster change that reaches other teams'
+    letters (`record_roster_change`)."""
+    upload = RosterImport.objects.select_related("affiliation", "imported_by").get(pk=import_id)
+    replacing = ", replacing the roster" if upload.replaced else ""
+    summary = (
+        f"Imported {upload.filename} ({upload.rows} rows{replacing}): "
+        f"{upload.created} created, {upload.updated} updated, {upload.removed} removed."
+    )
+    record(upload.imported_by, upload.affiliation, summary)
+    if changed:
+        reach = roster_reach(upload.affiliation, upload.imported_by)
+        record_roster_change(upload.affiliation, summary, reach, upload.imported_by)

@@ -3,6 +3,8 @@
 import functools
 import logging
 import os
+import time
+from collections.abc import Mapping
 from smtplib import SMTPException
 
 from celery import Celery
@@ -16,35 +18,86 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
 logger = logging.getLogger(__name__)
 
 
+# After a failed publish, this process does not try the broker again for this many seconds: during an outage a
+# request then costs nothing extra (not even the connect timeout), and the sweepers catch up.
+BROKER_BACKOFF = 5.0
+_broker_down_until = 0.0
+
+
 class Task(DjangoTask):
     """Tasks are queued after the commit; an unreachable broker then must not turn a stored row into an error.
 
-    The row is already safe: `verify_signatures` re-queues pending claims, and signing again re-sends the email.
+    The row is already safe: the work it stands for is recorded (the outbox, a `pending` claim, an unsent
+    challenge, an unfinished re-check chunk), and the sweepers (`send_unsent_confirmations`,
+    `requeue_stalled_checks`) queue it again once the broker is back. So a failed publish is logged, not
+    raised, and costs at most BROKER_TIMEOUT (settings), once per BROKER_BACKOFF seconds per process.
     """
 
     def delay_on_commit(self, *args, **kwargs) -> None:
         transaction.on_commit(functools.partial(self._send_or_log, args, kwargs))
 
     def _send_or_log(self, args: tuple, kwargs: dict) -> None:
+        global _broker_down_until
+        if time.monotonic() < _broker_down_until:
+            logger.warning("Could not queue %s%r: the broker was unreachable moments ago.", self.name, args)
+            return
         try:
             self.apply_async(args, kwargs)
         except OperationalError:
+            _broker_down_until = time.monotonic() + BROKER_BACKOFF
             logger.exception("Could not queue %s%r: the broker is unreachable.", self.name, args)
 
 
-# Tasks that send mail: retried with backoff for about an hour of mail-server trouble. Safe to repeat: each
-# builds its email from the rows as they are now, and marks what it has sent.
-MAIL_TASK_OPTIONS = {
-    "acks_late": True,
-    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-}
+def mail_task_options() -> dict:
+    """The retry policy of the tasks that send mail: backoff over about an hour of mail-server trouble (by
+    default; MAIL_RETRIES and MAIL_RETRY_BACKOFF_MAX). Safe to repeat: each builds its email from the rows as
+    they are now, and marks what it has sent. When the retries run out nothing is lost: the row that owes the
+    email is still there, and the sweepers send it.
+    """
+    from django.conf import settings
+
+    return {
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
+        "retry_backoff": True,
+        "retry_backoff_max": settings.MAIL_RETRY_BACKOFF_MAX,
+        "max_retries": settings.MAIL_RETRIES,
+    }
+
+
+class _MailTaskOptions(Mapping):
+    """`**MAIL_TASK_OPTIONS` (the former constant, still imported by some modules): read when unpacked, once
+    the settings are loaded."""
+
+    def __getitem__(self, key):
+        return mail_task_options()[key]
+
+    def __iter__(self):
+        return iter(mail_task_options())
+
+    def __len__(self) -> int:
+        return len(mail_task_options())
+
+
+MAIL_TASK_OPTIONS = _MailTaskOptions()
 
 app = Celery("undersigned", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def queue_length() -> int:
+    """Tasks waiting in the default queue (0 when tasks run in-process, or when the broker cannot say)."""
+    if app.conf.task_always_eager:
+        return 0
+    try:
+        with app.connection_for_write() as connection:
+            declared = connection.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
+            return declared.message_count
+    except Exception:  # any transport's failure: the sweeper then acts as if the queue were empty
+        logger.exception("Could not read the queue's length.")
+        return 0
 
 
 # Database connections in the worker (i9b): Celery's Django fixup closes every connection before and after every

@@ -150,6 +150,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
+    # Issue 8 (i8b): CORS for the public JSON API only (GET/HEAD/OPTIONS of /api/, no credentials).
+    "front.middleware.PublicApiCorsMiddleware",
     # Static files straight from the application server, before sessions and the rest (see STATIC_ROOT).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -319,6 +321,15 @@ PORT = env_int("PORT", 8000, minimum=1)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
 
+# Issue 8 (i8b): the letter's PDF (/petitions/<slug>/letter.pdf). One copy per letter is cached and remade
+# when the text's version or a count changes, or after LETTER_PDF_CACHE_SECONDS (badge-only changes); while
+# one request lays it out (at most LETTER_PDF_LOCK_SECONDS) others get the previous copy.
+LETTER_PDF_CACHE_SECONDS = env_int("LETTER_PDF_CACHE_SECONDS", 600, minimum=1)
+LETTER_PDF_LOCK_SECONDS = env_int("LETTER_PDF_LOCK_SECONDS", 120, minimum=1)
+# Laying out a PDF costs about 5 ms and 80 MiB per 1,000 names (bench/letter_pdf.py): the PDF lists at most
+# this many signatories and says where the rest are (the print page lists everyone, streamed).
+LETTER_PDF_MAX_SIGNATORIES = env_int("LETTER_PDF_MAX_SIGNATORIES", 2000, minimum=1)
+
 # Teams and invitations (issue 7, workstream i7a): how long an emailed invitation link works, and whether
 # anyone may create an account without one (off: accounts come by invitation only).
 INVITATION_MAX_AGE = env_int("INVITATION_MAX_AGE", 7 * 24 * 3600, minimum=60)
@@ -373,8 +384,52 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # WeasyPrint narrates every step of every PDF at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
 
+# --- i9a: nothing lost in an outage (docs/production.md, "Outages") ---
+# The sweepers (celery beat, every SWEEP_EVERY seconds) send every confirmation email still owed, and queue
+# again every claim check, challenge email and re-check chunk left behind, once it has waited SWEEP_AFTER
+# seconds for the task queued for it (a broker, worker or mail outage of any length loses nothing).
+SWEEP_EVERY = env_int("SWEEP_EVERY", 60, minimum=1)
+SWEEP_AFTER = env_int("SWEEP_AFTER", 300, minimum=0)
+CELERY_BEAT_SCHEDULE["send-unsent-confirmations"] = {
+    "task": "signatures.tasks.send_unsent_confirmations",
+    "schedule": SWEEP_EVERY,
+}
+CELERY_BEAT_SCHEDULE["requeue-stalled-checks"] = {
+    "task": "verification.tasks.requeue_stalled_checks",
+    "schedule": SWEEP_EVERY,
+}
+# A request never waits longer than this for an unreachable broker (connect and each socket operation),
+# and a failed publish is not retried: the row is stored and the sweepers catch up.
+BROKER_TIMEOUT = env_float("BROKER_TIMEOUT", 1.0, minimum=0.05)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+# The mail tasks' retries (undersigned.celery.mail_task_options): exponential backoff up to this many seconds
+# between attempts, this many times; then the sweepers take over.
+MAIL_RETRIES = env_int("MAIL_RETRIES", 8)
+MAIL_RETRY_BACKOFF_MAX = env_int("MAIL_RETRY_BACKOFF_MAX", 600, minimum=1)
+# Redis transport: a task taken by a worker that dies without acknowledging it is delivered again after
+# BROKER_VISIBILITY_TIMEOUT seconds. It must exceed the longest task (a roster import of the largest
+# allowed file, a re-check chunk) and the longest retry countdown a worker holds (MAIL_RETRY_BACKOFF_MAX),
+# or a task still running or waiting would be delivered twice (docs/production.md, "Outages").
+BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 900, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    "socket_timeout": max(BROKER_TIMEOUT, 5.0),
+    "max_retries": 0,  # a failed connection is not retried (kombu waits 2 s first); the worker keeps its own
+}
+if BROKER_VISIBILITY_TIMEOUT <= MAIL_RETRY_BACKOFF_MAX:
+    raise ImproperlyConfigured(
+        f"BROKER_VISIBILITY_TIMEOUT ({BROKER_VISIBILITY_TIMEOUT}) must exceed MAIL_RETRY_BACKOFF_MAX "
+        f"({MAIL_RETRY_BACKOFF_MAX}): a retry waiting longer than it would be delivered twice."
+    )
+# Roster uploads wait here (default storage) for the worker that imports them, and are deleted once imported.
+# Never served. With workers on other machines, a directory they all mount (or another storage backend).
+MEDIA_ROOT = Path(env("MEDIA_ROOT") or STATE_DIR / "uploads")
 
 # Bot resistance (issue 10, workstream i10a; abuse/, docs/decisions.md "Bot resistance"). Over any of these
 # limits a submission is parked (stored for moderators, never emailed, never counted) behind the same

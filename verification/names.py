@@ -14,7 +14,10 @@ def name_key(full_name: str) -> str:
 
     Apostrophes join rather than split ("O'Brien" == "OBrien"); other punctuation separates words.
     """
-    folded = unicodedata.normalize("NFKD", full_name.casefold()).translate(_UNDECOMPOSED)
-    stripped = "".join(c for c in folded if not unicodedata.combining(c))
+    if full_name.isascii():  # most names: nothing to decompose (a roster import computes hundreds of thousands)
+        stripped = full_name.lower()
+    else:
+        folded = unicodedata.normalize("NFKD", full_name.casefold()).translate(_UNDECOMPOSED)
+        stripped = "".join(c for c in folded if not unicodedata.combining(c))
     words = _NON_WORD.sub(" ", _APOSTROPHES.sub("", stripped)).split()
     return " ".join(sorted(words))

@@ -1,10 +1,12 @@
 """Reading a roster CSV: every row checked, every problem reported by line, before anything is written."""
 
+import codecs
 import csv
 import io
 import re
-import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
@@ -20,8 +22,10 @@ _AT_NAME = re.compile(r"^@[\w.\-]{1,100}(@[\w\-]+(\.[\w\-]+)+)?$")
 _is_url = URLValidator(schemes=["http", "https"])
 
 
-@dataclass
+@dataclass(slots=True)
 class RosterRow:
+    """One good row of the file, with its keys computed once (a big roster holds hundreds of thousands)."""
+
     line: int
     full_name: str
     email: str = ""
@@ -29,14 +33,8 @@ class RosterRow:
     external_id: str = ""
     # The columns the file has: those it lacks are left as they are on the entries it updates.
     given: frozenset[str] = frozenset(COLUMNS)
-
-    @property
-    def email_key(self) -> str:
-        return email_key(self.email) if self.email else ""
-
-    @property
-    def name_key(self) -> str:
-        return name_key(self.full_name)
+    name_key: str = ""
+    email_key: str = ""
 
     def unique_keys(self) -> list[tuple[str, str]]:
         """What must be unique within one file: external ids, emails, and the names of rows with neither."""
@@ -53,7 +51,12 @@ class RosterRow:
     def apply_to(self, entry: RosterEntry) -> None:
         for name in self.given:
             setattr(entry, name, getattr(self, name))
-        entry.fill_keys()
+        # The keys of what the entry now holds (a column the file lacks keeps the entry's value).
+        entry.name_key = self.name_key if "full_name" in self.given else name_key(entry.full_name)
+        if "email" in self.given:
+            entry.email_key = self.email_key
+        else:
+            entry.email_key = email_key(entry.email) if entry.email else ""
 
 
 @dataclass
@@ -66,16 +69,14 @@ class RosterError(Exception):
         return "\n".join(self.problems)
 
 
-def parse_roster(data: bytes) -> list[RosterRow]:
-    """All rows of a roster CSV, or RosterError listing each bad row and why."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise RosterError([f"line {line}: the file is not UTF-8 (byte {error.start + 1} cannot be decoded)"])
-    if "\x00" in text:
-        raise RosterError(["the file contains NUL bytes: is it a spreadsheet rather than a CSV export?"])
-    reader = csv.reader(io.StringIO(text, newline=""))
+PROGRESS_EVERY = 10_000
+
+
+def parse_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | None = None) -> list[RosterRow]:
+    """All rows of a roster CSV (bytes, or a binary file read line by line), or RosterError listing each bad
+    row and why. `progress(lines read)` is called every PROGRESS_EVERY lines (a worker reports it)."""
+    lines = _decoded_lines(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source)
+    reader = csv.reader(lines)
     try:
         header = [name.strip().lower() for name in next(reader)]
     except StopIteration:
@@ -90,9 +91,13 @@ def parse_roster(data: bytes) -> list[RosterRow]:
     rows: list[RosterRow] = []
     seen: dict[tuple[str, str], int] = {}
     line = reader.line_num + 1  # where the next record starts (a quoted cell may span lines)
+    reported = 0
     try:
         for cells in reader:
             start, line = line, reader.line_num + 1
+            if progress is not None and reader.line_num - reported >= PROGRESS_EVERY:
+                reported = reader.line_num
+                progress(reported)
             if not any(cell.strip() for cell in cells):
                 continue
             row, row_problems = _parse_row(start, header, cells, given)
@@ -107,11 +112,32 @@ def parse_roster(data: bytes) -> list[RosterRow]:
                 rows.append(row)
     except csv.Error as error:
         problems.append(f"line {line}: {error}")
+    if progress is not None:
+        progress(reader.line_num)
     if problems:
         raise RosterError(problems)
     if not rows:
         raise RosterError(["the file has a header but no rows"])
     return rows
+
+
+def _decoded_lines(source: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, read one at a time; the first that is not UTF-8, or holds NUL, stops it."""
+    offset = 0
+    for number, raw in enumerate(source, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw, offset = raw[len(codecs.BOM_UTF8) :], len(codecs.BOM_UTF8)
+        if not raw:
+            continue  # nothing but the byte order mark
+        if b"\x00" in raw:
+            raise RosterError(["the file contains NUL bytes: is it a spreadsheet rather than a CSV export?"])
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise RosterError(
+                [f"line {number}: the file is not UTF-8 (byte {offset + error.start + 1} cannot be decoded)"]
+            )
+        offset += len(raw)
 
 
 def _header_problems(header: list[str]) -> list[str]:
@@ -140,9 +166,10 @@ def _parse_row(
         f"{name} is longer than {limit} characters" for name, limit in LIMITS.items() if len(values[name]) > limit
     ]
     problems += [f"{name} contains control characters" for name in COLUMNS if _has_control(values[name])]
+    key = name_key(values["full_name"])  # once per row: the plan and the entry reuse it
     if not values["full_name"]:
         problems.append("full_name is empty")
-    elif not name_key(values["full_name"]):
+    elif not key:
         problems.append(f"full_name {values['full_name']!r} has no letters")
     if values["email"]:
         try:
@@ -154,11 +181,16 @@ def _parse_row(
         problems.append(f"handles {', '.join(map(repr, bad_handles))} are neither URLs nor @names")
     if problems:
         return None, problems
-    return RosterRow(line=line, given=given, **values), []
+    address_key = email_key(values["email"]) if values["email"] else ""
+    return RosterRow(line=line, given=given, name_key=key, email_key=address_key, **values), []
+
+
+# Unicode's control characters (category Cc): C0, DEL and C1.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(c) == "Cc" for c in text)
+    return _CONTROL.search(text) is not None
 
 
 def _is_handle(handle: str) -> bool:

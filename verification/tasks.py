@@ -4,18 +4,26 @@ Also the fan-out of a re-check (`queue_recheck`) and the receiver that queues a 
 signer confirms (connected in VerificationConfig.ready).
 """
 
+import logging
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, transaction
 from django.db.models import QuerySet
 
 from signatures.models import Signature
-from undersigned.celery import MAIL_TASK_OPTIONS
+from undersigned.celery import mail_task_options, queue_length
 
-from . import claims, emails
-from .models import Affiliation, Recheck
+from . import backlog, claims, emails, roster_import
+from .models import Affiliation, Recheck, RecheckChunk
+
+logger = logging.getLogger(__name__)
 
 RECHECK_CHUNK = 500
+# Above this many tasks waiting in the queue, the sweeper does not queue claims or chunks again (see below).
+QUEUE_BUSY = 100
 
 
 def _worker_name(task) -> str:
@@ -30,10 +38,15 @@ def verify_claim(self, signature_id: int) -> None:
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def verify_claims(self, signature_ids: list[int], recheck_id: int | None = None) -> None:
-    """Re-check a chunk of claims, one transaction each, so one failure loses nothing already decided."""
+def verify_claims(self, signature_ids: list[int], recheck_id: int | None = None, chunk_id: int | None = None) -> None:
+    """Re-check a chunk of claims, one transaction each, so one failure loses nothing already decided.
+
+    A re-check's chunk counts towards its progress once, however often it is delivered (RecheckChunk.finish).
+    """
     send_challenges(claims.verify_claims(signature_ids, worker=_worker_name(self)))
-    if recheck_id is not None:
+    if chunk_id is not None:
+        RecheckChunk.finish(chunk_id)
+    elif recheck_id is not None:  # queued before chunks were recorded
         Recheck.advance(recheck_id, len(signature_ids))
 
 
@@ -69,22 +82,67 @@ def queue_recheck(
             reason=reason[:200], affiliation=affiliation, petition=petition, requested_by=requested_by
         )
         ids = claims.claims_to_recheck(signatures).order_by("pk").values_list("pk", flat=True)
+        chunks: list[RecheckChunk] = []
         chunk: list[int] = []
         for pk in ids.iterator(chunk_size):
             chunk.append(pk)
             recheck.total += 1
             if len(chunk) == chunk_size:
-                verify_claims.delay_on_commit(chunk, recheck.pk)
+                chunks.append(RecheckChunk(recheck=recheck, signature_ids=chunk))
                 chunk = []
         if chunk:
-            verify_claims.delay_on_commit(chunk, recheck.pk)
+            chunks.append(RecheckChunk(recheck=recheck, signature_ids=chunk))
+        for saved in RecheckChunk.objects.bulk_create(chunks, batch_size=100):
+            verify_claims.delay_on_commit(saved.signature_ids, recheck.pk, saved.pk)
         if recheck.total == 0:
             recheck.finished_at = recheck.created_at
         recheck.save(update_fields=["total", "finished_at"])
     return recheck
 
 
-@shared_task(**MAIL_TASK_OPTIONS)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def requeue_stalled_checks(waited: int | None = None) -> dict[str, int]:
+    """Periodic (celery beat, every SWEEP_EVERY seconds): queue again what an outage left behind, once it has
+    waited SWEEP_AFTER seconds (or `waited`) for its task: claims still `pending` with no challenge open,
+    challenge emails not sent, re-check chunks not finished and roster uploads not imported. Idempotent: each
+    task is safe to run twice.
+    """
+    waited = settings.SWEEP_AFTER if waited is None else waited
+    # A long queue means busy workers, not lost tasks: claims and chunks wait for it to drain, rather than pile
+    # up in it twice (their tasks are safe to repeat, but not free).
+    stalled = backlog.stalled(timedelta(seconds=waited), include_claims=queue_length() <= QUEUE_BUSY)
+    for start in range(0, len(stalled.claims), RECHECK_CHUNK):
+        verify_claims.delay_on_commit(stalled.claims[start : start + RECHECK_CHUNK])
+    for challenge_id in stalled.challenges:
+        send_roster_challenge.delay_on_commit(challenge_id)
+    for chunk in stalled.chunks:
+        verify_claims.delay_on_commit(chunk.signature_ids, chunk.recheck_id, chunk.pk)
+    for import_id in stalled.imports:
+        import_roster_file.delay_on_commit(import_id)
+    counts = {
+        "claims": len(stalled.claims),
+        "challenges": len(stalled.challenges),
+        "chunks": len(stalled.chunks),
+        "imports": len(stalled.imports),
+    }
+    if any(counts.values()):
+        logger.warning("Queued again after waiting %ss or more: %s", waited, counts)
+    return counts
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def import_roster_file(import_id: int) -> None:
+    """Import an uploaded roster (queued by verification.rosters.queue_import): all of it or nothing, progress
+    on its record; the claims are re-checked if the roster changed."""
+    roster_import.run_import(import_id, on_change=queue_roster_recheck)
+
+
+def queue_roster_recheck(affiliation_id: int, reason: str, user=None) -> None:
+    """The affiliation's claims are checked again, on every petition, once this transaction commits."""
+    recheck_affiliation_claims.delay_on_commit(affiliation_id, reason, user.pk if user else None)
+
+
+@shared_task(**mail_task_options())
 def send_roster_challenge(challenge_id: int) -> None:
     """Email one roster challenge to the roster address. Sends nothing for a challenge already sent or closed."""
     emails.send_challenge_email(challenge_id)

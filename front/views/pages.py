@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from front import public_cache
 from front.forms import SignatureForm
+from front.sharing import share_links
 from petitions.models import Petition
 from signatures.counts import claim_counts, fold
 from signatures.listing import PUBLIC_VERIFICATIONS, BadCursor, first, page_after, public_signers
@@ -77,6 +78,7 @@ def detail_context(petition: Petition, form: SignatureForm) -> dict:
         "counts": claim_counts(petition),
         "recent": first(public_signers(petition), RECENT_SIGNERS),
         "form": form,
+        "share": share_links(petition),
         "language_next": petition.get_absolute_url(),  # the switcher, also from the re-rendered form (a POST)
     }
 

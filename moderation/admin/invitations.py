@@ -26,6 +26,9 @@ class InvitationForm(forms.ModelForm):
         if "petition" not in self.fields:
             return  # an invitation already sent: shown, never edited
         self.fields["petition"].queryset = organised_petitions(inviter).order_by("title")
+        widget = self.fields["petition"].widget
+        for gesture in ("can_add_related", "can_change_related", "can_view_related", "can_delete_related"):
+            setattr(widget, gesture, False)  # an invitation picks a letter; it does not edit one
         if not inviter.is_superuser:
             self.fields["petition"].required = True
             self.fields["petition"].help_text = _("One of the letters you organise.")

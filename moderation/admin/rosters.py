@@ -12,7 +12,8 @@ from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -258,6 +259,16 @@ class AffiliationAdmin(ModeratedAdmin):
         if latest is None:
             return "—"
         who = latest.imported_by.email if latest.imported_by else "someone since removed"
+        if latest.state != RosterImport.State.DONE:
+            return format_html(
+                '<a href="{}">{}</a> on {} UTC by {}: <a href="{}">{}</a>',
+                changelist_url(RosterImport, affiliation=affiliation.pk),
+                latest.filename,
+                latest.imported_at.strftime("%Y-%m-%d %H:%M"),
+                who,
+                reverse("admin:verification_affiliation_roster_import", args=[quote(affiliation.pk), latest.pk]),
+                latest.get_state_display(),
+            )
         return format_html(
             '<a href="{}">{}</a> on {} UTC by {}: {} created, {} updated, {} removed',
             changelist_url(RosterImport, affiliation=affiliation.pk),
@@ -281,9 +292,11 @@ class AffiliationAdmin(ModeratedAdmin):
 
     def get_urls(self):
         upload = self.admin_site.admin_view(self.roster_upload_view)
+        progress = self.admin_site.admin_view(self.roster_import_view)
         domains = self.admin_site.admin_view(self.domain_policy_view)
         return [
             path("<path:object_id>/roster/", upload, name="verification_affiliation_roster"),
+            path("<path:object_id>/roster/<int:import_id>/", progress, name="verification_affiliation_roster_import"),
             path("<path:object_id>/domains/", domains, name="verification_affiliation_domains"),
             *super().get_urls(),
         ]
@@ -328,52 +341,72 @@ class AffiliationAdmin(ModeratedAdmin):
         status = 400 if posted and not form.is_valid() else 200
         return TemplateResponse(request, "admin/verification/affiliation/domain_policy.html", context, status=status)
 
+    def _upload_context(self, request, affiliation, form, reach, **extra) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": affiliation,
+            "form": form,
+            "recent_imports": affiliation.imports.select_related("imported_by")[:5],
+            "reach": reach,
+            "reach_caption": _("Claims an import re-checks, per letter (those a moderator decided stay as they are)"),
+            **extra,
+        }
+
     def roster_upload_view(self, request, object_id):
-        """Upload a roster CSV: all of it is imported, or nothing and a report of every bad line."""
+        """Upload a roster CSV: stored and imported by a worker (all of it, or nothing and every bad line).
+
+        An import that changes the roster and reaches other teams' letters is recorded and told when the worker
+        has written it (teams.reach, on verification.signals.roster_imported).
+        """
         affiliation = self.get_object(request, unquote(object_id))
+        if affiliation is None:
+            raise Http404
         if not self.has_upload_permission(request, affiliation):
             raise PermissionDenied
-        problems: list[str] = []
         posted = request.method == "POST"
         reach = reaches.roster_reach(affiliation, request.user)
         others = sum(r.claims for r in reach if not r.own)
         form = RosterUploadForm(request.POST if posted else None, request.FILES if posted else None, others=others)
         if posted and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                record = rosters.import_roster(
-                    affiliation, upload.read(), upload.name, replace=form.cleaned_data["replace"], user=request.user
-                )
-            except rosters.RosterError as error:
-                problems = error.problems
-            else:
-                replacing = ", replacing the roster" if record.replaced else ""
-                summary = (
-                    f"Imported {record.filename} ({record.rows} rows{replacing}): "
-                    f"{record.created} created, {record.updated} updated, {record.removed} removed."
-                )
-                audit(request.user, affiliation, summary)
-                changed = record.created or record.updated or record.removed
-                if changed:
-                    reaches.record_roster_change(affiliation, summary, reach, request.user)
-                recheck = " The affected claims are being re-checked." if changed else ""
-                self.message_user(request, summary + recheck, messages.SUCCESS)
-                return redirect(reverse("admin:verification_affiliation_change", args=[quote(affiliation.pk)]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": affiliation,
-            "title": f"Upload the roster of {affiliation}",
-            "form": form,
-            "problems": problems[:MAX_PROBLEMS_SHOWN],
-            "problems_count": len(problems),
-            "problems_hidden": max(0, len(problems) - MAX_PROBLEMS_SHOWN),
-            "recent_imports": affiliation.imports.select_related("imported_by")[:5],
-            "reach": reach,
-            "reach_caption": _("Claims an import re-checks, per letter (those a moderator decided stay as they are)"),
-        }
+            record = rosters.queue_import(
+                affiliation, form.cleaned_data["file"], replace=form.cleaned_data["replace"], user=request.user
+            )
+            replacing = ", replacing the roster" if record.replaced else ""
+            audit(request.user, affiliation, f"Uploaded {record.filename} for import #{record.pk}{replacing}.")
+            url = reverse("admin:verification_affiliation_roster_import", args=[quote(affiliation.pk), record.pk])
+            return redirect(url)
+        title = _("Upload the roster of %(affiliation)s") % {"affiliation": affiliation}
+        context = self._upload_context(request, affiliation, form, reach, title=title)
         status = 400 if posted else 200
         return TemplateResponse(request, "admin/verification/affiliation/roster_upload.html", context, status=status)
+
+    def roster_import_view(self, request, object_id, import_id: int):
+        """One upload's import: its progress while a worker runs it (the page reloads itself, no JavaScript),
+        then what it changed, or every problem by line and the form to upload the corrected file."""
+        affiliation = self.get_object(request, unquote(object_id))
+        if affiliation is None:
+            raise Http404
+        if not self.has_upload_permission(request, affiliation):
+            raise PermissionDenied
+        record = get_object_or_404(affiliation.imports.select_related("imported_by"), pk=import_id)
+        problems = record.problems if record.state == RosterImport.State.FAILED else []
+        reach = reaches.roster_reach(affiliation, request.user)
+        others = sum(r.claims for r in reach if not r.own)
+        count = max(record.problems_count, len(problems))
+        context = self._upload_context(
+            request,
+            affiliation,
+            RosterUploadForm(initial={"replace": record.replaced}, others=others),
+            reach,
+            title=_("Roster import of %(file)s") % {"file": record.filename},
+            record=record,
+            problems=problems[:MAX_PROBLEMS_SHOWN],
+            problems_count=count,
+            problems_hidden=max(0, count - MAX_PROBLEMS_SHOWN),
+            refresh_seconds=2 if record.in_progress else None,
+        )
+        return TemplateResponse(request, "admin/verification/affiliation/roster_import.html", context)
 
 
 @admin.register(RosterEntry)
@@ -423,8 +456,20 @@ class RosterEntryAdmin(ModeratedAdmin):
 class RosterImportAdmin(ReadOnlyAdmin):
     affiliation_path = "affiliation"
     roster_data = True
-    list_display = ("imported_at", "affiliation", "filename", "replaced", "rows", "created", "updated", "removed", "by")
-    list_filter = (AffiliationListFilter, "replaced")
+    list_display = (
+        "imported_at",
+        "affiliation",
+        "filename",
+        "state",
+        "replaced",
+        "rows",
+        "created",
+        "updated",
+        "removed",
+        "by",
+    )
+    list_filter = (AffiliationListFilter, "state", "replaced")
+    exclude = ("upload",)
     list_select_related = ("affiliation", "imported_by")
     search_fields = ("filename",)
 

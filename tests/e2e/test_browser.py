@@ -32,7 +32,7 @@ def test_signer_signs_in_the_browser_confirms_by_email_and_is_listed(browser, li
     Select(labelled(browser, "Affiliation you claim")).select_by_visible_text("Sora alpha artist")
     labelled(browser, "Organisation").send_keys('=HYPERLINK("http://evil.example")')
     browser.find_element(By.NAME, "public").click()
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/sign/'] button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "form[action*='/sign/'] button[type=submit]").click()
 
     # The click starts a navigation: wait for the new page (the old one's elements go stale).
     WebDriverWait(browser, 10).until(

@@ -70,7 +70,7 @@ def sign(browser, full_name: str, email: str, **fields) -> None:
     for name, value in fields.items():
         browser.find_element(By.ID, f"id_{name}").send_keys(value)
     browser.find_element(By.ID, "id_public").click()
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/sign/'] button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "form[action*='/sign/'] button[type=submit]").click()
 
 
 def confirm_from_the_email(browser, live_server, smtp_sink, address: str):
@@ -173,9 +173,9 @@ def test_a_browser_set_to_spanish_gets_the_page_and_its_errors_in_spanish(spanis
     spanish_browser.get(f"{live_server.url}{letter.get_absolute_url()}")
     assert spanish_browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es"
     assert spanish_browser.find_element(By.ID, "recent").text == "Firmantes recientes"
-    spanish_browser.find_element(By.CSS_SELECTOR, "form[action$='/sign/'] button[type=submit]").click()
+    spanish_browser.find_element(By.CSS_SELECTOR, "form[action*='/sign/'] button[type=submit]").click()
     alert = (By.CSS_SELECTOR, "[role=alert]")
     WebDriverWait(spanish_browser, 15).until(
         expected_conditions.text_to_be_present_in_element(alert, "Su firma no se ha guardado")
     )
-    assert "Este campo es obligatorio." in spanish_browser.find_element(By.CSS_SELECTOR, "form[action$='/sign/']").text
+    assert "Este campo es obligatorio." in spanish_browser.find_element(By.CSS_SELECTOR, "form[action*='/sign/']").text

@@ -4,12 +4,9 @@ upload its roster, invite a moderator who accepts and decides a claim, then clos
 
 import csv
 import io
-import shutil
 
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -20,25 +17,15 @@ from tests.support.teams import invitation_path
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync"]
 ORGANISER, MODERATOR = "organiser@collective.example", "moderator@collective.example"
 ORGANISER_PASSWORD, MODERATOR_PASSWORD = "a-quiet-heron-41", "a-loud-finch-72"
 ROSTER = "full_name,email,handles,external_id\nAna Núñez,,@ana_nunez,A-17\nBen Okafor,ben@studio.example,,A-18\n"
 
 
 @pytest.fixture
-def browser():
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and chromedriver):
-        pytest.skip("needs Debian's chromium and chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in [*FLAGS, "--window-size=1280,1000"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
+def browser(chromium):
+    """The module's Chromium (tests/e2e/conftest.py)."""
+    return chromium
 
 
 def wait_for_text(browser, text: str, timeout: float = 15) -> None:
@@ -56,7 +43,7 @@ def sign_in(browser, live_server, email: str, password: str) -> None:
     browser.get(f"{live_server.url}/accounts/login/?next=/admin/")
     field(browser, "login").send_keys(email)
     field(browser, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit], form button[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()  # not the header's language switcher
     WebDriverWait(browser, 15).until(lambda b: "/admin/" in b.current_url and "login" not in b.current_url)
 
 

@@ -2,13 +2,10 @@
 list show every column, with nothing cut off at the right edge (a real browser measures the page)."""
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -16,22 +13,11 @@ from tests.support.factories import make_affiliation, make_moderator, make_petit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync"]
 
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and chromedriver):
-        pytest.skip("needs Debian's chromium and chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    driver.implicitly_wait(2)
-    yield driver
-    driver.quit()
+@pytest.fixture
+def browser(chromium):
+    """The module's Chromium (tests/e2e/conftest.py)."""
+    return chromium
 
 
 def log_in(browser, client, live_server, user) -> None:

@@ -57,7 +57,10 @@ def test_the_petition_page_and_its_form_are_in_french(letter):
     assert status == 200
     for words in ["Derniers signataires", "Nom complet", "Appartenance que vous revendiquez", "(facultatif)", "Signer"]:
         assert words in text
-    labels = re.findall(r"<label[^>]*>([^<]+)", text)
+    signing_form = text.split('<section aria-labelledby="sign">')[1].split("</section>")[0]
+    labels = re.findall(r"<label[^>]*>([^<]+)", text.split("<main")[0]) + re.findall(
+        r"<label[^>]*>([^<]+)", signing_form.split('<div class="hp">')[0] + signing_form.split("</div>", 1)[-1]
+    )
     assert labels == [
         "Langue",
         "Nom complet",

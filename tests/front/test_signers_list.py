@@ -147,10 +147,17 @@ def test_next_page_keeps_the_filters(client, letter, claims):
     assert 'href="?affiliation=sora-alpha-artist&amp;cursor=' in page
 
 
-def test_verified_badge_and_claimed_badge(client, letter, claims):
+def test_badges_name_each_claim_state_in_words(client, letter, claims):
     page = client.get(f"/petitions/{letter.slug}/signatures/").content.decode()
-    assert "Sora alpha artists ✓ verified" in page
-    assert "Sora alpha artists · claimed" in page
+    assert "Sora alpha artists · verified by roster address" in page
+    assert "Sora alpha artists · claimed, needs review" in page
+    assert "Sora alpha artists · claimed, not verified" in page
+
+
+def test_a_claim_still_being_checked_reads_pending(client, letter, artists):
+    make_signature(letter, full_name="Pia Pending", affiliation=artists)  # its check is queued, not yet run
+    page = client.get(f"/petitions/{letter.slug}/signatures/").content.decode()
+    assert "Sora alpha artists · claimed, check pending" in page
 
 
 BAD_CURSORS = ["abc", "-1", "0", "1.5", "99999999999999999999999", "9" * 5000, "٣"]

@@ -10,6 +10,7 @@ from petitions.models import Petition
 from teams.roles import add_organiser
 from tests.moderation.test_petitions import form_data
 from tests.support.factories import make_moderator, make_petition, make_signature
+from tests.support.queued import settled
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,8 @@ def test_every_organiser_and_moderator_action_is_in_the_trail_with_who_and_what(
     b"".join(client.get(f"/admin/petitions/{letter_a.slug}/export.csv").streaming_content)
     client.force_login(keeper)
     roster = SimpleUploadedFile("roster.csv", b"full_name,email,handles,external_id\nAna,ana@x.example,,\n")
-    client.post(f"/admin/verification/affiliation/{artists.pk}/roster/", {"file": roster})
+    with settled():  # the upload is imported by a worker once it commits
+        client.post(f"/admin/verification/affiliation/{artists.pk}/roster/", {"file": roster})
 
     client.force_login(superuser)
     trail = "\n".join(rows(client))

@@ -107,6 +107,7 @@ def test_no_list_filter_or_search_shows_the_other_teams_rows(client, teams, role
     for url in LISTS:
         response = client.get(url + query)
         page = re.sub(r'value="[^"]*" id="searchbar"', "", response.content.decode())  # the search term, echoed
+        page = re.sub(r'name="next" value="[^"]*"', "", page)  # the language switcher returns to this very URL
         for secret in (b.letter.title, b.signature.full_name, b.signature.email, b.entry.full_name, "beta.csv",
                        "beta re-check", b.invitation.email, b.affiliation.name):  # fmt: skip
             assert secret not in page, (url + query, secret)
@@ -349,3 +350,23 @@ def test_another_teams_draft_is_not_named_in_the_keepers_dry_run(client, teams, 
     page = client.get(f"/admin/verification/affiliation/{b.affiliation.pk}/roster/").content.decode()
     assert "Secret draft of alpha" not in page
     assert "a draft letter of another team" in page
+
+
+@pytest.mark.parametrize("role", ["organiser", "moderator"])
+def test_the_view_on_site_shortcut_never_leads_to_the_other_teams_draft(client, teams, role):
+    from django.contrib.contenttypes.models import ContentType
+
+    from petitions.models import Petition
+    from tests.support.factories import make_petition
+
+    a, b = teams
+    draft = make_petition(title="Beta's plan", slug="beta-secret-plan", status="draft")
+    draft.moderators.add(b.moderator)
+    petition_type = ContentType.objects.get_for_model(Petition).pk
+    client.force_login(getattr(a, role))
+    for target in (draft, b.letter):
+        response = client.get(f"/admin/r/{petition_type}/{target.pk}/")
+        assert response.status_code == 404
+        assert target.slug not in response.get("Location", "") + response.content.decode()
+    own = client.get(f"/admin/r/{petition_type}/{a.letter.pk}/")
+    assert own.status_code == 302 and own["Location"].endswith(f"/petitions/{a.letter.slug}/")

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from signatures.models import Signature
 from tests.support.factories import make_roster_entry, make_signature
+from tests.support.queued import settled
 from verification.models import RosterEntry, RosterImport
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,15 @@ def csv_file(text: str, name: str = "roster.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
 
 
+def upload(client, affiliation, file, **data):
+    """Upload as a moderator does: the file is stored and queued; the worker imports it (here, when the upload
+    commits); the moderator lands on the import's page."""
+    with settled():
+        posted = client.post(upload_url(affiliation), {"file": file, **data})
+    assert posted.status_code == 302, posted.content.decode()[:2000]
+    return client.get(posted["Location"])
+
+
 def test_keeper_uploads_a_good_roster_and_the_claims_are_rechecked(client, keeper, letter_a, artists, settled):
     with settled():
         late = make_signature(letter_a, full_name="Late Member", email="late@studio.example", affiliation=artists)
@@ -47,10 +57,9 @@ def test_keeper_uploads_a_good_roster_and_the_claims_are_rechecked(client, keepe
     client.force_login(keeper)
     assert "Replace the roster" in client.get(upload_url(artists)).content.decode()
 
-    with settled():
-        response = client.post(upload_url(artists), {"file": csv_file(GOOD, "members.csv")}, follow=True)
-    html = response.content.decode()
-    assert "Imported members.csv (3 rows): 3 created, 0 updated, 0 removed." in html
+    response = upload(client, artists, csv_file(GOOD, "members.csv"))
+    assert "Imported members.csv (3 rows): 3 created, 0 updated, 0 removed." in response.content.decode()
+    html = client.get(f"/admin/verification/affiliation/{artists.pk}/change/").content.decode()
     assert sorted(RosterEntry.objects.filter(affiliation=artists).values_list("full_name", flat=True)) == [
         "Ana Núñez",
         "Ben Okafor",
@@ -58,7 +67,7 @@ def test_keeper_uploads_a_good_roster_and_the_claims_are_rechecked(client, keepe
     ]
     record = RosterImport.objects.get()
     assert (record.imported_by, record.filename, record.created) == (keeper, "members.csv", 3)
-    assert LogEntry.objects.get(object_id=str(artists.pk)).user == keeper
+    assert {e.user for e in LogEntry.objects.filter(object_id=str(artists.pk))} == {keeper}  # uploaded, imported
     late.refresh_from_db()
     assert late.verification == Signature.Verification.VERIFIED
     # The affiliation page reports the claims and the import.
@@ -69,7 +78,7 @@ def test_keeper_uploads_a_good_roster_and_the_claims_are_rechecked(client, keepe
 def test_replace_removes_members_missing_from_the_file(client, keeper, artists):
     make_roster_entry(artists, "Gone Member", "gone@studio.example")
     client.force_login(keeper)
-    response = client.post(upload_url(artists), {"file": csv_file(GOOD), "replace": "on"}, follow=True)
+    response = upload(client, artists, csv_file(GOOD), replace="on")
     assert "replacing the roster): 3 created, 0 updated, 1 removed." in response.content.decode()
     assert not RosterEntry.objects.filter(full_name="Gone Member").exists()
 
@@ -77,9 +86,8 @@ def test_replace_removes_members_missing_from_the_file(client, keeper, artists):
 def test_bad_roster_imports_nothing_and_reports_each_bad_line(client, keeper, artists):
     make_roster_entry(artists, "Existing Member", "existing@studio.example")
     client.force_login(keeper)
-    response = client.post(upload_url(artists), {"file": csv_file(BAD), "replace": "on"})
+    response = upload(client, artists, csv_file(BAD), replace="on")
     html = response.content.decode()
-    assert response.status_code == 400
     assert "Nothing was imported" in html
     problems = re.findall(r"<li>(line \d+):", html)
     assert problems == ["line 3", "line 4", "line 5"]  # line 2 is good; each bad one is named
@@ -87,13 +95,14 @@ def test_bad_roster_imports_nothing_and_reports_each_bad_line(client, keeper, ar
     assert list(RosterEntry.objects.filter(affiliation=artists).values_list("full_name", flat=True)) == [
         "Existing Member"
     ]
-    assert not RosterImport.objects.exists()
+    assert RosterImport.objects.get().state == RosterImport.State.FAILED
+    assert RosterImport.objects.get().upload.name == ""  # the uploaded file is not kept
 
 
 def test_problems_in_a_roster_are_shown_as_text_not_markup(client, keeper, artists):
     client.force_login(keeper)
     hostile = "full_name,email\n<script>alert(1)</script>,<b>@x\n"
-    html = client.post(upload_url(artists), {"file": csv_file(hostile)}).content.decode()
+    html = upload(client, artists, csv_file(hostile)).content.decode()
     assert "<b>@x" not in html
     assert "&lt;b&gt;@x" in html
     assert not RosterEntry.objects.exists()
@@ -101,7 +110,7 @@ def test_problems_in_a_roster_are_shown_as_text_not_markup(client, keeper, artis
 
 def test_roster_with_unknown_columns_is_refused(client, keeper, artists):
     client.force_login(keeper)
-    response = client.post(upload_url(artists), {"file": csv_file("full_name,salary\nAna,100\n")})
+    response = upload(client, artists, csv_file("full_name,salary\nAna,100\n"))
     assert re.search(r"<li>line 1: unknown column.*salary", response.content.decode())
     assert not RosterEntry.objects.exists()
 
@@ -195,11 +204,10 @@ def test_adding_a_membership_domain_rechecks_the_affiliations_claims(client, kee
 )
 def test_malformed_roster_files_are_reported_and_import_nothing(client, keeper, artists, content):
     client.force_login(keeper)
-    response = client.post(upload_url(artists), {"file": SimpleUploadedFile("roster.csv", content)})
-    assert response.status_code == 400
+    response = upload(client, artists, SimpleUploadedFile("roster.csv", content))
     assert re.search(r"<ul class=\"roster-problems\">\s*<li>\S", response.content.decode())
     assert not RosterEntry.objects.exists()
-    assert not RosterImport.objects.exists()
+    assert RosterImport.objects.get().state == RosterImport.State.FAILED
 
 
 def test_deleting_roster_entries_in_bulk_rechecks_the_claims_they_supported(
@@ -248,3 +256,29 @@ def test_membership_domains_are_stored_in_their_canonical_punycode_form(client, 
     client.post(domains_url(artists), {"email_domains": "@München-Kunst.DE, münchen-kunst.de", "confirm": "yes"})
     artists.refresh_from_db()
     assert artists.email_domains == "xn--mnchen-kunst-dlb.de"
+
+
+def test_an_import_waiting_for_a_worker_shows_its_progress_on_a_page_that_reloads_itself(client, keeper, artists):
+    client.force_login(keeper)
+    posted = client.post(upload_url(artists), {"file": csv_file(GOOD, "members.csv")})  # no worker runs it yet
+    page = client.get(posted["Location"])
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "members.csv is waiting for a worker to import it" in html
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert 'type="file"' not in html  # no second upload while this one runs
+    assert not RosterEntry.objects.exists()
+
+    RosterImport.objects.update(state=RosterImport.State.READING, lines_read=20000)
+    assert "20000 lines read" in client.get(posted["Location"]).content.decode()
+
+
+def test_another_affiliations_import_page_is_not_found(client, keeper, artists, settled):
+    from tests.support.factories import make_affiliation
+
+    other = make_affiliation("other-group")
+    client.force_login(keeper)
+    with settled():
+        posted = client.post(upload_url(artists), {"file": csv_file(GOOD)})
+    import_id = posted["Location"].rstrip("/").rsplit("/", 1)[1]
+    assert client.get(f"{upload_url(other)}{import_id}/").status_code == 404

@@ -1,7 +1,7 @@
-"""The record of every decision on a claim (Evidence) and of every re-check run (Recheck)."""
+"""The record of every decision on a claim (Evidence) and of every re-check run (Recheck, in chunks)."""
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from signatures.models import Signature
@@ -65,7 +65,8 @@ class Evidence(models.Model):
 class Recheck(models.Model):
     """One request to check claims again (a roster change, the command, a moderator), and its progress.
 
-    The workers add each finished chunk to `done`; `finished_at` is set when it reaches `total`.
+    The workers add each finished chunk to `done` (once per chunk: RecheckChunk); `finished_at` is set when it
+    reaches `total`.
     """
 
     reason = models.CharField(max_length=200)
@@ -100,3 +101,34 @@ class Recheck(models.Model):
         """Called by the workers after each chunk; atomic, so concurrent chunks never lose a count."""
         cls.objects.filter(pk=pk).update(done=models.F("done") + checked)
         cls.objects.filter(pk=pk, finished_at=None, done__gte=models.F("total")).update(finished_at=timezone.now())
+
+
+class RecheckChunk(models.Model):
+    """One task's share of a re-check: its claims, and whether a worker finished them.
+
+    `done` moves once per chunk however often the chunk is delivered (a redelivery after a worker was killed,
+    or the sweeper queueing it again), because it moves only in the transaction that marks the chunk done.
+    """
+
+    recheck = models.ForeignKey(Recheck, on_delete=models.CASCADE, related_name="chunks")
+    signature_ids = models.JSONField()
+    queued_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["done_at", "queued_at"], name="recheck_chunk_unfinished")]
+
+    def __str__(self) -> str:
+        return f"re-check {self.recheck_id}, {len(self.signature_ids)} claims ({'done' if self.done_at else 'to do'})"
+
+    @classmethod
+    def finish(cls, pk: int) -> bool:
+        """Mark the chunk done and count its claims on the re-check, exactly once. False if it already was."""
+        with transaction.atomic():
+            chunk = cls.objects.select_for_update().filter(pk=pk, done_at=None).first()
+            if chunk is None:
+                return False
+            chunk.done_at = timezone.now()
+            chunk.save(update_fields=["done_at"])
+            Recheck.advance(chunk.recheck_id, len(chunk.signature_ids))
+        return True

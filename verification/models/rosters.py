@@ -178,7 +178,16 @@ class RosterEntry(models.Model):
 
 
 class RosterImport(models.Model):
-    """A record of each roster upload: who, what file, how many rows, and whether it replaced the roster."""
+    """A record of each roster upload: who, what file, how many rows, whether it replaced the roster, and how
+    far its import has gone (uploads are imported by a worker: `queued` → `reading` → `writing` → `done`, or
+    `failed` with the problems by line)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting for a worker")
+        READING = "reading", _("Checking the rows")
+        WRITING = "writing", _("Writing the roster")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Nothing imported")
 
     affiliation = models.ForeignKey(Affiliation, on_delete=models.CASCADE, related_name="imports")
     filename = models.CharField(max_length=255)
@@ -191,9 +200,21 @@ class RosterImport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     imported_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DONE)
+    # The uploaded file while it waits for its import (default storage under MEDIA_ROOT); deleted afterwards.
+    upload = models.FileField(upload_to="roster-imports/", blank=True)
+    lines_read = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True, help_text="The first problems found, by line.")
+    problems_count = models.PositiveIntegerField(default=0)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-imported_at"]
+        ordering = ["-imported_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.affiliation.slug}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.READING, self.State.WRITING)

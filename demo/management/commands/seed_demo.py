@@ -10,13 +10,17 @@ from petitions.models import Petition
 from petitions.moderators import make_moderator
 from signatures import services
 from signatures.models import Signature
+from teams.roles import add_keeper, add_organiser
 from verification import claims
 from verification.models import Affiliation
 from verification.rosters import import_roster
 
 
 class Command(BaseCommand):
-    help = "Create the demo open letter (sora-alpha-artist), its roster, signers in every state and a moderator."
+    help = (
+        "Create the demo open letter (sora-alpha-artist), its roster, signers in every state, a moderator and an "
+        "organiser who keeps the roster."
+    )
 
     def handle(self, *args, **options):
         if Petition.objects.filter(slug=demo.LETTER["slug"]).exists():
@@ -29,6 +33,7 @@ class Command(BaseCommand):
         letter.affiliations.add(affiliation)
         letter.publish()
         moderator = self.ensure_moderator(letter)
+        organiser = self.ensure_organiser(letter, affiliation)
 
         for signer in demo.signers():
             self.sign(
@@ -61,6 +66,9 @@ class Command(BaseCommand):
         if admin_password:
             self.stdout.write(f"Admin: {settings.SITE_URL}/admin/ — admin@example.org / {admin_password}")
         self.stdout.write(f"Moderator of the demo letter: {moderator.email} (set a password in the admin).")
+        self.stdout.write(
+            f"Organiser of the demo letter, keeper of its roster: {organiser.email} (set a password in the admin)."
+        )
 
     def sign(self, petition, full_name, email, affiliation, *, confirm=True, public=True, answer="", **details):
         """Sign and confirm as the signer would; a roster member's `answer` to the challenge is given at once
@@ -96,4 +104,13 @@ class Command(BaseCommand):
         )
         make_moderator(user)
         petition.moderators.add(user)
+        return user
+
+    def ensure_organiser(self, petition: Petition, affiliation: Affiliation):
+        """The demo letter's organiser, who keeps the affiliation's roster (only keepers see or change it)."""
+        user, _ = get_user_model().objects.get_or_create(
+            username="organiser@example.org", defaults={"email": "organiser@example.org"}
+        )
+        add_organiser(petition, user)
+        add_keeper(affiliation, user)
         return user
