@@ -137,7 +137,15 @@ class SignatureForm(forms.ModelForm):
         number = self.cleaned_data.get("version")
         if number is None:
             return None
+        current = self.petition.current_version
+        if current is not None and current.number == number:
+            return current  # almost always: no query
         return self.petition.versions.filter(number=number).first()
+
+    def _get_validation_exclusions(self):
+        """The affiliation was read by its field, from the petition's own: the model's validation would only
+        read it again (a query per signature)."""
+        return super()._get_validation_exclusions() | {"affiliation"}
 
     def clean(self):
         cleaned = super().clean()

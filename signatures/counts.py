@@ -1,17 +1,17 @@
-"""The maintained counters behind every public count: changed in the same transaction as the signature.
+"""The maintained counters behind every public count: never a COUNT(*) on a page view.
 
-This module is the only door to them: `record` moves them with each change, `claim_counts` reads them for
-the public pages, and `recount` repairs them from the signatures (the `recount` command).
+This module is the only door to them: `record` moves them with each change, `fold` adds in the changes that
+were parked as CountDelta rows (so that confirmations never queue on one counter row), `claim_counts` reads
+them for the public pages, and `recount` repairs them from the signatures (the `recount` command).
 """
 
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db import connection, models, transaction
 
 from petitions.models import Petition
 
-from .models import AffiliationTally, Signature
+from .models import AffiliationTally, CountDelta, Signature
 
 
 @dataclass(frozen=True)
@@ -37,20 +37,117 @@ class Snapshot:
 
 
 def record(signature: Signature, before: Snapshot) -> None:
-    """Move the counters from what `before` contributed to what `signature` contributes now."""
+    """Move the counters from what `before` contributed to what `signature` contributes now.
+
+    Called inside the transaction that changed the signature. When no other transaction holds the petition's
+    row, the change (with any deltas others parked meanwhile) goes straight into the counters; when one does,
+    the change is parked as a CountDelta row instead of queueing behind it, and the next fold adds it in (the
+    next uncontended change, the `fold_counters` task every COUNTS_FOLD_SECONDS, or a public page's refresh).
+    No confirmation waits for another, and nothing is counted twice or lost.
+    """
     after = Snapshot.of(signature)
     confirmed = int(after.counted) - int(before.counted)
     verified = int(after.verified) - int(before.verified)
     disputed = int(after.disputed) - int(before.disputed)
-    if confirmed:
-        Petition.objects.filter(pk=signature.petition_id).update(signature_count=F("signature_count") + confirmed)
-    if signature.affiliation_id and (confirmed or verified or disputed):
-        tally, _ = AffiliationTally.objects.get_or_create(
-            petition_id=signature.petition_id, affiliation_id=signature.affiliation_id
+    claimed = confirmed if signature.affiliation_id else 0
+    if not (confirmed or verified or disputed):
+        return
+    delta = (signature.affiliation_id or 0, confirmed, claimed, verified, disputed)
+    if _fold(signature.petition_id, extra=delta) is None:
+        CountDelta.objects.create(
+            petition_id=signature.petition_id,
+            affiliation_id=delta[0],
+            confirmed=confirmed,
+            claimed=claimed,
+            verified=verified,
+            disputed=disputed,
         )
-        AffiliationTally.objects.filter(pk=tally.pk).update(
-            claimed=F("claimed") + confirmed, verified=F("verified") + verified, disputed=F("disputed") + disputed
+
+
+def fold(petition_id: int, wait: bool = False) -> int | None:
+    """Add the petition's parked deltas into its counters; how many confirmed signatures that added. None if
+    another transaction holds the petition's row (unless `wait`): that one folds, or a later fold does."""
+    return _fold(petition_id, wait=wait)
+
+
+def fold_all() -> int:
+    """Fold every petition that has deltas parked; how many petitions were folded (the periodic task)."""
+    petition_ids = CountDelta.objects.values_list("petition_id", flat=True).distinct().order_by()
+    return sum(_fold(petition_id) is not None for petition_id in list(petition_ids))
+
+
+def _fold(petition_id: int, extra: tuple | None = None, wait: bool = False) -> int | None:
+    with transaction.atomic():
+        locked = (
+            Petition.objects.select_for_update(skip_locked=not wait, no_key=True)
+            .filter(pk=petition_id)
+            .values_list("pk")
         )
+        if not list(locked):
+            return None
+        sums = _take_deltas(petition_id)
+        if extra is not None:
+            row = sums.setdefault(extra[0], [0, 0, 0, 0])
+            for n, value in enumerate(extra[1:]):
+                row[n] += value
+        confirmed = sum(row[0] for row in sums.values())
+        if confirmed:
+            Petition.objects.filter(pk=petition_id).update(signature_count=models.F("signature_count") + confirmed)
+        tallies = [(affiliation, *row[1:]) for affiliation, row in sums.items() if affiliation and any(row[1:])]
+        if tallies:
+            _add_to_tallies(petition_id, tallies)
+    return confirmed
+
+
+def _take_deltas(petition_id: int) -> dict[int, list[int]]:
+    """Delete the petition's committed deltas, returning their sums per affiliation (0: no claim).
+
+    The caller holds the petition's row, so no one else folds meanwhile; deltas committed after the read are
+    left for the next fold (PostgreSQL deletes and returns in one statement; elsewhere the rows read are
+    deleted by id).
+    """
+    sums: dict[int, list[int]] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {CountDelta._meta.db_table} WHERE petition_id = %s "  # noqa: S608 (table name)
+                "RETURNING affiliation_id, confirmed, claimed, verified, disputed) "
+                "SELECT affiliation_id, sum(confirmed), sum(claimed), sum(verified), sum(disputed) "
+                "FROM gone GROUP BY affiliation_id",
+                [petition_id],
+            )
+            for affiliation_id, *values in cursor.fetchall():
+                sums[affiliation_id] = [int(value) for value in values]
+        return sums
+    rows = list(
+        CountDelta.objects.filter(petition_id=petition_id).values_list(
+            "pk", "affiliation_id", "confirmed", "claimed", "verified", "disputed"
+        )
+    )
+    for _, affiliation_id, *values in rows:
+        row = sums.setdefault(affiliation_id, [0, 0, 0, 0])
+        for n, value in enumerate(values):
+            row[n] += value
+    if rows:
+        CountDelta.objects.filter(pk__in=[row[0] for row in rows]).delete()
+    return sums
+
+
+def _add_to_tallies(petition_id: int, tallies: list[tuple[int, int, int, int]]) -> None:
+    """Add (claimed, verified, disputed) to each affiliation's tally, creating the missing ones, one upsert each.
+
+    The inserted row is clamped at zero: PostgreSQL checks the counters' `>= 0` on the proposed row even when
+    the conflict turns the insert into the update that adds the (maybe negative) delta.
+    """
+    table = AffiliationTally._meta.db_table
+    query = (
+        f"INSERT INTO {table} (petition_id, affiliation_id, claimed, verified, disputed) "  # noqa: S608 (table name)
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (petition_id, affiliation_id) DO UPDATE SET "
+        f"claimed = {table}.claimed + %s, verified = {table}.verified + %s, disputed = {table}.disputed + %s"
+    )
+    with connection.cursor() as cursor:
+        for affiliation_id, *delta in tallies:
+            cursor.execute(query, [petition_id, affiliation_id, *(max(0, n) for n in delta), *delta])
 
 
 COUNTERS = ("claimed", "verified", "disputed")
@@ -82,34 +179,71 @@ class Drift:
 def recount(petition: Petition) -> list[Drift]:
     """Set the petition's counters to what its signatures say, and report each one that had drifted.
 
-    The petition's row and its tallies are locked first: a change committed before the lock is counted,
-    and one still running adds its F() delta after ours, so nothing is counted twice or lost.
+    The petition's row and its tallies are locked first, so no fold runs meanwhile. The parked deltas are
+    deleted and the signatures counted in one statement, under one snapshot: a change committed before it is
+    counted (its delta deleted), one committed after it keeps its delta for the next fold, so nothing is
+    counted twice or lost. Parked deltas are not drift: a counter drifted if counter + its deltas was wrong.
     """
     drift: list[Drift] = []
     with transaction.atomic():
-        stored = Petition.objects.select_for_update().values_list("signature_count", flat=True).get(pk=petition.pk)
+        stored = (
+            Petition.objects.select_for_update(no_key=True)
+            .values_list("signature_count", flat=True)
+            .get(pk=petition.pk)
+        )
         tallies = {t.affiliation_id: t for t in AffiliationTally.objects.select_for_update().filter(petition=petition)}
-        confirmed = Signature.objects.counted().filter(petition=petition)
-        actual = confirmed.count()
-        if stored != actual:
-            Petition.objects.filter(pk=petition.pk).update(signature_count=actual)
-            drift.append(Drift(petition.slug, "confirmed", stored, actual))
-        real = {
-            row["affiliation"]: (row["claimed"], row["verified"])
-            for row in confirmed.filter(affiliation__isnull=False)
-            .values("affiliation")
-            .annotate(claimed=Count("pk"), verified=Count("pk", filter=Q(verification=Signature.Verification.VERIFIED)))
-        }
-        for affiliation_id in set(tallies) | set(real):
+        actual, parked = _count_and_clear(petition.pk)
+        confirmed = sum(row[0] for row in actual.values())
+        was = stored + sum(row[0] for row in parked.values())
+        if stored != confirmed:
+            Petition.objects.filter(pk=petition.pk).update(signature_count=confirmed)
+        if was != confirmed:
+            drift.append(Drift(petition.slug, "confirmed", was, confirmed))
+        for affiliation_id in (set(tallies) | set(actual) | set(parked)) - {0}:
             tally = tallies.get(affiliation_id)
-            was = (tally.claimed, tally.verified) if tally else (0, 0)
-            now = real.get(affiliation_id, (0, 0))
-            if was == now:
-                continue
-            AffiliationTally.objects.update_or_create(
-                petition=petition, affiliation_id=affiliation_id, defaults={"claimed": now[0], "verified": now[1]}
-            )
-            for counter, before, after in (("claimed", was[0], now[0]), ("verified", was[1], now[1])):
+            kept = [getattr(tally, name) if tally else 0 for name in COUNTERS]
+            pending = parked.get(affiliation_id, [0, 0, 0, 0])[1:]
+            now = actual.get(affiliation_id, [0, 0, 0, 0])[1:]
+            if kept != now:
+                AffiliationTally.objects.update_or_create(
+                    petition=petition, affiliation_id=affiliation_id, defaults=dict(zip(COUNTERS, now, strict=True))
+                )
+            was_here = [a + b for a, b in zip(kept, pending, strict=True)]
+            for counter, before, after in zip(COUNTERS, was_here, now, strict=True):
                 if before != after:
                     drift.append(Drift(petition.slug, f"{counter} (affiliation {affiliation_id})", before, after))
     return drift
+
+
+def _count_and_clear(petition_id: int) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """What the confirmed signatures say per affiliation (0: no claim) as [confirmed, claimed, verified,
+    disputed], and the parked deltas deleted, summed the same way: both from one snapshot."""
+    signature = Signature._meta.db_table
+    delta = CountDelta._meta.db_table
+    verified, disputed = Signature.Verification.VERIFIED, Signature.Verification.DISPUTED
+    actual: dict[int, list[int]] = {}
+    parked: dict[int, list[int]] = {}
+    if connection.vendor == "postgresql":
+        query = (
+            f"WITH gone AS (DELETE FROM {delta} WHERE petition_id = %s "  # noqa: S608 (table names, values bound)
+            "RETURNING affiliation_id, confirmed, claimed, verified, disputed) "
+            "SELECT 'actual', coalesce(affiliation_id, 0), count(*), count(affiliation_id), "
+            "count(*) FILTER (WHERE verification = %s), count(*) FILTER (WHERE verification = %s) "
+            f"FROM {signature} WHERE petition_id = %s AND status = %s GROUP BY affiliation_id "
+            "UNION ALL SELECT 'parked', affiliation_id, sum(confirmed), sum(claimed), sum(verified), sum(disputed) "
+            "FROM gone GROUP BY affiliation_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, [petition_id, verified, disputed, petition_id, Signature.Status.CONFIRMED])
+            for kind, affiliation_id, *values in cursor.fetchall():
+                (actual if kind == "actual" else parked)[affiliation_id] = [int(value) for value in values]
+        return actual, parked
+    parked = _take_deltas(petition_id)
+    rows = Signature.objects.counted().filter(petition_id=petition_id).values_list("affiliation_id", "verification")
+    for affiliation_id, verification in rows.iterator():
+        row = actual.setdefault(affiliation_id or 0, [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += affiliation_id is not None
+        row[2] += verification == verified
+        row[3] += verification == disputed
+    return actual, parked

@@ -12,7 +12,7 @@ from petitions.models import Petition, PetitionVersion
 from . import counts, outbox, tokens
 from .addresses import email_key
 from .models import Signature
-from .signals import signature_confirmed
+from .signals import signature_confirmed, signature_moderated
 from .tasks import deliver_confirmation_email, deliver_resent_confirmation
 
 # What a signer may restate by signing again before their signature counts (unconfirmed or withdrawn); the
@@ -178,6 +178,7 @@ def reject(signature: Signature) -> bool:
             return False
         signature.save(update_fields=["status", "rejected_at"])
         counts.record(signature, before)
+        signature_moderated.send(sender=Signature, petition_id=signature.petition_id)
     return True
 
 
@@ -194,6 +195,7 @@ def reinstate(signature: Signature) -> bool:
             return False
         signature.save(update_fields=["status"])
         counts.record(signature, before)
+        signature_moderated.send(sender=Signature, petition_id=signature.petition_id)
         if signature.status == Signature.Status.CONFIRMED and signature.verification == Signature.Verification.PENDING:
             signature_confirmed.send(sender=Signature, signature_id=signature.pk)
     return True

@@ -13,3 +13,7 @@ signature_confirmed = Signal()
 # what they hold about the signers. Receivers: verification.claims.forget_signers (evidence and roster
 # challenges), moderation.decisions.forget_signers (names in the admin's history).
 signatures_anonymised = Signal()
+
+# Sent inside the transaction of a moderator's removal or reinstatement of a signature (`petition_id`): the
+# public pages show it at once, not within their stated lag. Receivers: front (drops the kept page copies).
+signature_moderated = Signal()

@@ -2,7 +2,7 @@ from celery import shared_task
 
 from undersigned.celery import mail_task_options
 
-from . import lifetimes, outbox
+from . import counts, lifetimes, outbox
 from .emails import resend_confirmation_email
 
 
@@ -51,3 +51,10 @@ def deliver_resent_confirmation(petition_id: int, key: str) -> None:
     """The "didn't get the email?" request. Takes the mailbox key, not a signature id: looking the signature
     up here keeps the web request's work the same whether or not that address signed."""
     resend_confirmation_email(petition_id, key)
+
+
+@shared_task(ignore_result=True)
+def fold_counters() -> int:
+    """Periodic (celery beat, every COUNTS_FOLD_SECONDS): add parked counter deltas into the public counts, so
+    that a count left behind by the last of a burst of concurrent confirmations lags by seconds, not forever."""
+    return counts.fold_all()

@@ -9,6 +9,7 @@ from smtplib import SMTPException
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from celery.signals import task_postrun, task_prerun
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -97,3 +98,19 @@ def queue_length() -> int:
     except Exception:  # any transport's failure: the sweeper then acts as if the queue were empty
         logger.exception("Could not read the queue's length.")
         return 0
+
+
+# Database connections in the worker (i9b): Celery's Django fixup closes every connection before and after every
+# task unless CELERY_DB_REUSE_MAX is set, so each task paid for a new PostgreSQL backend (a fork and a login).
+# With it set (settings), connections are kept as Django keeps them between requests: closed only when older
+# than CONN_MAX_AGE or unusable, checked around each task. Never for a task run eagerly (in a request or a
+# test): that would close the caller's connection inside its transaction.
+def _close_old_connections(task=None, **kwargs) -> None:
+    if task is not None and not getattr(task.request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+
+task_prerun.connect(_close_old_connections, dispatch_uid="undersigned.close_old_connections_before")
+task_postrun.connect(_close_old_connections, dispatch_uid="undersigned.close_old_connections_after")

@@ -91,7 +91,7 @@ def env_networks(name: str, default: str) -> list[str]:
 def env_database(name: str, default: str) -> dict:
     value = env(name, default)
     try:
-        config = dj_database_url.parse(value, conn_max_age=60)
+        config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
     except Exception as error:  # dj-database-url raises several kinds for a malformed URL
         raise ImproperlyConfigured(f"{name} is not a database URL ({error}): {value!r}.")
     if not config.get("ENGINE") or not config.get("NAME"):
@@ -191,7 +191,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's Redis backend, keeping its client between calls (undersigned/cache.py says why).
+    CACHES = {"default": {"BACKEND": "undersigned.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -457,3 +458,11 @@ ABUSE_TRENDING_THRESHOLD = env_int("ABUSE_TRENDING_THRESHOLD", 25, minimum=2)
 ABUSE_RETENTION_DAYS = env_int("ABUSE_RETENTION_DAYS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE["flag_trending"] = {"task": "abuse.tasks.flag_trending", "schedule": ABUSE_TRENDING_INTERVAL}
 CELERY_BEAT_SCHEDULE["purge_abuse_records"] = {"task": "abuse.tasks.purge_abuse_records", "schedule": 24 * 3600}
+
+# Issue 9, hot paths (i9b). Public counts may lag by this many seconds: counter changes parked under
+# contention are folded in by celery beat this often, and the petition page and API are cached this long.
+COUNTS_FOLD_SECONDS = env_int("COUNTS_FOLD_SECONDS", 2, minimum=1)
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 2, minimum=0)
+# Celery's Django fixup closes all connections around every task unless this is set; see undersigned/celery.py.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1_000_000, minimum=0)
+CELERY_BEAT_SCHEDULE["fold-counters"] = {"task": "signatures.tasks.fold_counters", "schedule": COUNTS_FOLD_SECONDS}

@@ -32,15 +32,27 @@ def open_challenges(signature: Signature, entry_ids: list[int], requested_by=Non
     signature's lock and sends the new ones (tasks.send_roster_challenge) after the commit.
     """
     entries = RosterEntry.objects.filter(pk__in=entry_ids, affiliation_id=signature.affiliation_id).exclude(email="")
+    by_id = {entry.pk: entry for entry in entries}
+    if not by_id:
+        return []
+    # Three reads for all the candidates, not two per candidate: their open challenges on this petition, and
+    # how many each was sent in the last day.
+    existing = {
+        challenge.roster_entry_id: challenge
+        for challenge in RosterChallenge.objects.open().filter(
+            roster_entry_id__in=by_id, petition_id=signature.petition_id
+        )
+    }
+    today = RosterChallenge.objects.sent_to_entries_today(list(by_id))
     opened = []
     now = timezone.now()
-    for entry in sorted(entries, key=lambda e: entry_ids.index(e.pk)):
-        existing = RosterChallenge.objects.open().filter(roster_entry=entry, petition_id=signature.petition_id).first()
-        if existing is not None:
-            if existing.signature_id == signature.pk:
-                opened.append(existing)
+    for entry in sorted(by_id.values(), key=lambda e: entry_ids.index(e.pk)):
+        current = existing.get(entry.pk)
+        if current is not None:
+            if current.signature_id == signature.pk:
+                opened.append(current)
             continue
-        if RosterChallenge.objects.sent_to_entry_today(entry.pk) >= settings.CHALLENGE_DAILY_CAP_PER_ENTRY:
+        if today.get(entry.pk, 0) >= settings.CHALLENGE_DAILY_CAP_PER_ENTRY:
             continue
         try:
             with transaction.atomic():

@@ -12,11 +12,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from signatures import counts, services
+from signatures.addresses import email_key
 from signatures.models import Signature
 
 from . import challenges
 from .candidates import compatible
-from .matching import Match, check_claim
+from .matching import Match, RosterAddresses, check_claim
 from .models import Evidence, RosterChallenge, RosterEntry
 
 Verification = Signature.Verification
@@ -28,13 +29,20 @@ def verify_claims(signature_ids: list[int], worker: str = "") -> list[int]:
 
     Returns the ids of the roster challenges opened, for the caller to send after the commit.
     """
+    claims = Signature.objects.filter(pk__in=signature_ids, affiliation__isnull=False)
+    pairs = []
+    for affiliation_id, key, roster_email in claims.values_list("affiliation_id", "email_key", "roster_email"):
+        pairs.append((affiliation_id, key))
+        if roster_email:
+            pairs.append((affiliation_id, email_key(roster_email)))
+    addresses = RosterAddresses(pairs)  # one query for the whole chunk's address matches
     opened: list[int] = []
     for signature_id in signature_ids:
-        opened += verify_claim(signature_id, worker=worker)
+        opened += verify_claim(signature_id, worker=worker, addresses=addresses)
     return opened
 
 
-def verify_claim(signature_id: int, worker: str = "") -> list[int]:
+def verify_claim(signature_id: int, worker: str = "", addresses: RosterAddresses | None = None) -> list[int]:
     """Check one claim and record the outcome; the ids of the roster challenges it opened.
 
     Safe to run twice; never overrides a moderator or a member's dispute; while challenges are open it waits
@@ -64,7 +72,7 @@ def verify_claim(signature_id: int, worker: str = "") -> list[int]:
                     worker=worker,
                 )
             return []
-        match = check_claim(signature)
+        match = check_claim(signature, addresses)
         opened: list[RosterChallenge] = []
         if match.challenge:
             opened = challenges.open_challenges(signature, match.challenge)

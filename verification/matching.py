@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Q
 
 from signatures.addresses import domain_warnings, email_domain, email_key
 from signatures.models import Signature
@@ -93,23 +94,51 @@ def roster_index(affiliation: Affiliation) -> RosterIndex:
     return index
 
 
-def check_claim(signature: Signature) -> Match:
-    """What the roster says about this confirmed claim (see the module's docstring for the order)."""
+class RosterAddresses:
+    """Roster entries by (affiliation, email key), read for a whole chunk of claims in one query.
+
+    `find` answers for the keys read, and reads the roster for any other (a claim outside the chunk).
+    """
+
+    def __init__(self, pairs: list[tuple[int, str]]):
+        self._entries: dict[tuple[int, str], RosterEntry | None] = {pair: None for pair in pairs if pair[1]}
+        by_affiliation: dict[int, set[str]] = {}
+        for affiliation_id, key in self._entries:
+            by_affiliation.setdefault(affiliation_id, set()).add(key)
+        if by_affiliation:
+            wanted = Q()
+            for affiliation_id, keys in by_affiliation.items():
+                wanted |= Q(affiliation_id=affiliation_id, email_key__in=keys)
+            for entry in RosterEntry.objects.filter(wanted):
+                self._entries[(entry.affiliation_id, entry.email_key)] = entry
+
+    def find(self, affiliation_id: int, key: str) -> RosterEntry | None:
+        if (affiliation_id, key) in self._entries:
+            return self._entries[(affiliation_id, key)]
+        return RosterEntry.objects.filter(affiliation_id=affiliation_id, email_key=key).first()
+
+
+def check_claim(signature: Signature, addresses: RosterAddresses | None = None) -> Match:
+    """What the roster says about this confirmed claim (see the module's docstring for the order).
+
+    `addresses`: the roster entries of a chunk's addresses, read at once (verification.claims.verify_claims).
+    """
     affiliation = signature.affiliation
+    addresses = addresses or RosterAddresses([])
     warnings = domain_warnings(email_domain(signature.email))
     if not warnings:
-        match = _by_address(signature, affiliation)
+        match = _by_address(signature, affiliation, addresses)
         if match is not None:
             return match
-    match = _by_roster_address_given(signature, affiliation) or _by_name(signature, affiliation)
+    match = _by_roster_address_given(signature, affiliation, addresses) or _by_name(signature, affiliation)
     match.warnings = warnings
     if warnings:
         match.detail = f"lookalike address, never matched; {match.detail}"
     return match
 
 
-def _by_address(signature: Signature, affiliation: Affiliation) -> Match | None:
-    entry = RosterEntry.objects.filter(affiliation=affiliation, email_key=signature.email_key).first()
+def _by_address(signature: Signature, affiliation: Affiliation, addresses: RosterAddresses) -> Match | None:
+    entry = addresses.find(affiliation.pk, signature.email_key)
     if entry is not None:
         detail = "confirmed address is on the roster"
         if not compatible(signature.full_name, entry.full_name):
@@ -130,11 +159,13 @@ def _by_address(signature: Signature, affiliation: Affiliation) -> Match | None:
     return None
 
 
-def _by_roster_address_given(signature: Signature, affiliation: Affiliation) -> Match | None:
+def _by_roster_address_given(
+    signature: Signature, affiliation: Affiliation, addresses: RosterAddresses
+) -> Match | None:
     """The signer told us the address the affiliation has for them: if it is on the roster, challenge it there."""
     if not signature.roster_email:
         return None
-    entry = RosterEntry.objects.filter(affiliation=affiliation, email_key=email_key(signature.roster_email)).first()
+    entry = addresses.find(affiliation.pk, email_key(signature.roster_email))
     if entry is None:
         return None
     candidate = {"entry": entry.pk, "name": entry.full_name, "score": 1.0, "reason": "roster address given"}

@@ -3,16 +3,19 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
+from front import public_cache
 from front.forms import SignatureForm
 from front.sharing import share_links
 from petitions.models import Petition
-from signatures.counts import claim_counts
-from signatures.listing import PUBLIC_VERIFICATIONS, BadCursor, page_after, public_signers
+from signatures.counts import claim_counts, fold
+from signatures.listing import PUBLIC_VERIFICATIONS, BadCursor, first, page_after, public_signers
 from signatures.models import Signature
 from teams.scope import can_see_draft
 
@@ -36,27 +39,53 @@ def index(request):
 
 @require_safe
 def detail(request, slug: str):
-    """The petition's page; a draft answers only its team (a preview at its real address), 404 to anyone else."""
-    petition = get_object_or_404(Petition.objects.select_related("current_version"), slug=slug)
-    if petition.is_public:
-        return render_detail(request, petition)
-    if not can_see_draft(request.user, petition):
-        raise Http404("No such petition.")
-    response = render_detail(request, petition)
-    response["Cache-Control"] = "private, no-store"  # a draft is never kept by a shared cache
-    return response
+    """The petition's page. A public one from its kept copy (front.public_cache: no query while it is fresh);
+    a draft answers only its team (a preview at its real address, never kept), 404 to anyone else."""
+
+    def build() -> tuple[str, float | None]:
+        petition = fresh_public_petition(slug)
+        context = detail_context(petition, SignatureForm(petition=petition))
+        # The kept copy is every reader's: rendered as for an anonymous visitor, without this one's messages,
+        # and with a placeholder where each response puts its reader's CSRF token.
+        context.update(csrf_token=public_cache.TOKEN_PLACEHOLDER, user=AnonymousUser(), messages=[])
+        body = render_to_string("petitions/detail.html", context, request)
+        closes = petition.closes_at.timestamp() if petition.accepts_signatures and petition.closes_at else None
+        return body, closes  # the form must go when the petition closes, not a lag later
+
+    try:
+        copy = public_cache.cached("page", slug, build)
+    except Http404:
+        petition = Petition.objects.select_related("current_version").filter(slug=slug).first()
+        if petition is None or petition.is_public or not can_see_draft(request.user, petition):
+            raise
+        response = render_detail(request, petition)
+        response["Cache-Control"] = "private, no-store"  # a draft is never kept by a shared cache
+        return response
+    return public_cache.page_response(request, copy)
 
 
-def render_detail(request, petition: Petition, form: SignatureForm | None = None, status: int = 200):
-    """The petition page; the signing view re-renders it with the signer's form and its errors."""
-    context = {
+def fresh_public_petition(slug: str) -> Petition:
+    """The public petition with its parked counter changes folded in first (see signatures.counts.fold)."""
+    petition = public_petition(slug)
+    if fold(petition.pk):
+        petition.refresh_from_db(fields=["signature_count"])
+    return petition
+
+
+def detail_context(petition: Petition, form: SignatureForm) -> dict:
+    return {
         "petition": petition,
         "counts": claim_counts(petition),
-        "recent": public_signers(petition)[:RECENT_SIGNERS],
-        "form": form or SignatureForm(petition=petition),
+        "recent": first(public_signers(petition), RECENT_SIGNERS),
+        "form": form,
         "share": share_links(petition),
         "language_next": petition.get_absolute_url(),  # the switcher, also from the re-rendered form (a POST)
     }
+
+
+def render_detail(request, petition: Petition, form: SignatureForm | None = None, status: int = 200):
+    """The petition page rendered for this request: a draft's preview, or the signer's form with its errors."""
+    context = detail_context(petition, form or SignatureForm(petition=petition))
     return render(request, "petitions/detail.html", context, status=status)
 
 

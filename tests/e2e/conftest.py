@@ -45,3 +45,10 @@ def browser():
     driver.implicitly_wait(5)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(autouse=True)
+def _pages_without_lag(settings):
+    """Browser stories read a page right after acting on it: here the petition page is rendered for every view
+    (through the same kept-copy code). The lag itself is tested in tests/front/test_public_cache.py."""
+    settings.PUBLIC_CACHE_SECONDS = 0

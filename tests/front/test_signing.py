@@ -1,3 +1,4 @@
+import re
 import threading
 from datetime import timedelta
 
@@ -5,6 +6,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from petitions.models import Petition
@@ -295,9 +297,20 @@ def test_signing_without_a_csrf_token_is_forbidden(letter):
 def test_signing_with_the_pages_csrf_token_works(letter, django_capture_on_commit_callbacks):
     browser = Client(enforce_csrf_checks=True)
     page = browser.get(letter.get_absolute_url())
-    token = page.context["csrf_token"]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
     with django_capture_on_commit_callbacks(execute=True):
-        response = browser.post(f"/petitions/{letter.slug}/sign/", {**form(), "csrfmiddlewaretoken": str(token)})
+        response = browser.post(f"/petitions/{letter.slug}/sign/", {**form(), "csrfmiddlewaretoken": token})
+    assert response.status_code == 200
+    assert Signature.objects.count() == 1
+
+
+def test_a_second_reader_served_the_kept_page_signs_with_their_own_token(letter, django_capture_on_commit_callbacks):
+    Client().get(letter.get_absolute_url())  # the first reader's view keeps the rendered page
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(letter.get_absolute_url()).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(f"/petitions/{letter.slug}/sign/", {**form(), "csrfmiddlewaretoken": token})
     assert response.status_code == 200
     assert Signature.objects.count() == 1
 
@@ -322,3 +335,28 @@ def test_unconfirmed_claim_is_pending_and_a_signature_without_claim_has_none():
     unclaimed = make_signature(petition, confirmed=False)
     assert (claimed.status, claimed.verification) == ("unconfirmed", "pending")
     assert (unclaimed.status, unclaimed.verification) == ("unconfirmed", "none")
+
+
+def test_signing_reads_the_affiliation_and_the_version_once(client):
+    """The form already read the affiliation and the current version: the model's validation reads neither again."""
+    artists = make_affiliation("lean-artists")
+    petition = make_petition(affiliations=[artists])
+    details = {**form(), "affiliation": "lean-artists", "version": str(petition.current_version.number)}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(f"/petitions/{petition.slug}/sign/", details)
+    assert response.status_code == 200
+    queries = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len([sql for sql in queries if 'FROM "verification_affiliation"' in sql]) == 1, queries
+    assert not [sql for sql in queries if 'FROM "petitions_petitionversion"' in sql]
+    assert len([sql for sql in queries if sql.startswith('INSERT INTO "signatures_signature"')]) == 1
+
+
+def test_the_redis_cache_keeps_one_client_between_calls(settings):
+    from django.core.cache import caches
+
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        pytest.skip("REDIS_URL is not set")
+    client = caches["default"]._cache
+    assert client.get_client() is client.get_client() is client.get_client(write=True)
+    caches["default"].set("kept-client-check", 1, 5)
+    assert caches["default"].get("kept-client-check") == 1

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection  # noqa: F401 (read by a skipif)
 from django.http import StreamingHttpResponse
 
 from signatures import services
@@ -258,3 +259,27 @@ def test_admin_export_takes_the_verification_filter(client, petition, signers):
     response = client.get(f"/admin/petitions/{petition.slug}/export.csv?verification=needs_review")
     assert names(b"".join(response.streaming_content).decode()) == ["Roster Person"]
     assert client.get(f"/admin/petitions/{petition.slug}/export.csv?verification=maybe").status_code == 400
+
+
+HOSTILE = ["=HYPERLINK(\"x\")", "+1", "-2", "@sum", "\tTab", "\rReturn", 'Say "hi"', "a,b", "two\nlines", "cr\r\nlf",
+           "Zoë 山田 ﷺ", "'already", " spaced ", "", "plain"]  # fmt: skip
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the SQL path is PostgreSQL's")
+@pytest.mark.parametrize("verification", ["all", "verified", "unverified", "needs_review", "none"])
+def test_the_database_and_python_write_the_same_csv_for_the_same_rows(petition, artists, signers, verification):
+    from django.utils import timezone
+
+    from signatures.export import python_lines, sql_lines
+
+    for n, text in enumerate(HOSTILE):
+        signature = make_signature(
+            petition, full_name=f"{text} {n}", email=f"hostile{n}@example.net", role=text, organisation=text,
+            comment=text, affiliation=artists if n % 2 else None,
+        )  # fmt: skip
+        if n % 3 == 0:  # whole seconds: isoformat() leaves the microseconds out
+            Signature.objects.filter(pk=signature.pk).update(confirmed_at=timezone.now().replace(microsecond=0))
+    by_python = list(python_lines(petition, verification))
+    by_database = list(sql_lines(petition, verification))
+    assert len(by_database) > 1
+    assert by_database == by_python

@@ -18,7 +18,12 @@ class RosterChallengeQuerySet(models.QuerySet):
 
     def sent_to_entry_today(self, entry_id: int) -> int:
         """How many challenges this entry was sent in the last 24 hours, on any petition (the daily cap)."""
-        return self.filter(roster_entry_id=entry_id, created_at__gte=timezone.now() - timedelta(days=1)).count()
+        return self.sent_to_entries_today([entry_id]).get(entry_id, 0)
+
+    def sent_to_entries_today(self, entry_ids: list[int]) -> dict[int, int]:
+        """The same for several entries, in one grouped query (entries sent none are left out)."""
+        recent = self.filter(roster_entry_id__in=entry_ids, created_at__gte=timezone.now() - timedelta(days=1))
+        return dict(recent.values_list("roster_entry_id").annotate(sent=models.Count("pk")).order_by())
 
 
 class RosterChallenge(models.Model):

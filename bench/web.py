@@ -1,0 +1,509 @@
+"""The issue-9 table: the site under load, before and after, measured in one run on this machine.
+
+For each checkout ("before": a copy of `main`, made with `git archive`; "after": this one) a throw-away
+PostgreSQL database is created next to DATABASE_URL's (bench_i9b_<side>), migrated and seeded (petitions of
+0, 100,000 and 1,000,000 signatures, a petition holding 100,000 newer rows, ANALYZE), then gunicorn (its
+bin/gunicorn.conf.py: 2 processes x 16 threads) and a real Celery worker (2 processes) are started from that
+checkout, and a load generator in this process (threads over http.client, a new connection per request, as
+gunicorn there keeps none alive) measures:
+
+- signing: POST with the page's CSRF token and cookie, a unique address each, at concurrency 16 and 64:
+  accepted/s, p50, p99, and CPU per signature of the web, worker and database processes (from
+  /proc/<pid>/stat of gunicorn's processes, the worker's, and the PostgreSQL backends of the bench database),
+  counted until the worker's queue is empty (the confirmation emails, to dummymail://);
+- the petition page at 0 / 100k / 1M signatures and the JSON API: views/s, p50, p99, CPU per view, and
+  queries per request (first view, repeated view; in-process with the test client);
+- the recent-signers plan at each size (EXPLAIN after ANALYZE);
+- CSV export of 1,000,000 rows (time, peak RSS of the process) and a 100,000-row roster import through
+  verification.rosters.import_roster (time, peak RSS), each in a fresh process (bench/web_probe.py);
+- claim checks with 2 worker processes against a 100,000-entry roster (bench/claim_throughput.py, in chunks
+  and one task per claim), unless --claims 0.
+
+Rate limits are raised so that the load generator is not throttled. Redis: REDIS_BENCH_URL (default
+redis://127.0.0.1:6379), databases 2-5 (the cache and broker of each side; flushed).
+BENCH_QUICK=1: 100k instead of 1M, 3 s per figure, no claim checks.
+
+    make bench                                  # or: .venv/bin/python bench/web.py [--side after]
+    BENCH_QUICK=1 .venv/bin/python bench/web.py --side after
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+REDIS = os.environ.get("REDIS_BENCH_URL", "redis://127.0.0.1:6379")
+PYTHON = sys.executable
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--side", choices=("both", "before", "after"), default="both")
+    parser.add_argument("--before-ref", default="main", help="git ref measured as 'before' (default main)")
+    parser.add_argument("--after-ref", help="git ref measured as 'after' (default: this checkout's files as they are)")
+    parser.add_argument("--seconds", type=float, default=3 if QUICK else 10, help="per figure")
+    parser.add_argument("--big", type=int, default=100_000 if QUICK else 1_000_000, help="the largest petition")
+    parser.add_argument("--claims", type=int, default=0 if QUICK else 2_000, help="claims to check (0: skip)")
+    parser.add_argument("--port", type=int, default=18_000 + os.getpid() % 1000)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if urlsplit(url).scheme not in ("postgres", "postgresql"):
+        sys.exit("bench/web.py needs DATABASE_URL=postgres://… (run it with `make bench`).")
+    sides = ["before", "after"] if args.side == "both" else [args.side]
+    results = {}
+    for n, side in enumerate(sides):
+        ref = args.before_ref if side == "before" else args.after_ref
+        root = checkout(ref) if ref else ROOT
+        results[side] = measure(side, root, url, args, redis_dbs=(2 + 2 * n, 3 + 2 * n))
+    print_table(results, sides)
+
+
+def checkout(ref: str) -> Path:
+    """A copy of `ref`'s files (git archive) beside this checkout's virtualenv."""
+    target = Path(f"/tmp/undersigned-bench-{os.getpid()}-{ref.replace('/', '-')}")
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    venv = target / ".venv"
+    if venv.is_symlink() or venv.exists():
+        venv.unlink()
+    venv.symlink_to((ROOT / ".venv").resolve())
+    return target
+
+
+def database_url(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url(url, "postgres"), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -> dict:
+    database = f"bench_i9b_{side}"
+    print(f"\n== {side}: {root} (database {database})", flush=True)
+    admin(url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    admin(url, f"CREATE DATABASE {database}")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(url, database),
+        "REDIS_URL": f"{REDIS}/{redis_dbs[0]}",
+        "CELERY_BROKER_URL": f"{REDIS}/{redis_dbs[1]}",
+        "SECRET_KEY": "bench-only",
+        "DEBUG": "0",
+        "EMAIL_URL": "dummymail://",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SIGN_RATE_PER_IP": "100000000/h",
+        "SIGN_RATE_PER_EMAIL": "100000000/h",
+        "PORT": str(args.port),
+        "HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": "2",
+        "WEB_THREADS": "16",
+        "STATIC_MANIFEST": "0",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(root),
+    }
+    for db in redis_dbs:
+        redis_flush(db)
+    found: dict = {}
+    processes: list[subprocess.Popen] = []
+    try:
+        began = time.perf_counter()
+        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=root, env=env, check=True)
+        sizes = {"bench-0": 0, "bench-100k": 100_000}
+        if args.big > 100_000:
+            sizes["bench-1m"] = args.big
+        seeded = probe(root, env, "seed", json.dumps(sizes))
+        print(
+            f"migrated and seeded {sum(sizes.values()) + 100_000:,} signatures in {time.perf_counter() - began:.0f} s"
+            f" (seed {seeded['seconds']} s)",
+            flush=True,
+        )
+        found["queries"] = probe(root, env, "queries", *sizes)
+        web = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "--config", "bin/gunicorn.conf.py", "--access-logfile", "/dev/null"],
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-{side}-web.log", "w"),  # noqa: SIM115
+        )  # fmt: skip
+        processes.append(web)
+        worker = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "undersigned", "worker", "--concurrency=2", "--loglevel=WARNING",
+             "--pool=prefork", "-n", f"bench-{side}@%h"],
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-{side}-worker.log", "w"),  # noqa: SIM115
+        )  # fmt: skip
+        processes.append(worker)
+        wait_for_http(args.port)
+        warm_up(args.port, list(sizes))
+        meter = Meter(web.pid, worker.pid, database, url)
+        client = Client(args.port)
+        for slug in sizes:
+            found[f"page {slug}"] = run_load(client.page(slug), 16, args.seconds, meter, label=f"page {slug}")
+        found["api"] = run_load(client.api("bench-1m" if "bench-1m" in sizes else "bench-100k"), 16, args.seconds,
+                                meter, label="JSON API")  # fmt: skip
+        for concurrency in (16, 64):
+            found[f"sign c{concurrency}"] = run_load(
+                client.signer(side, concurrency), concurrency, args.seconds, meter,
+                label=f"signing c{concurrency}", drain=lambda: redis_llen(redis_dbs[1], "celery"),
+            )  # fmt: skip
+        for process in processes:
+            stop(process)
+        processes.clear()
+        big = "bench-1m" if "bench-1m" in sizes else "bench-100k"
+        found["export"] = probe(root, env, "export", big)
+        print(f"{side} export of {found['export']['rows']:,} rows: {found['export']}", flush=True)
+        found["import"] = probe(root, env, "import", "100000")
+        print(f"{side} roster import: {found['import']}", flush=True)
+        if args.claims:
+            found["claims"] = claim_checks(root, env, args.claims, redis_dbs)
+    finally:
+        for process in processes:
+            stop(process)
+        admin(url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        for db in redis_dbs:
+            redis_flush(db)
+    return found
+
+
+def probe(root: Path, env: dict, *args: str) -> dict:
+    """Run bench/web_probe.py (this checkout's copy) inside `root` and return its RESULT."""
+    done = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "web_probe.py"), *args], cwd=root, env=env, capture_output=True, text=True
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"probe {args} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+
+
+def claim_checks(root: Path, env: dict, claims: int, redis_dbs: tuple[int, int]) -> dict:
+    """bench/claim_throughput.py of that checkout, its figures picked from its output."""
+    script = root / "bench" / "claim_throughput.py"
+    if not script.exists():
+        return {}
+    env = {**env, "CELERY_BROKER_URL": f"{REDIS}/{redis_dbs[1]}", "REDIS_URL": f"{REDIS}/{redis_dbs[0]}"}
+    done = subprocess.run(
+        [PYTHON, str(script), "--claims", str(claims), "--roster", "100000", "--loglevel", "WARNING"],
+        cwd=root, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    figures = {}
+    for line in done.stdout.splitlines():
+        match = re.search(r"^(.*?): [\d,]+ of [\d,]+ claims checked in .* = ([\d,.]+) claims/s", line)
+        if match:
+            figures[match.group(1)] = float(match.group(2).replace(",", ""))
+        match = re.search(r"^(.*?): CPU per claim, worker \+ PostgreSQL \+ Redis \+ interrupts: ([\d.]+) ms", line)
+        if match:
+            figures[f"{match.group(1)} cpu"] = float(match.group(2))
+        if "roster load via" in line:
+            figures["roster load"] = line.split("roster load via ", 1)[1]
+    if not figures:
+        figures["error"] = (done.stdout + done.stderr)[-1500:]
+    print(f"claim checks: {figures}", flush=True)
+    return figures
+
+
+# ---- processes and CPU ---------------------------------------------------------------------------------------
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for_http(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def warm_up(port: int, slugs: list[str]) -> None:
+    """Every gunicorn process imports and renders once, and the worker settles, before anything is measured."""
+    for _ in range(20):
+        for slug in slugs:
+            for path in (f"/petitions/{slug}/", f"/api/petitions/{slug}/"):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn.request("GET", path)
+                conn.getresponse().read()
+                conn.close()
+    time.sleep(3)
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class Meter:
+    """CPU seconds of gunicorn's processes, the worker's, and the PostgreSQL backends of the bench database."""
+
+    def __init__(self, web: int, worker: int, database: str, url: str):
+        self.web, self.worker, self.database, self.url = web, worker, database, url
+
+    def backends(self) -> list[int]:
+        import psycopg
+
+        with psycopg.connect(database_url(self.url, "postgres"), autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database]).fetchall()
+        return [pid for (pid,) in rows]
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        return {
+            "web": {pid: cpu_seconds(pid) for pid in descendants(self.web)},
+            "worker": {pid: cpu_seconds(pid) for pid in descendants(self.worker)},
+            "db": {pid: cpu_seconds(pid) for pid in self.backends()},
+        }
+
+    @staticmethod
+    def spent(before: dict, after: dict) -> dict[str, float]:
+        """Per group: CPU used between the samples (a process born meanwhile counts whole)."""
+        return {
+            group: sum(max(0.0, seconds - before[group].get(pid, 0.0)) for pid, seconds in after[group].items())
+            for group in after
+        }
+
+
+def redis_command(db: int, *words: str) -> str:
+    host = urlsplit(REDIS)
+    done = subprocess.run(
+        ["redis-cli", "-h", host.hostname or "127.0.0.1", "-p", str(host.port or 6379), "-n", str(db), *words],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def redis_flush(db: int) -> None:
+    redis_command(db, "FLUSHDB")
+
+
+def redis_llen(db: int, key: str) -> int:
+    return int(redis_command(db, "LLEN", key) or 0)
+
+
+# ---- the load generator --------------------------------------------------------------------------------------
+
+
+class Client:
+    """Request makers: each returns a function doing one request and returning (ok, seconds)."""
+
+    def __init__(self, port: int):
+        self.port = port
+
+    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        began = time.perf_counter()
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        return response, data, time.perf_counter() - began
+
+    def page(self, slug: str):
+        def one(_thread: int):
+            response, _, took = self.request("GET", f"/petitions/{slug}/")
+            return response.status == 200, took
+
+        return one
+
+    def api(self, slug: str):
+        def one(_thread: int):
+            response, _, took = self.request("GET", f"/api/petitions/{slug}/")
+            return response.status == 200, took
+
+        return one
+
+    def signer(self, side: str, concurrency: int):
+        """Each thread reads the page once (its CSRF cookie and token), then signs with new addresses."""
+        sessions: dict[int, tuple[str, str, str]] = {}
+        run = uuid.uuid4().hex[:6]
+        counter = iter(range(10**9))
+        lock = threading.Lock()
+
+        def one(thread: int):
+            if thread not in sessions:
+                response, data, _ = self.request("GET", "/petitions/bench-sign/")
+                html = data.decode()
+                token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+                version = re.search(r'name="version" value="(\d+)"', html)
+                cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "").group(1)
+                sessions[thread] = (token, cookie, version.group(1) if version else "")
+            token, cookie, version = sessions[thread]
+            with lock:
+                n = next(counter)
+            body = urlencode({
+                "csrfmiddlewaretoken": token, "full_name": f"Bench Signer {n}",
+                "email": f"{side}.{run}.{concurrency}.{n}@signers.example", "affiliation": "", "role": "",
+                "organisation": "", "comment": "", "public": "on", "version": version,
+            })  # fmt: skip
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookie}"}
+            response, data, took = self.request("POST", "/petitions/bench-sign/sign/", body, headers)
+            return response.status == 200, took
+
+        return one
+
+
+def run_load(one, concurrency: int, seconds: float, meter: Meter, label: str, drain=None) -> dict:
+    """`concurrency` threads calling one() for `seconds` (after a short warm-up); figures of the accepted ones."""
+    warm_until = time.monotonic() + min(1.0, seconds / 3)
+    latencies: list[float] = []
+    failures = [0]
+    stop_at = [0.0]
+    measuring = threading.Event()
+
+    def loop(thread: int) -> None:
+        while True:
+            now = time.monotonic()
+            if measuring.is_set() and now >= stop_at[0]:
+                return
+            try:
+                ok, took = one(thread)
+            except Exception:  # a refused or reset connection is a failure, not the end of the run
+                ok, took = False, 0.0
+            if measuring.is_set() and time.monotonic() <= stop_at[0]:
+                if ok:
+                    latencies.append(took)
+                else:
+                    failures[0] += 1
+
+    threads = [threading.Thread(target=loop, args=(n,), daemon=True) for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    time.sleep(max(0.0, warm_until - time.monotonic()))
+    before = meter.sample()
+    began = time.monotonic()
+    stop_at[0] = began + seconds
+    measuring.set()
+    for thread in threads:
+        thread.join(seconds + 120)
+    wall = time.monotonic() - began
+    if drain is not None:
+        deadline = time.monotonic() + 120
+        while drain() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+    spent = Meter.spent(before, meter.sample())
+    count = len(latencies)
+    latencies.sort()
+    figures = {
+        "per_second": count / wall,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else 0,
+        "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if latencies else 0,
+        "failures": failures[0],
+        "count": count,
+        "cpu_ms": {group: 1000 * value / max(count, 1) for group, value in spent.items()},
+    }
+    cpu = figures["cpu_ms"]
+    print(
+        f"{label}: {figures['per_second']:,.1f}/s, p50 {figures['p50_ms']:.0f} ms, p99 {figures['p99_ms']:.0f} ms, "
+        f"{count:,} ok, {failures[0]:,} failed; CPU per request {sum(cpu.values()):.2f} ms "
+        f"(web {cpu['web']:.2f}, worker {cpu['worker']:.2f}, database {cpu['db']:.2f})",
+        flush=True,
+    )
+    return figures
+
+
+# ---- the table -----------------------------------------------------------------------------------------------
+
+
+def print_table(results: dict, sides: list[str]) -> None:
+    def load(found: dict, key: str, unit: str) -> str:
+        f = found.get(key)
+        if not f:
+            return "—"
+        cpu = sum(f["cpu_ms"].values())
+        return (
+            f"{f['per_second']:,.0f} {unit}/s, p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms, "
+            f"{cpu:.2f} ms CPU{' (' + str(f['failures']) + ' failed)' if f['failures'] else ''}"
+        )
+
+    def page(found: dict, slug: str) -> str:
+        text = load(found, f"page {slug}", "views")
+        q = found.get("queries", {}).get(f"page {slug}")
+        plan = found.get("queries", {}).get(f"plan {slug}")
+        return text + (f", queries {q[0]} first / {q[1]} repeated" if q else "") + (f", plan {plan}" if plan else "")
+
+    def api(found: dict) -> str:
+        q = [v for k, v in found.get("queries", {}).items() if k.startswith("api ")]
+        return load(found, "api", "req") + (f", queries {q[-1][0]} first / {q[-1][1]} repeated" if q else "")
+
+    def export(found: dict) -> str:
+        e = found.get("export")
+        return f"{e['rows']:,} rows in {e['seconds']:.1f} s, peak RSS {e['peak_mib']:.0f} MiB" if e else "—"
+
+    def roster(found: dict) -> str:
+        e = found.get("import")
+        return f"{e['rows']:,} rows in {e['seconds']:.1f} s, peak RSS {e['peak_mib']:.0f} MiB" if e else "—"
+
+    def claims(found: dict) -> str:
+        c = found.get("claims") or {}
+        shown = [f"{k}: {v:,.0f}/s" for k, v in c.items() if isinstance(v, float) and not k.endswith("cpu")]
+        shown += [f"{k.removesuffix(' cpu')}: {v:.2f} ms CPU" for k, v in c.items() if k.endswith("cpu")]
+        return "; ".join(shown) or "—"
+
+    rows = [
+        ("signing, concurrency 16", lambda f: load(f, "sign c16", "accepted")),
+        ("signing, concurrency 64", lambda f: load(f, "sign c64", "accepted")),
+        ("petition page, 0 signatures", lambda f: page(f, "bench-0")),
+        ("petition page, 100k", lambda f: page(f, "bench-100k")),
+        ("petition page, 1M", lambda f: page(f, "bench-1m")),
+        ("JSON API", api),
+        ("claim checks, 2 worker processes, 100k roster", claims),
+        ("roster import, 100k rows", roster),
+        ("CSV export, largest petition", export),
+    ]
+    print("\n| what | " + " | ".join(sides) + " |")
+    print("| --- | " + " | ".join("---" for _ in sides) + " |")
+    for title, show in rows:
+        print(f"| {title} | " + " | ".join(show(results[side]) for side in sides) + " |", flush=True)
+    print("\nCPU is per accepted request, web + worker + PostgreSQL backends of the bench database.")
+
+
+if __name__ == "__main__":
+    main()

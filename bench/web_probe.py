@@ -1,0 +1,198 @@
+"""In-process measurements for bench/web.py, run inside one checkout (its own code on sys.path, cwd = its root).
+
+Only uses what every version of the code has (models, export_rows, import_roster, the test client), so the
+same probe measures the code before and after a change. Prints one JSON object.
+
+    python bench/web_probe.py seed '{"bench-0": 0, "bench-100k": 100000}'
+    python bench/web_probe.py queries
+    python bench/web_probe.py export bench-1m
+    python bench/web_probe.py import 100000
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+from datetime import timedelta
+
+sys.path.insert(0, os.getcwd())
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from petitions.models import Petition  # noqa: E402
+from signatures.models import Signature  # noqa: E402
+from verification.models import Affiliation  # noqa: E402
+
+AFFILIATION = "bench-artists"
+SIGNING = "bench-sign"
+NEWER = "bench-newer"
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def insert_signatures(petition: Petition, count: int, newest, tag: str, affiliation_id: int | None = None) -> None:
+    """`count` confirmed public signatures, a second apart up to `newest`; other columns take model defaults."""
+    if count <= 0:
+        return
+    expressions = {
+        "petition_id": ("%s", [petition.pk]),
+        "version_id": ("%s", [petition.current_version_id]),
+        "full_name": ("'Signer ' || n", []),
+        "email": (f"'{tag}.' || n || '@bulk.example'", []),
+        "email_key": (f"'{tag}.' || n || '@bulk.example'", []),
+        "affiliation_id": ("%s", [affiliation_id]),
+        "public": ("true", []),
+        "status": ("'confirmed'", []),
+        "verification": ("%s", ["unverified" if affiliation_id else "none"]),
+        "created_at": ("%s - (%s - n) * interval '1 second' - interval '5 minutes'", [newest, count]),
+        "confirmed_at": ("%s - (%s - n) * interval '1 second'", [newest, count]),
+    }
+    columns, values, params = [], [], []
+    for field in Signature._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(f'"{field.column}"')
+        sql, field_params = expressions.get(field.attname, ("%s", [field.get_default()]))
+        values.append(sql)
+        params += field_params
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{Signature._meta.db_table}" ({", ".join(columns)}) '  # noqa: S608 (model's names)
+            f"SELECT {', '.join(values)} FROM generate_series(1, %s) AS n",
+            [*params, count],
+        )
+
+
+def seed(sizes: dict[str, int]) -> dict:
+    """Petitions of the given sizes (a tenth of each claims the affiliation), one with newer rows, one to sign."""
+    began = time.perf_counter()
+    affiliation = Affiliation.objects.create(slug=AFFILIATION, name="Bench artists", email_domains="studio.example")
+    now = timezone.now()
+    for slug, size in [*sizes.items(), (NEWER, 100_000), (SIGNING, 0)]:
+        petition = Petition.objects.create(title=f"Bench {slug}", slug=slug, body="We, the undersigned, " * 40)
+        petition.publish()
+        petition.affiliations.add(affiliation)
+        newest = now - timedelta(hours=1) if slug == NEWER else now - timedelta(days=2)
+        claimed = size // 10
+        insert_signatures(petition, size - claimed, newest - timedelta(days=1), f"{slug}-a")
+        insert_signatures(petition, claimed, newest, f"{slug}-c", affiliation_id=affiliation.pk)
+        Petition.objects.filter(pk=petition.pk).update(signature_count=size)
+        if claimed:
+            petition.tallies.create(affiliation=affiliation, claimed=claimed)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"seconds": round(time.perf_counter() - began, 1)}
+
+
+def queries(slugs: list[str]) -> dict:
+    """Queries of a first view (rendered) and a repeated view, per page and API; the recent-signers plan."""
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    found = {}
+    for slug in slugs:
+        for kind, url in (("page", f"/petitions/{slug}/"), ("api", f"/api/petitions/{slug}/")):
+            counts = []
+            for _ in range(2):
+                with CaptureQueriesContext(connection) as captured:
+                    assert client.get(url).status_code == 200
+                counts.append(len(captured.captured_queries))
+            found[f"{kind} {slug}"] = counts
+        found[f"plan {slug}"] = recent_plan(slug)
+    return found
+
+
+def recent_plan(slug: str) -> str:
+    """The indexes the recent-signers query reads, as the code of this checkout runs it."""
+    from contextlib import nullcontext
+
+    from signatures import listing
+
+    petition = Petition.objects.get(slug=slug)
+    signers = listing.public_signers(petition)
+    if hasattr(listing, "ordered_by_index"):
+        query = signers.order_by("-confirmed_at", "-id").values_list("pk", flat=True)[:10]
+        guard = listing.ordered_by_index()
+    else:
+        query, guard = signers[:10], nullcontext()
+    with guard:
+        plan = json.loads(query.explain(format="json"))[0]["Plan"]
+    names, todo = [], [plan]
+    while todo:
+        node = todo.pop()
+        todo += node.get("Plans", [])
+        if node.get("Relation Name") == Signature._meta.db_table:
+            names.append(node.get("Index Name") or node["Node Type"])
+        elif node["Node Type"] == "Sort":
+            names.append("Sort")
+    return "+".join(names)
+
+
+def export(slug: str) -> dict:
+    from signatures.export import export_rows
+
+    petition = Petition.objects.get(slug=slug)
+    before = peak_mib()
+    began = time.perf_counter()
+    rows = size = 0
+    for line in export_rows(petition, "all"):
+        rows += 1
+        size += len(line)
+    return {
+        "rows": rows - 1,
+        "seconds": round(time.perf_counter() - began, 2),
+        "peak_mib": round(peak_mib(), 1),
+        "before_mib": round(before, 1),
+        "mb": round(size / 1e6, 1),
+    }
+
+
+def import_roster(rows: int) -> dict:
+    from verification.rosters import import_roster as door
+
+    first = ["Jane", "Kim", "Ana", "Pedro", "María", "Sven", "Aiko", "Olu", "Chen", "Fatima", "Luca", "Zoë"]
+    last = ["Doe", "Lee", "Núñez", "Alvarez", "Søren", "Tanaka", "Adeyemi", "Wei", "Haddad", "Rossi", "O'Brien"]
+    lines = ["full_name,email"]
+    for n in range(rows):
+        lines.append(f"{first[n % 12]} {last[n // 12 % 11]} Member{n},member{n}@roster.example")
+    data = ("\n".join(lines) + "\n").encode()
+    affiliation = Affiliation.objects.create(slug=f"bench-roster-{os.getpid()}", name="Bench roster")
+    before = peak_mib()
+    began = time.perf_counter()
+    door(affiliation, data, "bench.csv")
+    return {
+        "rows": rows,
+        "seconds": round(time.perf_counter() - began, 2),
+        "peak_mib": round(peak_mib(), 1),
+        "before_mib": round(before, 1),
+    }
+
+
+def main() -> None:
+    command, *args = sys.argv[1:]
+    if command == "seed":
+        result = seed(json.loads(args[0]))
+    elif command == "queries":
+        result = queries(args)
+    elif command == "export":
+        result = export(args[0])
+    elif command == "import":
+        result = import_roster(int(args[0]))
+    else:
+        sys.exit(f"unknown command {command!r}")
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
+    connection.close()
