@@ -1,28 +1,12 @@
-"""The real browser of the end-to-end tests: Debian's headless Chromium driven through its chromedriver.
+"""The real browser of the end-to-end tests: Debian's headless Chromium (tests/support/browser.py), one per module.
 
-Two fixtures, one per module: `chromium` (tests/support/browser.py's defaults) and `browser` (a taller window
-and an implicit wait, for the signing stories).
+Two shapes of the same browser: `chromium` (a 1280 px laptop window) and `browser` (a taller 1000 × 1400 window,
+for the signing stories that read a whole letter page).
 """
 
-import shutil
-
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 from tests.support.browser import start_chromium
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1000,1400",
-]
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +18,8 @@ def chromium():
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and chromedriver):
-        pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    driver.implicitly_wait(5)
+    driver = start_chromium()
+    driver.set_window_size(1000, 1400)
     yield driver
     driver.quit()
 

@@ -14,7 +14,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from signatures.models import Signature
-from tests.e2e.conftest import CHROMIUM_FLAGS
+from tests.support.browser import CHROMIUM_FLAGS
 from tests.support.factories import make_affiliation, make_petition
 from tests.support.mailbox import html_of, subject_of, text_of
 
