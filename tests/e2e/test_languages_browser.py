@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -59,7 +59,9 @@ def choose_language(browser, language: str) -> None:
     """With the switcher in the page header, as a person would (a form and a button, no script)."""
     Select(browser.find_element(By.ID, "language-switcher")).select_by_value(language)
     browser.find_element(By.CSS_SELECTOR, "form.languages button[type=submit]").click()
-    WebDriverWait(browser, 15, ignored_exceptions=[StaleElementReferenceException]).until(
+    # While the next page loads, the old <html> may vanish between find and read (stale, or Chromium's
+    # "Node … does not belong to the document"): keep asking until the new page answers.
+    WebDriverWait(browser, 15, ignored_exceptions=[StaleElementReferenceException, WebDriverException]).until(
         lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
     )
 
