@@ -66,8 +66,9 @@ def check(email: str, role: str, petition: Petition | None, invited_by) -> str:
         )
     existing = account_for(address)
     if existing is not None and petition is not None and _holds(existing, role, petition):
+        role_name = Invitation.Role(role).label.lower()  # in the reader's language, not the stored value
         raise InvitationError(
-            _("%(email)s is already %(role)s of this letter.") % {"email": address, "role": role}, code="has_role"
+            _("%(email)s is already %(role)s of this letter.") % {"email": address, "role": role_name}, code="has_role"
         )
     return address
 
