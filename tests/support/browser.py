@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -48,7 +49,7 @@ def labelled(browser, label: str):
 
 def wait_for_text(browser, text: str, timeout: float = 10) -> None:
     """Wait until the page (a new one, after a click) shows `text`."""
-    WebDriverWait(browser, timeout).until(
+    WebDriverWait(browser, timeout, ignored_exceptions=[WebDriverException]).until(  # page changing underfoot
         expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), text)
     )
 
