@@ -28,6 +28,7 @@ from django.utils import timezone  # noqa: E402
 
 from petitions.models import Petition  # noqa: E402
 from signatures.models import Signature  # noqa: E402
+from tests.support.bulk import insert_signatures  # noqa: E402  (the suite's bulk insert: one INSERT … SELECT)
 from verification.models import Affiliation  # noqa: E402
 
 AFFILIATION = "bench-artists"
@@ -37,39 +38,6 @@ NEWER = "bench-newer"
 
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def insert_signatures(petition: Petition, count: int, newest, tag: str, affiliation_id: int | None = None) -> None:
-    """`count` confirmed public signatures, a second apart up to `newest`; other columns take model defaults."""
-    if count <= 0:
-        return
-    expressions = {
-        "petition_id": ("%s", [petition.pk]),
-        "version_id": ("%s", [petition.current_version_id]),
-        "full_name": ("'Signer ' || n", []),
-        "email": (f"'{tag}.' || n || '@bulk.example'", []),
-        "email_key": (f"'{tag}.' || n || '@bulk.example'", []),
-        "affiliation_id": ("%s", [affiliation_id]),
-        "public": ("true", []),
-        "status": ("'confirmed'", []),
-        "verification": ("%s", ["unverified" if affiliation_id else "none"]),
-        "created_at": ("%s - (%s - n) * interval '1 second' - interval '5 minutes'", [newest, count]),
-        "confirmed_at": ("%s - (%s - n) * interval '1 second'", [newest, count]),
-    }
-    columns, values, params = [], [], []
-    for field in Signature._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(f'"{field.column}"')
-        sql, field_params = expressions.get(field.attname, ("%s", [field.get_default()]))
-        values.append(sql)
-        params += field_params
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'INSERT INTO "{Signature._meta.db_table}" ({", ".join(columns)}) '  # noqa: S608 (model's names)
-            f"SELECT {', '.join(values)} FROM generate_series(1, %s) AS n",
-            [*params, count],
-        )
 
 
 def seed(sizes: dict[str, int]) -> dict:
@@ -83,8 +51,8 @@ def seed(sizes: dict[str, int]) -> dict:
         petition.affiliations.add(affiliation)
         newest = now - timedelta(hours=1) if slug == NEWER else now - timedelta(days=2)
         claimed = size // 10
-        insert_signatures(petition, size - claimed, newest - timedelta(days=1), f"{slug}-a")
-        insert_signatures(petition, claimed, newest, f"{slug}-c", affiliation_id=affiliation.pk)
+        insert_signatures(petition, size - claimed, newest=newest - timedelta(days=1), tag=f"{slug}-a")
+        insert_signatures(petition, claimed, newest=newest, tag=f"{slug}-c", affiliation_id=affiliation.pk)
         Petition.objects.filter(pk=petition.pk).update(signature_count=size)
         if claimed:
             petition.tallies.create(affiliation=affiliation, claimed=claimed)

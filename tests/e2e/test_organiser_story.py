@@ -6,13 +6,13 @@ import csv
 import io
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from petitions.models import Petition
 from signatures.models import Signature
 from tests.support.browser import sign_in as shared_sign_in
+from tests.support.browser import wait_for_text
 from tests.support.factories import PASSWORD, make_signature, make_user
 from tests.support.teams import invitation_path
 
@@ -27,12 +27,6 @@ ROSTER = "full_name,email,handles,external_id\nAna Núñez,,@ana_nunez,A-17\nBen
 def browser(chromium):
     """The module's Chromium (tests/e2e/conftest.py)."""
     return chromium
-
-
-def wait_for_text(browser, text: str, timeout: float = 15) -> None:
-    """Wait for the page to show `text` (the old page's elements go stale while the next one loads)."""
-    wait = WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException])
-    wait.until(lambda b: text in b.find_element(By.TAG_NAME, "body").text)
 
 
 def field(browser, name: str):

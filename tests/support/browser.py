@@ -47,7 +47,7 @@ def labelled(browser, label: str):
     raise AssertionError(f"no field labelled {label!r}")
 
 
-def wait_for_text(browser, text: str, timeout: float = 10) -> None:
+def wait_for_text(browser, text: str, timeout: float = 15) -> None:
     """Wait until the page (a new one, after a click) shows `text`."""
     WebDriverWait(browser, timeout, ignored_exceptions=[WebDriverException]).until(  # page changing underfoot
         expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), text)
