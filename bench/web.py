@@ -1,7 +1,7 @@
 """The issue-9 table: the site under load, before and after, measured in one run on this machine.
 
 For each checkout ("before": a copy of `main`, made with `git archive`; "after": this one) a throw-away
-PostgreSQL database is created next to DATABASE_URL's (bench_i9b_<side>), migrated and seeded (petitions of
+PostgreSQL database is created next to DATABASE_URL's (bench_i9b_<side>, or BENCH_DB_PREFIX_<side>), migrated and seeded (petitions of
 0, 100,000 and 1,000,000 signatures, a petition holding 100,000 newer rows, ANALYZE), then gunicorn (its
 bin/gunicorn.conf.py: 2 processes x 16 threads) and a real Celery worker (2 processes) are started from that
 checkout, and a load generator in this process (threads over http.client, a new connection per request, as
@@ -97,7 +97,7 @@ def admin(url: str, statement: str) -> None:
 
 
 def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -> dict:
-    database = f"bench_i9b_{side}"
+    database = f"{os.environ.get('BENCH_DB_PREFIX', 'bench_i9b')}_{side}"
     print(f"\n== {side}: {root} (database {database})", flush=True)
     admin(url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     admin(url, f"CREATE DATABASE {database}")
