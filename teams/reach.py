@@ -34,6 +34,8 @@ class LetterReach:
     petition: Petition
     claims: int
     own: bool
+    verified: int = 0  # of the claims, those that become verified (an upload's dry run)
+    unverified: int = 0  # and those that stop being verified
 
     @property
     def shown_title(self) -> str:
@@ -69,6 +71,17 @@ def roster_reach(affiliation: Affiliation, user) -> list[LetterReach]:
         .annotate(claims=Count("pk"))
     )
     return _reach(affiliation, {row["petition_id"]: row["claims"] for row in rows}, user)
+
+
+def import_reach(upload: RosterImport, user) -> list[LetterReach]:
+    """Per letter, the claims whose verdict an upload changes, as its dry run found them (verification.preview):
+    only the letters it changes."""
+    letters = {int(pk): counts for pk, counts in upload.preview.get("letters", {}).items()}
+    reach = _reach(upload.affiliation, {pk: counts["changed"] for pk, counts in letters.items()}, user)
+    for letter in reach:
+        counts = letters.get(letter.petition.pk, {})
+        letter.verified, letter.unverified = counts.get("verified", 0), counts.get("unverified", 0)
+    return [letter for letter in reach if letter.claims]
 
 
 def domain_policy_reach(affiliation: Affiliation, proposed: Affiliation, user) -> list[LetterReach]:
@@ -128,7 +141,7 @@ def record_roster_change(
     `reach` is what roster_reach counted before the write: the claims the write puts back to the workers. A
     write that reaches only the changer's own letters is recorded by the import's own audit line alone.
     """
-    if all(r.own for r in reach):
+    if all(r.own or not r.claims for r in reach):
         return None
     with transaction.atomic():
         return _record(affiliation, AffiliationChange.Kind.ROSTER, summary, reach, user)
@@ -137,7 +150,7 @@ def record_roster_change(
 def _record(affiliation: Affiliation, kind: str, summary: str, reach: list[LetterReach], user) -> AffiliationChange:
     """The change as a row and an audit line; the other teams' letters (all that rely on the affiliation, with
     the claims moved on each) are told after the commit."""
-    others = {str(r.petition.pk): r.claims for r in reach if not r.own}
+    others = {str(r.petition.pk): r.claims for r in reach if not r.own and r.claims}
     change = AffiliationChange.objects.create(
         affiliation=affiliation, kind=kind, summary=summary[:500], changed_by=user, reach=others
     )
@@ -155,13 +168,16 @@ def record_roster_import(sender, import_id: int, changed: bool = True, **kwargs)
     """Receiver of verification.signals.roster_imported: an upload the worker has written, in its transaction,
     in the uploader's audit trail, and recorded and told like any roster change that reaches other teams'
     letters (`record_roster_change`)."""
-    upload = RosterImport.objects.select_related("affiliation", "imported_by").get(pk=import_id)
+    upload = RosterImport.objects.select_related("affiliation", "imported_by", "confirmed_by").get(pk=import_id)
     replacing = ", replacing the roster" if upload.replaced else ""
     summary = (
         f"Imported {upload.filename} ({upload.rows} rows{replacing}): "
         f"{upload.created} created, {upload.updated} updated, {upload.removed} removed."
     )
+    if upload.confirmed_by is not None:
+        summary += f" Its dry run was confirmed by {upload.confirmed_by.email}."
     record(upload.imported_by, upload.affiliation, summary)
     if changed:
-        reach = roster_reach(upload.affiliation, upload.imported_by)
+        # The letters told are those whose verdicts it changes, as its dry run counted them.
+        reach = import_reach(upload, upload.imported_by)
         record_roster_change(upload.affiliation, summary, reach, upload.imported_by)

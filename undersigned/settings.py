@@ -208,6 +208,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic tasks, for `celery beat`.
 CELERY_BEAT_SCHEDULE = {
     "expire-roster-challenges": {"task": "verification.tasks.expire_roster_challenges", "schedule": 15 * 60},
+    "cancel-unconfirmed-imports": {"task": "verification.tasks.cancel_unconfirmed_imports", "schedule": 24 * 3600},
 }
 # Where `celery beat` keeps its schedule between restarts (a directory it can write; outside the checkout).
 state_home = Path(env("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"))

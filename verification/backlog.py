@@ -54,7 +54,7 @@ def stalled(waited: timedelta, *, include_claims: bool = True) -> Stalled:
     # import writes in one transaction); its progress stops moving.
     found.imports = list(
         RosterImport.objects.filter(
-            state__in=[RosterImport.State.QUEUED, RosterImport.State.READING, RosterImport.State.WRITING],
+            state__in=RosterImport.WORKING,
             progress_at__lte=cutoff,
         ).values_list("pk", flat=True)[:100]
     )

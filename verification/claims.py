@@ -55,24 +55,9 @@ def verify_claim(signature_id: int, worker: str = "", addresses: RosterAddresses
             .filter(pk=signature_id)
             .first()
         )
-        if signature is None or signature.affiliation_id is None or signature.decided_by_person:
+        match = decide(signature, addresses) if signature is not None else None
+        if match is None:
             return []
-        if signature.status != Signature.Status.CONFIRMED or signature.anonymised:
-            return []  # an anonymised signer has nothing left to check: its verdict stands with the counts
-        current = signature.evidence
-        if signature.verification == Verification.VERIFIED and current and current.method == Method.ROSTER_CHALLENGE:
-            if not RosterEntry.objects.filter(
-                pk=current.roster_entry_id, affiliation_id=signature.affiliation_id
-            ).exists():
-                record(
-                    signature,
-                    Verification.UNVERIFIED,
-                    Method.NONE,
-                    detail=f"revoked: “{current.roster_name}” is no longer on the roster",
-                    worker=worker,
-                )
-            return []
-        match = check_claim(signature, addresses)
         opened: list[RosterChallenge] = []
         if match.challenge:
             opened = challenges.open_challenges(signature, match.challenge)
@@ -101,6 +86,30 @@ def verify_claim(signature_id: int, worker: str = "", addresses: RosterAddresses
                 worker=worker,
             )
     return [challenge.pk for challenge in opened if challenge.sent_at is None]
+
+
+def decide(signature: Signature, addresses: RosterAddresses | None = None) -> Match | None:
+    """What a worker's check concludes about this claim now, writing nothing (the one rule behind every check,
+    and behind the dry run of a roster change, verification.preview). None: the workers leave it as it is.
+
+    A moderator's decision or a member's dispute stands; an unconfirmed or anonymised signature has nothing to
+    check; a claim verified at the roster address stands while its entry is on the roster, and is revoked when
+    it has left. `signature` comes with its affiliation and evidence.
+    """
+    if signature.affiliation_id is None or signature.decided_by_person:
+        return None
+    if signature.status != Signature.Status.CONFIRMED or signature.anonymised:
+        return None  # an anonymised signer has nothing left to check: its verdict stands with the counts
+    current = signature.evidence
+    if signature.verification == Verification.VERIFIED and current and current.method == Method.ROSTER_CHALLENGE:
+        if RosterEntry.objects.filter(pk=current.roster_entry_id, affiliation_id=signature.affiliation_id).exists():
+            return None
+        return Match(
+            Verification.UNVERIFIED,
+            Method.NONE,
+            detail=f"revoked: “{current.roster_name}” is no longer on the roster",
+        )
+    return check_claim(signature, addresses)
 
 
 def _same_outcome(signature: Signature, match: Match) -> bool:

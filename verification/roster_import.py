@@ -2,19 +2,25 @@
 line, every row checked (verification.roster_csv), then all of it written or nothing, in one transaction.
 
 An upload is imported by a worker (`run_import`, from the `import_roster_file` task) with its progress and
-outcome on its RosterImport. This module queues nothing itself: whoever calls it passes `on_change`, which
-queues the re-check of the claims in the import's transaction (the door passes `rosters.roster_changed`).
+outcome on its RosterImport. Before an upload is written for good, its dry run (verification.preview) counts
+the claims whose verdict it changes, per letter: the import is written in its transaction, judged, and rolled
+back. If it changes any verdict, it waits in `review` for a keeper to confirm it (`confirm_import`), and is
+then written unless the roster moved on meanwhile (then it is judged again). This module queues nothing
+itself: whoever calls it passes `on_change`, which queues the re-check of the claims in the import's
+transaction (the door passes `rosters.roster_changed`).
 """
 
 import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import BinaryIO
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from . import preview
 from .models import Affiliation, RosterEntry, RosterImport
 from .roster_csv import RosterError, RosterRow, parse_roster
 from .signals import roster_imported
@@ -23,6 +29,15 @@ FIELDS = ["full_name", "email", "handles", "external_id", "name_key", "email_key
 # Problems kept on a failed import's record (all are counted).
 MAX_PROBLEMS_KEPT = 1000
 OnChange = Callable[[int, str, object], None]
+# How long an upload waits in `review` for its keeper before it is cancelled and its file deleted.
+REVIEW_DAYS = 7
+
+
+class _Review(Exception):
+    """Raised inside the import's transaction to roll its writes back: the upload changes these verdicts."""
+
+    def __init__(self, summary: dict):
+        self.summary = summary
 
 
 @dataclass(slots=True)
@@ -58,6 +73,7 @@ def import_file(
     user=None,
     record: RosterImport | None = None,
     progress: Callable[[int], None] | None = None,
+    review: bool = False,
 ) -> RosterImport:
     """Add (or with `replace`, make the roster exactly) the file's rows, then re-check the claims.
 
@@ -66,19 +82,26 @@ def import_file(
     roster has no email or external id twice. `record`: the upload's RosterImport (a worker's import), else a
     new one is written; `progress(lines read)` is called while the rows are checked; `on_change(affiliation
     id, reason, user)` in the import's transaction when the roster changed (it queues the re-check).
+
+    `review` (an upload): unless its keeper confirmed the dry run of this very roster version, the import is
+    judged first (verification.preview) and, if it changes any claim's verdict, rolled back and left in
+    `review` with what it changes, for its keeper to confirm.
     """
     uploaded = record is not None
     rows = parse_roster(source, progress)
     if record is not None:
-        _progress(record.pk, state=RosterImport.State.WRITING, rows=len(rows))
+        reviewed = record.confirmed_at is not None
+        state = RosterImport.State.WRITING if reviewed or not review else RosterImport.State.PREVIEWING
+        _progress(record.pk, state=state, rows=len(rows))
     try:
         with transaction.atomic():
             # One import of an affiliation's roster at a time: the plan is made from what is there now.
-            Affiliation.objects.select_for_update().filter(pk=affiliation.pk).first()
+            locked = Affiliation.objects.select_for_update().filter(pk=affiliation.pk).first()
             if record is not None:
                 record = RosterImport.objects.select_for_update().get(pk=record.pk)
-                if record.state == RosterImport.State.DONE:
-                    return record  # a repeat delivery of an import that has been written
+                if record.state not in RosterImport.WORKING:
+                    return record  # a repeat delivery of an import written, cancelled or waiting for review
+            before = str(locked.roster_version)
             existing = [
                 _Existing(*values)
                 for values in RosterEntry.objects.filter(affiliation=affiliation)
@@ -102,6 +125,12 @@ def import_file(
                 "updated": len(plan.update),
                 "removed": len(plan.remove),
             }
+            changed = bool(plan.create or plan.update or plan.remove)
+            if review and record is not None and changed and not _confirmed(record, before):
+                letters = preview.verdict_changes(affiliation.pk)
+                if letters:
+                    raise _Review({"roster_version": before, **counts, "letters": letters})
+                record.preview = {"roster_version": before, **counts, "letters": {}}
             if record is None:
                 record = RosterImport.objects.create(
                     affiliation=affiliation, filename=filename[:255], replaced=replace, imported_by=user, **counts
@@ -111,14 +140,22 @@ def import_file(
                     setattr(record, name, value)
                 record.state, record.finished_at = RosterImport.State.DONE, timezone.now()
                 record.save()
-            changed = bool(plan.create or plan.update or plan.remove)
             if changed:
                 on_change(affiliation.pk, f"roster import of {filename[:150]}", user)
             if uploaded:  # an upload, written by a worker: the layers above record it (and tell, if it reaches)
                 roster_imported.send(sender=RosterImport, import_id=record.pk, changed=changed)
     except IntegrityError as error:
         raise RosterError([f"the rows conflict with entries already on the roster ({error}); try again"])
+    except _Review as outcome:  # the writes are rolled back: the keeper confirms what they change first
+        summary = {**outcome.summary, "checked_at": timezone.now().isoformat()}
+        _progress(record.pk, state=RosterImport.State.REVIEW, preview=summary, confirmed_at=None, confirmed_by=None)
+        record.refresh_from_db()
     return record
+
+
+def _confirmed(record: RosterImport, version: str) -> bool:
+    """The keeper confirmed the dry run of the roster as it is now (no other change was written since)."""
+    return record.confirmed_at is not None and record.preview.get("roster_version") == version
 
 
 def _create(affiliation: Affiliation, rows: list[RosterRow]) -> None:
@@ -142,8 +179,10 @@ def _create(affiliation: Affiliation, rows: list[RosterRow]) -> None:
 
 
 def run_import(import_id: int, *, on_change: OnChange) -> RosterImport | None:
-    """The worker's side of an upload: check every row (reporting progress), write all or nothing, and record
-    the outcome. Safe to run again (a redelivery after a worker was killed): a written import is not redone."""
+    """The worker's side of an upload: check every row (reporting progress), judge what the import changes
+    (a dry run), then write all of it, or leave it in `review` when it changes verdicts and is not confirmed
+    yet, or record every problem. Safe to run again (a redelivery after a worker was killed): an import
+    written, cancelled or waiting for review is not redone."""
     record = RosterImport.objects.select_related("affiliation", "imported_by").filter(pk=import_id).first()
     if record is None or not record.in_progress:
         return record
@@ -162,6 +201,7 @@ def run_import(import_id: int, *, on_change: OnChange) -> RosterImport | None:
                 record=record,
                 on_change=on_change,
                 progress=functools.partial(_lines_read, record.pk),
+                review=True,
             )
     except RosterError as error:
         _progress(
@@ -171,10 +211,45 @@ def run_import(import_id: int, *, on_change: OnChange) -> RosterImport | None:
             problems_count=len(error.problems),
             finished_at=timezone.now(),
         )
-    record.upload.delete(save=False)
-    RosterImport.objects.filter(pk=record.pk).update(upload="")
+    if record.state != RosterImport.State.REVIEW:  # the file waits with its review, for the confirmed import
+        discard_upload(record)
     record.refresh_from_db()
     return record
+
+
+def confirm_import(record: RosterImport, user) -> bool:
+    """The keeper confirms the dry run shown to them: the upload goes back to the workers (the caller queues
+    it), to be written unless the roster moved on since (then it is judged again). False if it no longer waits
+    for review (confirmed, cancelled or expired meanwhile)."""
+    return bool(
+        RosterImport.objects.filter(pk=record.pk, state=RosterImport.State.REVIEW).update(
+            state=RosterImport.State.QUEUED, confirmed_by=user, confirmed_at=timezone.now(), progress_at=timezone.now()
+        )
+    )
+
+
+def cancel_import(record: RosterImport, problem: str) -> bool:
+    """An upload waiting for review is dropped, its file deleted: nothing was written. False if it no longer
+    waits for review."""
+    cancelled = RosterImport.objects.filter(pk=record.pk, state=RosterImport.State.REVIEW).update(
+        state=RosterImport.State.CANCELLED, problems=[problem], problems_count=1, finished_at=timezone.now()
+    )
+    if cancelled:
+        discard_upload(record)
+    return bool(cancelled)
+
+
+def cancel_unconfirmed(now=None) -> int:
+    """Uploads left in review for REVIEW_DAYS are cancelled and their files deleted (periodic, idempotent)."""
+    cutoff = (now or timezone.now()) - timedelta(days=REVIEW_DAYS)
+    waiting = RosterImport.objects.filter(state=RosterImport.State.REVIEW, progress_at__lt=cutoff)
+    return sum(cancel_import(record, f"not confirmed within {REVIEW_DAYS} days: upload it again") for record in waiting)
+
+
+def discard_upload(record: RosterImport) -> None:
+    if record.upload:
+        record.upload.delete(save=False)
+    RosterImport.objects.filter(pk=record.pk).update(upload="")
 
 
 def _lines_read(import_id: int, lines: int) -> None:

@@ -4,7 +4,8 @@ Every write here ends in `roster_changed`, which queues the re-check of the affi
 transaction commits (the roster's version, which workers key their copies on, moves with every write in
 the model layer itself). The CSV import validates every row first (verification.roster_csv), then writes
 all of it or nothing. An upload is stored and imported by a worker (`queue_import` → `run_import`), with
-its progress and outcome on its RosterImport.
+its progress and outcome on its RosterImport; one that changes claims' verdicts waits for its keeper to
+confirm what it changes (`confirm_upload`) or to cancel it (`cancel_upload`).
 """
 
 import uuid
@@ -23,6 +24,8 @@ from .tasks import import_roster_file, queue_roster_recheck
 __all__ = [
     "COLUMNS",
     "RosterError",
+    "cancel_upload",
+    "confirm_upload",
     "delete_entries",
     "domains_changed",
     "import_roster",
@@ -99,6 +102,22 @@ def queue_import(affiliation: Affiliation, upload: File, *, replace: bool = Fals
         record.save()
         import_roster_file.delay_on_commit(record.pk)
     return record
+
+
+def confirm_upload(record: RosterImport, user) -> bool:
+    """The keeper has seen the verdicts the upload changes and goes ahead: a worker writes it (unless the roster
+    changed since: then it is judged again). False if it was no longer waiting for review."""
+    with transaction.atomic():
+        confirmed = roster_import.confirm_import(record, user)
+        if confirmed:
+            import_roster_file.delay_on_commit(record.pk)
+    return confirmed
+
+
+def cancel_upload(record: RosterImport, user) -> bool:
+    """The keeper drops an upload waiting for review: nothing is written, the file is deleted."""
+    who = getattr(user, "email", "") or "its keeper"
+    return roster_import.cancel_import(record, f"cancelled by {who} after the dry run")
 
 
 def run_import(import_id: int) -> RosterImport | None:

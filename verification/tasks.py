@@ -142,6 +142,13 @@ def queue_roster_recheck(affiliation_id: int, reason: str, user=None) -> None:
     recheck_affiliation_claims.delay_on_commit(affiliation_id, reason, user.pk if user else None)
 
 
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def cancel_unconfirmed_imports() -> int:
+    """Periodic (celery beat, daily): uploads left waiting for their keeper's confirmation for
+    roster_import.REVIEW_DAYS are cancelled, their files deleted."""
+    return roster_import.cancel_unconfirmed()
+
+
 @shared_task(**mail_task_options())
 def send_roster_challenge(challenge_id: int) -> None:
     """Email one roster challenge to the roster address. Sends nothing for a challenge already sent or closed."""

@@ -44,19 +44,6 @@ class RosterUploadForm(forms.Form):
         help_text="Remove the entries that are not in this file. Unticked, the file's rows are added or updated.",
     )
 
-    def __init__(self, *args, others: int = 0, **kwargs):
-        super().__init__(*args, **kwargs)
-        if others:
-            # The roster is shared: whoever imports it says they know other teams' claims move too.
-            self.fields["understood"] = forms.BooleanField(
-                label=_("I understand"),
-                help_text=_(
-                    "This import re-checks up to %(count)d claim(s) on other teams' letters (listed above); "
-                    "their moderators will be emailed and the change recorded."
-                )
-                % {"count": others},
-            )
-
     def clean_file(self):
         upload = self.cleaned_data["file"]
         limit = settings.ROSTER_UPLOAD_MAX_MB
@@ -65,6 +52,23 @@ class RosterUploadForm(forms.Form):
                 f"The file is {upload.size / 1024 / 1024:.1f} MB; a roster may be at most {limit:g} MB."
             )
         return upload
+
+
+class RosterReviewForm(forms.Form):
+    """Go ahead with an upload whose dry run changes verdicts; acknowledging other teams' letters if it reaches them."""
+
+    def __init__(self, *args, others: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if others:
+            # The roster is shared: whoever imports it says they know other teams' verdicts change too.
+            self.fields["understood"] = forms.BooleanField(
+                label=_("I understand"),
+                help_text=_(
+                    "This import changes the verdict of %(count)d claim(s) on other teams' letters (listed above); "
+                    "their moderators will be emailed and the change recorded."
+                )
+                % {"count": others},
+            )
 
 
 class KeeperInline(admin.TabularInline):
@@ -349,15 +353,17 @@ class AffiliationAdmin(ModeratedAdmin):
             "form": form,
             "recent_imports": affiliation.imports.select_related("imported_by")[:5],
             "reach": reach,
-            "reach_caption": _("Claims an import re-checks, per letter (those a moderator decided stay as they are)"),
+            "reach_caption": _("Letters relying on this roster, and the claims a change to it has re-checked"),
             **extra,
         }
 
     def roster_upload_view(self, request, object_id):
         """Upload a roster CSV: stored and imported by a worker (all of it, or nothing and every bad line).
 
-        An import that changes the roster and reaches other teams' letters is recorded and told when the worker
-        has written it (teams.reach, on verification.signals.roster_imported).
+        The worker first works out which claims' verdicts the import changes, per letter (a dry run); if any,
+        the import waits on its page for a keeper to confirm it (`roster_import_view`). An import that reaches
+        other teams' letters is recorded and told when the worker has written it (teams.reach, on
+        verification.signals.roster_imported).
         """
         affiliation = self.get_object(request, unquote(object_id))
         if affiliation is None:
@@ -365,9 +371,7 @@ class AffiliationAdmin(ModeratedAdmin):
         if not self.has_upload_permission(request, affiliation):
             raise PermissionDenied
         posted = request.method == "POST"
-        reach = reaches.roster_reach(affiliation, request.user)
-        others = sum(r.claims for r in reach if not r.own)
-        form = RosterUploadForm(request.POST if posted else None, request.FILES if posted else None, others=others)
+        form = RosterUploadForm(request.POST if posted else None, request.FILES if posted else None)
         if posted and form.is_valid():
             record = rosters.queue_import(
                 affiliation, form.cleaned_data["file"], replace=form.cleaned_data["replace"], user=request.user
@@ -377,36 +381,64 @@ class AffiliationAdmin(ModeratedAdmin):
             url = reverse("admin:verification_affiliation_roster_import", args=[quote(affiliation.pk), record.pk])
             return redirect(url)
         title = _("Upload the roster of %(affiliation)s") % {"affiliation": affiliation}
+        reach = reaches.roster_reach(affiliation, request.user)
         context = self._upload_context(request, affiliation, form, reach, title=title)
         status = 400 if posted else 200
         return TemplateResponse(request, "admin/verification/affiliation/roster_upload.html", context, status=status)
 
     def roster_import_view(self, request, object_id, import_id: int):
-        """One upload's import: its progress while a worker runs it (the page reloads itself, no JavaScript),
-        then what it changed, or every problem by line and the form to upload the corrected file."""
+        """One upload's import: its progress while a worker runs it (the page reloads itself, no JavaScript);
+        the verdicts it changes, per letter, to confirm or cancel (POST); then what it changed, or every problem
+        by line and the form to upload the corrected file."""
         affiliation = self.get_object(request, unquote(object_id))
         if affiliation is None:
             raise Http404
         if not self.has_upload_permission(request, affiliation):
             raise PermissionDenied
-        record = get_object_or_404(affiliation.imports.select_related("imported_by"), pk=import_id)
-        problems = record.problems if record.state == RosterImport.State.FAILED else []
-        reach = reaches.roster_reach(affiliation, request.user)
-        others = sum(r.claims for r in reach if not r.own)
+        record = get_object_or_404(affiliation.imports.select_related("imported_by", "confirmed_by"), pk=import_id)
+        url = reverse("admin:verification_affiliation_roster_import", args=[quote(affiliation.pk), record.pk])
+        review, changes, others = None, [], 0
+        if record.state == RosterImport.State.REVIEW or record.preview.get("letters"):
+            changes = reaches.import_reach(record, request.user)
+            others = sum(r.claims for r in changes if not r.own)
+        if record.state == RosterImport.State.REVIEW:
+            posted = request.method == "POST"
+            review = RosterReviewForm(request.POST if posted and "confirm" in request.POST else None, others=others)
+            if posted and "cancel" in request.POST:
+                if rosters.cancel_upload(record, request.user):
+                    audit(request.user, affiliation, f"Cancelled import #{record.pk} of {record.filename}.")
+                return redirect(url)
+            if posted and review.is_valid():
+                if rosters.confirm_upload(record, request.user):
+                    audit(
+                        request.user,
+                        affiliation,
+                        f"Confirmed import #{record.pk} of {record.filename}: it changes {record.verdicts_changed} "
+                        f"verdict(s), {others} on other teams' letters.",
+                    )
+                return redirect(url)
+        elif request.method == "POST":
+            self.message_user(request, _("This import no longer waits for a confirmation."), messages.WARNING)
+            return redirect(url)
+        problems = record.problems if record.state in (RosterImport.State.FAILED, RosterImport.State.CANCELLED) else []
         count = max(record.problems_count, len(problems))
         context = self._upload_context(
             request,
             affiliation,
-            RosterUploadForm(initial={"replace": record.replaced}, others=others),
-            reach,
+            RosterUploadForm(initial={"replace": record.replaced}),
+            reaches.roster_reach(affiliation, request.user),
             title=_("Roster import of %(file)s") % {"file": record.filename},
             record=record,
+            review=review,
+            changes=changes,
+            others_moved=others,
             problems=problems[:MAX_PROBLEMS_SHOWN],
             problems_count=count,
             problems_hidden=max(0, count - MAX_PROBLEMS_SHOWN),
             refresh_seconds=2 if record.in_progress else None,
         )
-        return TemplateResponse(request, "admin/verification/affiliation/roster_import.html", context)
+        status = 400 if review is not None and review.is_bound and not review.is_valid() else 200
+        return TemplateResponse(request, "admin/verification/affiliation/roster_import.html", context, status=status)
 
 
 @admin.register(RosterEntry)

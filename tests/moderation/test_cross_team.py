@@ -283,24 +283,38 @@ def test_the_keepers_domain_policy_change_is_counted_first_then_recorded_and_tol
     assert "Letter of team alpha: 1 claim" in body
 
 
-def test_the_keepers_roster_upload_asks_to_acknowledge_other_teams_then_records_and_tells(
+def test_the_keepers_roster_upload_shows_the_verdicts_it_changes_then_records_and_tells(
     client, shared, settled, mailoutbox
 ):
     a, b, claim = shared
     client.force_login(b.organiser)
     upload = f"/admin/verification/affiliation/{b.affiliation.pk}/roster/"
-    page = client.get(upload).content.decode()
-    assert "Letter of team alpha" in page and "I understand" in page
+    assert "Letter of team alpha" in client.get(upload).content.decode()
 
     roster = b"full_name,email\nAnn Alpha,ann@beta.example.org\n"
     with settled():
-        refused = client.post(upload, {"file": SimpleUploadedFile("r.csv", roster)})
-    assert refused.status_code == 400
+        page = client.post(upload, {"file": SimpleUploadedFile("r.csv", roster)}, follow=True)
+    record = RosterImport.objects.get(filename="r.csv")
+    assert record.state == RosterImport.State.REVIEW
+    html = client.get(page.redirect_chain[-1][0]).content.decode()
+    assert "changes the verdict of 1 claim" in html and "Letter of team alpha" in html and "I understand" in html
+    # The dry run wrote nothing, and told no one.
     assert not RosterEntry.objects.filter(full_name="Ann Alpha").exists()
-    assert notices(mailoutbox) == []
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.UNVERIFIED
+    assert not AffiliationChange.objects.exists() and notices(mailoutbox) == []
+
+    review = f"/admin/verification/affiliation/{b.affiliation.pk}/roster/{record.pk}/"
+    with settled():
+        refused = client.post(review, {"confirm": "Import it"})
+    assert refused.status_code == 400 and "This field is required" in refused.content.decode()
+    record.refresh_from_db()
+    assert record.state == RosterImport.State.REVIEW
 
     with settled():
-        client.post(upload, {"file": SimpleUploadedFile("r.csv", roster), "understood": "on"})
+        client.post(review, {"confirm": "Import it", "understood": "on"})
+    record.refresh_from_db()
+    assert (record.state, record.confirmed_by) == (RosterImport.State.DONE, b.organiser)
     claim.refresh_from_db()
     assert claim.verification == Signature.Verification.VERIFIED
     change = AffiliationChange.objects.get()
@@ -309,6 +323,41 @@ def test_the_keepers_roster_upload_asks_to_acknowledge_other_teams_then_records_
         a.organiser.email,
         a.moderator.email,
     }
+
+
+def test_a_roster_upload_cancelled_after_its_dry_run_writes_nothing_and_tells_no_one(
+    client, shared, settled, mailoutbox, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    a, b, claim = shared
+    client.force_login(b.organiser)
+    roster = b"full_name,email\nAnn Alpha,ann@beta.example.org\n"
+    with settled():
+        client.post(
+            f"/admin/verification/affiliation/{b.affiliation.pk}/roster/", {"file": SimpleUploadedFile("r.csv", roster)}
+        )
+    record = RosterImport.objects.get(filename="r.csv")
+    stored = record.upload.name
+    assert record.state == RosterImport.State.REVIEW and (tmp_path / stored).exists()
+    with settled():
+        client.post(f"/admin/verification/affiliation/{b.affiliation.pk}/roster/{record.pk}/", {"cancel": "Cancel"})
+    record.refresh_from_db()
+    assert record.state == RosterImport.State.CANCELLED and not (tmp_path / stored).exists()
+    assert "cancelled by organiser@beta.example" in record.problems[0]
+    assert not RosterEntry.objects.filter(full_name="Ann Alpha").exists()
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.UNVERIFIED
+    assert not AffiliationChange.objects.exists() and notices(mailoutbox) == []
+    # A confirmation arriving after the cancel (a second tab) changes nothing.
+    with settled():
+        client.post(
+            f"/admin/verification/affiliation/{b.affiliation.pk}/roster/{record.pk}/",
+            {"confirm": "Import it", "understood": "on"},
+        )
+    record.refresh_from_db()
+    assert (
+        record.state == RosterImport.State.CANCELLED and not RosterEntry.objects.filter(full_name="Ann Alpha").exists()
+    )
 
 
 def test_a_keepers_change_reaching_only_their_own_letters_tells_no_one(client, teams, settled, mailoutbox):

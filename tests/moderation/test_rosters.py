@@ -57,7 +57,12 @@ def test_keeper_uploads_a_good_roster_and_the_claims_are_rechecked(client, keepe
     client.force_login(keeper)
     assert "Replace the roster" in client.get(upload_url(artists)).content.decode()
 
-    response = upload(client, artists, csv_file(GOOD, "members.csv"))
+    review = upload(client, artists, csv_file(GOOD, "members.csv"))
+    assert "Importing members.csv changes the verdict of 1 claim." in review.content.decode()
+    assert not RosterEntry.objects.exists()  # nothing is written before the keeper confirms
+    with settled():
+        confirmed = client.post(review.wsgi_request.path, {"confirm": "Import it"})
+    response = client.get(confirmed["Location"])
     assert "Imported members.csv (3 rows): 3 created, 0 updated, 0 removed." in response.content.decode()
     html = client.get(f"/admin/verification/affiliation/{artists.pk}/change/").content.decode()
     assert sorted(RosterEntry.objects.filter(affiliation=artists).values_list("full_name", flat=True)) == [

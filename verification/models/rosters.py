@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -179,15 +180,23 @@ class RosterEntry(models.Model):
 
 class RosterImport(models.Model):
     """A record of each roster upload: who, what file, how many rows, whether it replaced the roster, and how
-    far its import has gone (uploads are imported by a worker: `queued` → `reading` → `writing` → `done`, or
-    `failed` with the problems by line)."""
+    far its import has gone. Uploads are imported by a worker: `queued` → `reading` → `previewing` (a dry run:
+    the verdicts the new roster would change, per letter) → `review` when it changes any, until a keeper
+    confirms (`queued` again, then `writing`) or cancels it; else straight on to `writing` → `done`. `failed`
+    keeps the problems by line."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Waiting for a worker")
         READING = "reading", _("Checking the rows")
+        PREVIEWING = "previewing", _("Working out which verdicts it changes")
+        REVIEW = "review", _("Waiting for your confirmation")
         WRITING = "writing", _("Writing the roster")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Nothing imported")
+        CANCELLED = "cancelled", _("Cancelled: nothing imported")
+
+    # A worker has it (or will): the page reloads itself, the sweeper queues it again if its progress stops.
+    WORKING = (State.QUEUED, State.READING, State.PREVIEWING, State.WRITING)
 
     affiliation = models.ForeignKey(Affiliation, on_delete=models.CASCADE, related_name="imports")
     filename = models.CharField(max_length=255)
@@ -208,6 +217,13 @@ class RosterImport(models.Model):
     problems_count = models.PositiveIntegerField(default=0)
     progress_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The dry run's outcome (verification.preview): {"roster_version", "created", "updated", "removed",
+    # "checked_at", "letters": {petition id: {"changed", "verified", "unverified"}}}; kept once written.
+    preview = models.JSONField(default=dict, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-imported_at", "-id"]
@@ -217,4 +233,15 @@ class RosterImport(models.Model):
 
     @property
     def in_progress(self) -> bool:
-        return self.state in (self.State.QUEUED, self.State.READING, self.State.WRITING)
+        return self.state in self.WORKING
+
+    @property
+    def checked_at(self):
+        """When the dry run counted the verdicts it changes (None before it ran)."""
+        checked = self.preview.get("checked_at")
+        return datetime.fromisoformat(checked) if checked else None
+
+    @property
+    def verdicts_changed(self) -> int:
+        """How many claims' verdicts the dry run found the import changes (0 before it ran)."""
+        return sum(letter["changed"] for letter in self.preview.get("letters", {}).values())
