@@ -16,7 +16,7 @@ from django.db.models import Count, Q
 from petitions.models import Petition
 from signatures.addresses import email_domain
 from signatures.models import Signature
-from verification import rosters
+from verification import preview, rosters
 from verification.claims import claims_to_recheck
 from verification.models import Affiliation, RosterImport
 
@@ -76,12 +76,35 @@ def roster_reach(affiliation: Affiliation, user) -> list[LetterReach]:
 def import_reach(upload: RosterImport, user) -> list[LetterReach]:
     """Per letter, the claims whose verdict an upload changes, as its dry run found them (verification.preview):
     only the letters it changes."""
-    letters = {int(pk): counts for pk, counts in upload.preview.get("letters", {}).items()}
-    reach = _reach(upload.affiliation, {pk: counts["changed"] for pk, counts in letters.items()}, user)
+    return _changed(upload.affiliation, upload.preview.get("letters", {}), user)
+
+
+def roster_write_reach(affiliations: list[Affiliation], write, user) -> dict[int, list[LetterReach]]:
+    """Per affiliation, the letters whose claims' verdicts a roster write (an entry saved or deleted through
+    verification.rosters) changes, and how: the write is run and rolled back (verification.preview.dry_run)."""
+    outcome = preview.dry_run([a.pk for a in affiliations], write)
+    return {a.pk: _changed(a, outcome.get(a.pk, {}), user) for a in affiliations}
+
+
+def _changed(affiliation: Affiliation, letters: dict[str, dict[str, int]], user) -> list[LetterReach]:
+    counts = {int(pk): letter for pk, letter in letters.items()}
+    reach = _reach(affiliation, {pk: letter["changed"] for pk, letter in counts.items()}, user)
     for letter in reach:
-        counts = letters.get(letter.petition.pk, {})
-        letter.verified, letter.unverified = counts.get("verified", 0), counts.get("unverified", 0)
+        found = counts.get(letter.petition.pk, {})
+        letter.verified, letter.unverified = found.get("verified", 0), found.get("unverified", 0)
     return [letter for letter in reach if letter.claims]
+
+
+def describe(reach: list[LetterReach]) -> str:
+    """The letters a change reaches, in a sentence for a confirmation (another team's draft is not named)."""
+    parts = []
+    for letter in reach:
+        team = "yours" if letter.own else "another team's"
+        parts.append(
+            f"“{letter.shown_title}” ({team}): {letter.claims} claim(s), {letter.verified} become verified, "
+            f"{letter.unverified} stop being verified"
+        )
+    return "; ".join(parts)
 
 
 def domain_policy_reach(affiliation: Affiliation, proposed: Affiliation, user) -> list[LetterReach]:

@@ -1,5 +1,8 @@
 """The dry run of a roster change: per letter, the claims whose verdict a re-check would change now.
 
+`dry_run` runs a write and rolls it back (an entry edited or deleted in the panel); an upload's import judges
+itself the same way inside its own transaction (verification.roster_import).
+
 Run inside the transaction that has written the change (and that the caller then rolls back, for a preview):
 every claim of the affiliation still the workers' to decide is judged by `verification.claims.decide`, the rule
 the workers apply, against the roster as that transaction sees it, and compared with its verdict today.
@@ -9,7 +12,9 @@ Roster indexes are cached per roster version (verification.matching.roster_index
 version is a fresh UUID that no committed roster ever has, so a preview never leaves a wrong index behind.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+from django.db import transaction
 
 from signatures.addresses import email_key
 from signatures.models import Signature
@@ -58,3 +63,23 @@ def _chunks(affiliation_id: int) -> Iterator[list[Signature]]:
             signature.affiliation = affiliation  # one roster index for all: the same object, the same version
         yield chunk
         last = chunk[-1].pk
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def dry_run(affiliation_ids: list[int], write: Callable[[], object]) -> dict[int, dict[str, dict[str, int]]]:
+    """What a roster write (`write`, through verification.rosters' door) would change, per affiliation: run it
+    in a transaction, count `verdict_changes` for each affiliation, and roll it all back. The write's own
+    queued tasks (its re-check) are dropped with the transaction."""
+    outcome: dict[int, dict[str, dict[str, int]]] = {}
+    try:
+        with transaction.atomic():
+            write()
+            for affiliation_id in affiliation_ids:
+                outcome[affiliation_id] = verdict_changes(affiliation_id)
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    return outcome

@@ -5,6 +5,8 @@ roster itself, its imports and its domain policy belong to the affiliation's kee
 letter offering the affiliation relies on them, so no other team sees or changes them.
 """
 
+import copy
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -68,6 +70,40 @@ class RosterReviewForm(forms.Form):
                     "their moderators will be emailed and the change recorded."
                 )
                 % {"count": others},
+            )
+
+
+class RosterEntryForm(forms.ModelForm):
+    """An entry edited by hand: its dry run (the verdicts it changes, per letter) runs as the form is checked;
+    if it changes verdicts on other teams' letters, saving needs *I understand*, and the error names them."""
+
+    understood = forms.BooleanField(
+        required=False,
+        label=_("I understand"),
+        help_text=_("Needed when the change alters verdicts on other teams' letters: saving then shows which."),
+    )
+    user = None  # the editor, set by RosterEntryAdmin.get_form
+    verdict_reach: list = []
+
+    class Meta:
+        model = RosterEntry
+        fields = ("affiliation", "full_name", "email", "handles", "external_id")
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or self.instance.affiliation_id is None:
+            return
+        entry = copy.copy(self.instance)  # the dry run saves a copy, so the instance gets no id from it
+        affiliation = entry.affiliation
+        self.verdict_reach = reaches.roster_write_reach([affiliation], lambda: rosters.save_entry(entry), self.user)[
+            affiliation.pk
+        ]
+        others = [r for r in self.verdict_reach if not r.own]
+        if others and not self.cleaned_data.get("understood"):
+            self.add_error(
+                "understood",
+                _("This change alters verdicts on other teams' letters: %(letters)s. Tick “I understand” to save it.")
+                % {"letters": reaches.describe(others)},
             )
 
 
@@ -443,6 +479,7 @@ class AffiliationAdmin(ModeratedAdmin):
 
 @admin.register(RosterEntry)
 class RosterEntryAdmin(ModeratedAdmin):
+    form = RosterEntryForm
     affiliation_path = "affiliation"
     roster_data = True
     list_display = ("full_name", "email", "external_id", "affiliation", "imported_at")
@@ -450,7 +487,7 @@ class RosterEntryAdmin(ModeratedAdmin):
     search_fields = ("full_name", "email", "external_id", "handles")
     list_select_related = ("affiliation",)
     show_full_result_count = False
-    fields = ("affiliation", "full_name", "email", "handles", "external_id", "imported_at")
+    fields = ("affiliation", "full_name", "email", "handles", "external_id", "understood", "imported_at")
     readonly_fields = ("imported_at",)
 
     def get_readonly_fields(self, request, obj=None):
@@ -464,24 +501,53 @@ class RosterEntryAdmin(ModeratedAdmin):
             kwargs["queryset"] = kept_affiliations(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            fields.remove("understood")  # a form field, not one of the entry's: nothing to show read-only
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
     def save_model(self, request, obj, form, change):
-        reach = reaches.roster_reach(obj.affiliation, request.user)
         rosters.save_entry(obj, request.user)
         what = "Edited" if change else "Added"
-        reaches.record_roster_change(obj.affiliation, f"{what} the roster entry “{obj.full_name}”", reach, request.user)
+        summary = f"{what} the roster entry “{obj.full_name}”"
+        reaches.record_roster_change(obj.affiliation, summary, form.verdict_reach, request.user)
         self.message_user(request, f"{obj.affiliation}'s claims are being re-checked against the changed roster.")
+
+    def get_deleted_objects(self, objs, request):
+        """The delete confirmation (one entry, or the bulk action) also lists the verdicts the deletion changes,
+        per letter (a dry run), before anyone clicks “Yes, I'm sure”."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for affiliation, reach in self._deletion_reach(request, [o.pk for o in objs]).items():
+            if reach:
+                deleted.append(f"Verdicts this changes on letters offering {affiliation}: {reaches.describe(reach)}")
+            else:
+                deleted.append(f"No claim's verdict changes on the letters offering {affiliation}.")
+        return deleted, model_count, perms_needed, protected
+
+    def _deletion_reach(self, request, entry_ids: list[int]) -> dict[Affiliation, list]:
+        entries = RosterEntry.objects.filter(pk__in=entry_ids)
+        affiliations = list(Affiliation.objects.filter(pk__in=entries.values("affiliation_id")).order_by("name"))
+        reach = reaches.roster_write_reach(
+            affiliations, lambda: rosters.delete_entries(RosterEntry.objects.filter(pk__in=entry_ids)), request.user
+        )
+        return {affiliation: reach[affiliation.pk] for affiliation in affiliations}
 
     def delete_model(self, request, obj):
         self.delete_queryset(request, RosterEntry.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        affiliations = list(Affiliation.objects.filter(pk__in=queryset.values("affiliation_id")))
-        reach = {a.pk: reaches.roster_reach(a, request.user) for a in affiliations}
-        count = {a.pk: queryset.filter(affiliation=a).count() for a in affiliations}
-        rosters.delete_entries(queryset, request.user)
-        for affiliation in affiliations:
+        ids = list(queryset.values_list("pk", flat=True))
+        reach = self._deletion_reach(request, ids)
+        count = {a.pk: queryset.filter(affiliation=a).count() for a in reach}
+        rosters.delete_entries(RosterEntry.objects.filter(pk__in=ids), request.user)
+        for affiliation, letters in reach.items():
             summary = f"Deleted {count[affiliation.pk]} roster entr{'y' if count[affiliation.pk] == 1 else 'ies'}"
-            reaches.record_roster_change(affiliation, summary, reach[affiliation.pk], request.user)
+            reaches.record_roster_change(affiliation, summary, letters, request.user)
 
 
 @admin.register(RosterImport)

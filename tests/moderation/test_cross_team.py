@@ -419,3 +419,76 @@ def test_the_view_on_site_shortcut_never_leads_to_the_other_teams_draft(client, 
         assert target.slug not in response.get("Location", "") + response.content.decode()
     own = client.get(f"/admin/r/{petition_type}/{a.letter.pk}/")
     assert own.status_code == 302 and own["Location"].endswith(f"/petitions/{a.letter.slug}/")
+
+
+def test_a_roster_entry_edit_that_changes_other_teams_verdicts_names_them_before_it_is_saved(
+    client, shared, settled, mailoutbox
+):
+    a, b, claim = shared
+    client.force_login(b.organiser)
+    url = f"/admin/verification/rosterentry/{b.entry.pk}/change/"
+    edit = {"full_name": "Ann Alpha", "email": "ann@beta.example.org", "handles": "", "external_id": "beta-1"}
+    with settled():
+        refused = client.post(url, edit)
+    assert refused.status_code == 200  # the form again, with the dry run's counts
+    html = refused.content.decode()
+    assert "alters verdicts on other teams" in html and "Letter of team alpha" in html
+    assert "1 claim(s), 1 become verified, 0 stop being verified" in html
+    b.entry.refresh_from_db()
+    claim.refresh_from_db()
+    assert b.entry.full_name == "Member of beta" and claim.verification == Signature.Verification.UNVERIFIED
+    assert not AffiliationChange.objects.exists() and notices(mailoutbox) == []
+
+    with settled():
+        saved = client.post(url, {**edit, "understood": "on"})
+    assert saved.status_code == 302
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.VERIFIED
+    change = AffiliationChange.objects.get()
+    assert (change.kind, change.reach) == ("roster", {str(a.letter.pk): 1})
+    assert {address for message in notices(mailoutbox) for address in message.to} == {
+        a.organiser.email,
+        a.moderator.email,
+    }
+
+
+def test_a_roster_entry_edit_reaching_only_the_keepers_own_letters_needs_no_acknowledgement(client, teams, settled):
+    a, _ = teams
+    client.force_login(a.organiser)
+    with settled():
+        saved = client.post(
+            f"/admin/verification/rosterentry/{a.entry.pk}/change/",
+            {"full_name": "Member of alpha", "email": "m1@alpha.example.org", "handles": "", "external_id": "alpha-1"},
+        )
+    assert saved.status_code == 302
+    a.entry.refresh_from_db()
+    assert a.entry.email == "m1@alpha.example.org" and not AffiliationChange.objects.exists()
+
+
+def test_deleting_a_roster_entry_shows_the_verdicts_it_changes_before_the_keeper_confirms(
+    client, shared, settled, mailoutbox
+):
+    from verification.rosters import save_entry
+
+    a, b, claim = shared
+    with settled():
+        save_entry(RosterEntry(affiliation=b.affiliation, full_name="Ann Alpha", email="ann@beta.example.org"))
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.VERIFIED
+    entry = RosterEntry.objects.get(full_name="Ann Alpha")
+    client.force_login(b.organiser)
+    url = f"/admin/verification/rosterentry/{entry.pk}/delete/"
+    page = client.get(url).content.decode()
+    assert "Verdicts this changes on letters offering Beta members" in page
+    assert "Letter of team alpha" in page and "1 claim(s), 0 become verified, 1 stop being verified" in page
+    assert RosterEntry.objects.filter(pk=entry.pk).exists()  # the dry run deleted nothing
+    claim.refresh_from_db()
+    assert claim.verification == Signature.Verification.VERIFIED
+
+    with settled():
+        client.post(url, {"post": "yes"})
+    claim.refresh_from_db()
+    assert not RosterEntry.objects.filter(pk=entry.pk).exists()
+    assert claim.verification == Signature.Verification.UNVERIFIED
+    assert AffiliationChange.objects.get().reach == {str(a.letter.pk): 1}
+    assert len(notices(mailoutbox)) == 2
