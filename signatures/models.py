@@ -234,12 +234,18 @@ class Signature(models.Model):
         Normally confirmed (spam is judged on counted signatures); one rejected before its signer confirmed
         goes back to unconfirmed, and one the signer had withdrawn back to withdrawn, so an undo never counts
         an address nobody confirmed. The claim's verification is left as it was. False if not rejected but
-        already confirmed (a second click); any other status is refused: there is nothing to undo.
+        already confirmed (a second click); any other status, or an anonymised signature, is refused: there is
+        nothing (or no one) to undo.
         """
         if self.status == self.Status.CONFIRMED:
             return False
         if self.status != self.Status.REJECTED:
             raise ValidationError(f"Only a rejected signature can be reinstated; this one is {self.status}.")
+        if self.anonymised:
+            raise ValidationError(
+                "This rejected signature has been anonymised (its data lifetime ran out): there is no signer left "
+                "to reinstate."
+            )
         if self.withdrawn_at is not None:
             self.status = self.Status.WITHDRAWN
         elif self.confirmed_at is not None:

@@ -116,3 +116,24 @@ def test_a_reinstated_claim_that_was_never_checked_is_queued_again(letter, artis
     with django_capture_on_commit_callbacks(execute=False) as queued:
         services.reinstate(signature)
     assert queued, "the claim's check is queued again after the commit"
+
+
+def test_a_rejected_signature_anonymised_by_its_lifetime_is_not_reinstated(letter, artists, moderator, settled):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signatures.lifetimes import anonymise_withdrawn_and_rejected
+
+    with settled():
+        signature = make_signature(letter, affiliation=artists, full_name="Ana Nunez")
+    signature.refresh_from_db()
+    assert decide(signature, Decision.SPAM, moderator, note="a bot") is True
+    anonymise_withdrawn_and_rejected(now=timezone.now() + timedelta(days=3650))
+    signature.refresh_from_db()
+    assert signature.anonymised and signature.status == S.REJECTED
+    before = counted(letter, artists)
+    with pytest.raises(ValidationError, match="anonymised"):
+        decide(signature, Decision.REINSTATE, moderator, note="undo")
+    signature.refresh_from_db()
+    assert signature.status == S.REJECTED and counted(letter, artists) == before
