@@ -116,7 +116,7 @@ def test_the_sweeper_sends_a_batch_over_one_connection(letter, mailoutbox, setti
 
 
 def test_a_row_another_sender_holds_is_not_sent_twice(letter, mailoutbox):
-    signature = make_signature(letter, confirmed=False)
+    make_signature(letter, confirmed=False)
     OutgoingConfirmation.objects.update(leased_until=timezone.now() + timedelta(minutes=1))
     assert outbox.send_owed().sent == 0
     assert outbox.send_due(older_than=timedelta(0)).sent == 0
