@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from petitions.models import Petition, PetitionVersion
@@ -94,15 +95,15 @@ def screen(attempt: Attempt) -> Screening:
     domain = address.rpartition("@")[2][:253] if "@" in address else ""
     rule = rule_for(domain) if domain else None
     layers = _layers(attempt, address, domain, rule)
-    usage = limits.count(layers, attempt.petition.pk)
+    solved = bool(attempt.challenge) and proof.check(attempt.challenge, attempt.nonce, attempt.petition.pk)
+    # A solution is good for one signature: the same round trip marks it used.
+    usage = limits.count(layers, attempt.petition.pk, proof.token_digest(attempt.challenge) if solved else "")
     by_name = {layer.name: layer for layer in layers}
     wait = by_name["ip"].window if usage.over(by_name["ip"]) else None
     reason = Parked.Reason.BLOCKED_DOMAIN if rule == Domain.State.BLOCKED else None
     reason = reason or next((r for r in _PARK_ORDER if r in by_name and usage.over(by_name[r])), None)
     required = settings.SIGN_CHALLENGE_ALWAYS or usage.challenge_on or challenge_forced(attempt.petition)
-    passed = False
-    if attempt.challenge and proof.check(attempt.challenge, attempt.nonce, attempt.petition.pk):
-        passed = limits.first_use(proof.token_digest(attempt.challenge), settings.SIGN_CHALLENGE_MAX_AGE + 60)
+    passed = solved and usage.first_use
     return Screening(wait, reason, required, passed, networks.range_key(attempt.ip), domain)
 
 
@@ -145,11 +146,12 @@ def sign(
         if not petition.accepts_signatures:
             raise services.PetitionNotOpen(petition.slug)
         return park(petition, details, screening, reason)
-    signature = services.sign(petition, details, version=version, **options)
-    Source.objects.get_or_create(
-        signature=signature,
-        defaults={"petition": petition, "network": screening.network, "domain": screening.domain},
-    )
+    with transaction.atomic():
+        signature = services.sign(petition, details, version=version, **options)
+        # In the signing's transaction, one statement whether or not the address signed before (a known
+        # signature keeps the source it was first stored with).
+        source = Source(signature=signature, petition=petition, network=screening.network, domain=screening.domain)
+        Source.objects.bulk_create([source], ignore_conflicts=True)
     return signature
 
 

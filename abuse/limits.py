@@ -1,7 +1,8 @@
 """The layered signing limits, counted in one Redis round trip (a Lua script), e-petitions' RateLimit in spirit.
 
 Each layer is a fixed-window counter: the first hit sets the window's expiry. The same script raises the
-petition's "challenge on" flag when its rate crosses SIGN_CHALLENGE_THRESHOLD, and says whether it is up.
+petition's "challenge on" flag when its rate crosses SIGN_CHALLENGE_THRESHOLD, says whether it is up, and marks
+a solved challenge used (a solution is good for one signature). One EVAL is all of a signing's Redis work.
 With a cache that is not Redis (`make run`: local memory) the same counters go through Django's cache API.
 If the cache cannot be reached, nothing is limited and the failure is logged: refusing every signer
 because Redis is down would hand the attacker the outage.
@@ -19,21 +20,26 @@ logger = logging.getLogger(__name__)
 _PERIOD = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
 
-# KEYS: the counters, then the challenge flag (reported as it was before this attempt: the attempt that reaches
-# the threshold still passes, the next ones need the challenge). ARGV: each counter's window in seconds, then the
-# index (1-based) of the counter that switches the challenge on, its threshold and how long the flag stays up.
+# KEYS: the counters, the challenge flag (reported as it was before this attempt: the attempt that reaches the
+# threshold still passes, the next ones need the challenge), and, for an attempt with a solved challenge, that
+# solution's "used" marker. ARGV: the number of counters, each counter's window in seconds, then the index (1-based)
+# of the counter that switches the challenge on, its threshold, how long the flag stays up, and how long a used
+# solution is remembered. Returns the counts, the flag, and (with a solution) 1 if this is its first use, else 0.
 _SCRIPT = """
+local n = tonumber(ARGV[1])
 local counts = {}
-local n = #KEYS - 1
 for i = 1, n do
   local count = redis.call('INCR', KEYS[i])
-  if count == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[i])) end
+  if count == 1 then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[i + 1])) end
   counts[i] = count
 end
 counts[n + 1] = redis.call('EXISTS', KEYS[n + 1])
-local trigger = tonumber(ARGV[n + 1])
-if trigger > 0 and counts[trigger] >= tonumber(ARGV[n + 2]) then
-  redis.call('SET', KEYS[n + 1], '1', 'EX', tonumber(ARGV[n + 3]))
+local trigger = tonumber(ARGV[n + 2])
+if trigger > 0 and counts[trigger] >= tonumber(ARGV[n + 3]) then
+  redis.call('SET', KEYS[n + 1], '1', 'EX', tonumber(ARGV[n + 4]))
+end
+if #KEYS > n + 1 then
+  counts[n + 2] = redis.call('SET', KEYS[n + 2], '1', 'NX', 'EX', tonumber(ARGV[n + 5])) and 1 or 0
 end
 return counts
 """
@@ -72,6 +78,9 @@ class Usage:
     counts: dict[str, int] = field(default_factory=dict)
     challenge_on: bool = False
     available: bool = True
+    # The solved challenge presented (if any) had not been used before; True when there is none to check, or the
+    # cache is down (reuse then goes undetected rather than refusing signers).
+    first_use: bool = True
 
     def over(self, layer: Layer) -> bool:
         return self.counts.get(layer.name, 0) > layer.limit
@@ -90,25 +99,32 @@ def petition_trigger(petition_id: int) -> Layer:
     return Layer("challenge_rate", _key("petition-rate", petition_id), settings.SIGN_CHALLENGE_THRESHOLD)
 
 
-def count(layers: list[Layer], petition_id: int) -> Usage:
-    """Count one attempt against every layer and the petition's challenge trigger, in one round trip."""
+def count(layers: list[Layer], petition_id: int, solution: str = "") -> Usage:
+    """Count one attempt against every layer and the petition's challenge trigger, in one round trip; with the
+    digest of a solved challenge (`solution`), also mark it used and say whether this was its first use."""
     trigger = petition_trigger(petition_id)
     everything = [*layers, trigger]
+    used_for = settings.SIGN_CHALLENGE_MAX_AGE + 60  # a solution expires before its "used" marker does
     try:
         client = _redis_client()
-        if client is not None:
-            hold = settings.SIGN_CHALLENGE_HOLD
-            keys = [
-                cache.make_key(key) for key in [*(layer.key for layer in everything), challenge_flag_key(petition_id)]
-            ]
-            args = [layer.window for layer in everything] + [len(everything), trigger.limit, hold]
-            result = client.eval(_SCRIPT, len(keys), *keys, *args)
-            counts = {layer.name: int(n) for layer, n in zip(everything, result, strict=False)}
-            return Usage(counts, challenge_on=bool(int(result[-1])))
-        return _count_with_cache_api(everything, trigger, petition_id)
+        if client is None:
+            return _count_with_cache_api(everything, trigger, petition_id, solution, used_for)
+        names = [*(layer.key for layer in everything), challenge_flag_key(petition_id)]
+        names += [solution_key(solution)] if solution else []
+        keys = [cache.make_key(name) for name in names]
+        args = [len(everything), *(layer.window for layer in everything)]
+        args += [len(everything), trigger.limit, settings.SIGN_CHALLENGE_HOLD, used_for]
+        result = [int(n) for n in client.eval(_SCRIPT, len(keys), *keys, *args)]
+        counts = {layer.name: n for layer, n in zip(everything, result, strict=False)}
+        first_use = bool(result[len(everything) + 1]) if solution else True
+        return Usage(counts, challenge_on=bool(result[len(everything)]), first_use=first_use)
     except Exception:  # the cache is down: keep accepting signatures rather than refuse everyone
         logger.exception("rate-limit cache unavailable; signing is not rate-limited")
         return Usage(available=False)
+
+
+def solution_key(token_digest: str) -> str:
+    return _key("challenge-used", token_digest)
 
 
 def challenge_is_on(petition_id: int) -> bool:
@@ -120,15 +136,6 @@ def challenge_is_on(petition_id: int) -> bool:
         return False
 
 
-def first_use(token_digest: str, window: int) -> bool:
-    """True the first time a solved challenge is presented: a solution is good for one signature only."""
-    try:
-        return bool(cache.add(_key("challenge-used", token_digest), 1, window))
-    except Exception:
-        logger.exception("rate-limit cache unavailable; challenge reuse is not detected")
-        return True
-
-
 def _redis_client():
     """The redis-py client behind Django's RedisCache, or None for another backend."""
     backend = getattr(cache, "_cache", None)
@@ -137,7 +144,7 @@ def _redis_client():
     return backend.get_client(write=True)
 
 
-def _count_with_cache_api(layers: list[Layer], trigger: Layer, petition_id: int) -> Usage:
+def _count_with_cache_api(layers: list[Layer], trigger: Layer, petition_id: int, solution: str, used_for: int) -> Usage:
     """The same counters through Django's cache API, for caches other than Redis (one call per layer)."""
     counts = {}
     for layer in layers:
@@ -147,4 +154,5 @@ def _count_with_cache_api(layers: list[Layer], trigger: Layer, petition_id: int)
     was_on = bool(cache.get(flag))
     if counts[trigger.name] >= trigger.limit:
         cache.set(flag, 1, settings.SIGN_CHALLENGE_HOLD)
-    return Usage(counts, challenge_on=was_on)
+    first_use = bool(cache.add(solution_key(solution), 1, used_for)) if solution else True
+    return Usage(counts, challenge_on=was_on, first_use=first_use)

@@ -3,7 +3,8 @@
 The server hands out a signed challenge (petition, time, difficulty, random salt, HMAC); the browser
 (front/static/front/challenge.js, SubtleCrypto) finds a nonce such that SHA-256("<challenge>:<nonce>")
 starts with `difficulty` zero bits, about 2^difficulty tries; the server checks with one HMAC and one hash.
-A solution is good once (limits.first_use) and for SIGN_CHALLENGE_MAX_AGE seconds.
+A solution is good once (limits.count marks it used, in the signing's one round trip) and for
+SIGN_CHALLENGE_MAX_AGE seconds.
 """
 
 import hashlib

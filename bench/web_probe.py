@@ -7,6 +7,7 @@ same probe measures the code before and after a change. Prints one JSON object.
     python bench/web_probe.py queries
     python bench/web_probe.py export bench-1m
     python bench/web_probe.py import 100000
+    python bench/web_probe.py signing
 """
 
 import json
@@ -146,6 +147,63 @@ def import_roster(rows: int) -> dict:
     }
 
 
+class RedisRoundTrips:
+    """Counts the round trips to Redis (cache, rate limits and broker alike): each time redis-py sends
+    (one command, or a whole pipeline), and the commands sent, by name."""
+
+    def __init__(self):
+        from redis.connection import AbstractConnection
+
+        self.cls, self.original = AbstractConnection, AbstractConnection.send_packed_command
+        self.trips, self.commands = 0, []
+
+    def __enter__(self):
+        original, counter = self.original, self
+
+        def send_packed_command(connection, command, check_health=True):
+            counter.trips += 1
+            chunks = command if isinstance(command, list) else [command]
+            data = b"".join(bytes(chunk) for chunk in chunks)
+            counter.commands += [part.split(b"\r\n")[2].decode() for part in data.split(b"\r\n*")[:]]
+            return original(connection, command, check_health)
+
+        self.cls.send_packed_command = send_packed_command
+        return self
+
+    def __exit__(self, *exc):
+        self.cls.send_packed_command = self.original
+
+
+def signing(posts: int = 30) -> dict:
+    """Per signing POST (the bench's form, a new address each, through the test client with its middleware):
+    queries, Redis round trips (and the commands), and this process's CPU."""
+    import statistics
+
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    path = f"/petitions/{SIGNING}/sign/"
+    queries, trips, cpu, commands = [], [], [], []
+    for n in range(posts + 5):
+        data = {"full_name": f"Probe Signer {n}", "email": f"probe.{os.getpid()}.{n}@signers.example",
+                "affiliation": "", "public": "on"}  # fmt: skip
+        began = time.process_time()
+        with CaptureQueriesContext(connection) as captured, RedisRoundTrips() as redis_trips:
+            assert client.post(path, data).status_code == 200
+        if n >= 5:  # the first ones warm up (imports, templates, connections)
+            cpu.append(time.process_time() - began)
+            queries.append(len(captured.captured_queries))
+            trips.append(redis_trips.trips)
+            commands = redis_trips.commands
+    return {
+        "queries": statistics.median(queries),
+        "redis_round_trips": statistics.median(trips),
+        "redis_commands_last": commands,
+        "cpu_ms": round(1000 * statistics.median(cpu), 2),
+    }
+
+
 def main() -> None:
     command, *args = sys.argv[1:]
     if command == "seed":
@@ -154,6 +212,8 @@ def main() -> None:
         result = queries(args)
     elif command == "export":
         result = export(args[0])
+    elif command == "signing":
+        result = signing()
     elif command == "import":
         result = import_roster(int(args[0]))
     else:

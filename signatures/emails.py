@@ -1,5 +1,6 @@
 """The signer's confirmation email: what it says depends on the signature's state, so a repeat signing is
-answered helpfully. Sent by the `deliver_confirmation_email` task, built from the signature as it is now.
+answered helpfully. Sent from the outbox (signatures.outbox) by the `send_owed_confirmations` task, built from
+the signature as it is now.
 
 Anyone can type anyone's address, so an email from the site's own address must not carry an attacker's text:
 of what the signer typed, it repeats only the name, with anything that looks like a link defanged.
@@ -101,20 +102,3 @@ def send_confirmation_email(signature: Signature, connection=None) -> None:
         context=context,
         connection=connection,
     )
-
-
-def resend_confirmation_email(petition_id: int, key: str) -> bool:
-    """The "didn't get the email?" page: the confirmation email again, if this mailbox (`email_key`) has an
-    unconfirmed signature on this petition. False, and nothing sent, otherwise.
-
-    Run by a task, so the page does the same work whether or not the address signed (see services.resend).
-    """
-    signature = (
-        Signature.objects.select_related("petition", "affiliation")
-        .filter(petition_id=petition_id, email_key=key, status=Signature.Status.UNCONFIRMED)
-        .first()
-    )
-    if signature is None:
-        return False
-    send_confirmation_email(signature)
-    return True

@@ -10,6 +10,7 @@ An email the server accepted just before a worker was killed may be sent twice (
 times); nothing that was recorded as sent is sent again.
 """
 
+import contextlib
 import logging
 import smtplib
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -29,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 # How long a sender holds the rows it is sending: longer than a batch takes (SMTP's timeout is 20 s a command).
 LEASE = timedelta(minutes=5)
-# Emails sent over one SMTP connection by the sweeper.
+# Rows a sender claims at once (and marks sent together); a run sends all its batches over one SMTP connection.
 BATCH = 100
 # Refusals of an address (5xx) after which the sweeper stops trying it; an unreachable server counts nothing.
 MAX_REFUSALS = 3
@@ -53,6 +55,23 @@ def owe_confirmation(signature_id: int) -> None:
     )
 
 
+def owe_confirmation_to(petition_id: int, key: str) -> None:
+    """The "didn't get the email?" request: owe the confirmation again if the mailbox `key` (email_key) has an
+    unconfirmed signature on this petition, as signing does (the same row, the same sender).
+
+    One statement (INSERT … SELECT … ON CONFLICT), the same whether or not there is such a signature, so the
+    request's work does not tell whether that address signed.
+    """
+    table, signatures = OutgoingConfirmation._meta.db_table, Signature._meta.db_table
+    statement = (
+        f"INSERT INTO {table} (signature_id, requested_at, leased_until, refusals, last_error) "  # noqa: S608 (names from the models)
+        f"SELECT id, %s, NULL, 0, '' FROM {signatures} WHERE petition_id = %s AND email_key = %s AND status = %s "
+        "ON CONFLICT (signature_id) DO UPDATE SET requested_at = excluded.requested_at"
+    )
+    with db_connection.cursor() as cursor:
+        cursor.execute(statement, [timezone.now(), petition_id, key, Signature.Status.UNCONFIRMED])
+
+
 @dataclass
 class Sent:
     sent: int = 0
@@ -68,35 +87,57 @@ class Sent:
         return self
 
 
-def send_owed(signature_id: int) -> Sent:
-    """Send this signature's confirmation, if one is owed and no other sender holds it (the queued task).
+def send_owed(limit: int = 10_000) -> Sent:
+    """Send every confirmation owed that no other sender holds, over one SMTP connection, `BATCH` rows claimed
+    at a time: what the `send_owed_confirmations` task does a moment after the signings that owe them.
 
-    Raises MailServerUnavailable when the server is down (the task retries; the row waits for the sweeper).
+    Rows the mail server refused before are the sweeper's (once a sweep, up to MAX_REFUSALS). Raises
+    MailServerUnavailable when the server is down, after releasing what it held.
     """
-    return _send(_lease(OutgoingConfirmation.objects.filter(pk=signature_id), 1))
+    return _send_batches(OutgoingConfirmation.objects.filter(refusals=0), limit)
 
 
 def send_due(older_than: timedelta | None = None, limit: int = 10_000) -> Sent:
-    """The sweeper: send every confirmation owed for longer than `older_than` (SWEEP_AFTER by default),
-    `BATCH` emails per SMTP connection, oldest first, at most `limit`.
+    """The sweeper: send every confirmation owed for longer than `older_than` (SWEEP_AFTER by default), over one
+    SMTP connection, `BATCH` rows claimed at a time, oldest first, at most `limit`.
 
     Raises MailServerUnavailable when the server is down, after releasing what it held.
     """
     cutoff = timezone.now() - (older_than if older_than is not None else timedelta(seconds=settings.SWEEP_AFTER))
     due = OutgoingConfirmation.objects.filter(requested_at__lte=cutoff, refusals__lt=MAX_REFUSALS)
-    total, tried = Sent(), set()
-    while len(tried) < limit:
-        # Each row once per sweep: one the server refused or deferred waits for the next sweep.
-        leased = _lease(due.exclude(pk__in=tried), min(BATCH, limit - len(tried)))
-        if not leased:
-            break
-        tried.update(leased)
-        total += _send(leased)
+    return _send_batches(due, limit)
+
+
+def _send_batches(rows, limit: int) -> Sent:
+    """Claim `BATCH` of `rows` at a time and send them over one connection, opened for the first email."""
+    total, tried, kept = Sent(), 0, set()
+    connection = None
+    try:
+        while tried < limit:
+            # Each row once per run: one the server refused or deferred, or signed again while it was being
+            # sent (owed anew), waits for the next run.
+            leased = _lease(rows.exclude(pk__in=kept) if kept else rows, min(BATCH, limit - tried))
+            if not leased:
+                break
+            tried += len(leased)
+            opening = connection is None
+            if opening:
+                connection = get_connection()
+            sent, left = _send(leased, connection, opening)
+            total += sent
+            kept |= left
+    finally:
+        if connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # a server that went away: nothing to close
+                connection.close()
     return total
 
 
 def _lease(rows, limit: int) -> dict[int, object]:
-    """Take up to `limit` unleased rows for `LEASE`: {signature id: requested_at as read}."""
+    """Take up to `limit` unleased rows for `LEASE`: {signature id: requested_at as read}.
+
+    FOR UPDATE SKIP LOCKED: two senders claiming at once take different rows, neither waits for the other.
+    """
     now = timezone.now()
     with transaction.atomic():
         free = (
@@ -111,35 +152,37 @@ def _lease(rows, limit: int) -> dict[int, object]:
     return leased
 
 
-def _send(leased: dict[int, object]) -> Sent:
-    """Send the leased rows over one connection; each row is deleted once its email was accepted."""
-    result = Sent()
-    if not leased:
-        return result
+def _send(leased: dict[int, object], connection, opening: bool) -> tuple[Sent, set[int]]:
+    """Send the leased rows over `connection` (opened first if `opening`); the rows whose email was accepted
+    (or is no longer needed) are deleted together at the end. Returns what happened and the ids left owed."""
+    result, done, left = Sent(), {}, set()
     signatures = Signature.objects.select_related("petition", "affiliation").in_bulk(list(leased))
     pending = list(leased)
     try:
-        with get_connection() as connection:
-            while pending:
-                signature_id = pending[0]
-                signature = signatures.get(signature_id)
-                if signature is None or signature.status == Signature.Status.REJECTED or signature.anonymised:
-                    _done(signature_id, leased[signature_id])
-                    result.skipped += 1
+        if opening:
+            connection.open()
+        while pending:
+            signature_id = pending[0]
+            signature = signatures.get(signature_id)
+            if signature is None or signature.status == Signature.Status.REJECTED or signature.anonymised:
+                done[signature_id] = leased[signature_id]
+                result.skipped += 1
+            else:
+                try:
+                    send_confirmation_email(signature, connection=connection)  # in the signer's language
+                except smtplib.SMTPRecipientsRefused as error:
+                    codes = [code for code, _ in error.recipients.values()]
+                    _failed(signature_id, str(error), refused=bool(codes) and min(codes) >= 500)
+                    result.refused += 1
+                    left.add(signature_id)
+                except smtplib.SMTPDataError as error:
+                    _failed(signature_id, str(error), refused=error.smtp_code >= 500)
+                    result.refused += 1
+                    left.add(signature_id)
                 else:
-                    try:
-                        send_confirmation_email(signature, connection=connection)
-                    except smtplib.SMTPRecipientsRefused as error:
-                        codes = [code for code, _ in error.recipients.values()]
-                        _failed(signature_id, str(error), refused=bool(codes) and min(codes) >= 500)
-                        result.refused += 1
-                    except smtplib.SMTPDataError as error:
-                        _failed(signature_id, str(error), refused=error.smtp_code >= 500)
-                        result.refused += 1
-                    else:
-                        _done(signature_id, leased[signature_id])
-                        result.sent += 1
-                pending.pop(0)
+                    done[signature_id] = leased[signature_id]
+                    result.sent += 1
+            pending.pop(0)
     except (smtplib.SMTPException, OSError) as error:  # refused, dropped, timed out, unknown host
         _release(pending, str(error))
         result.deferred += len(pending)
@@ -147,14 +190,25 @@ def _send(leased: dict[int, object]) -> Sent:
             "Mail server unavailable: %d confirmation email(s) wait for the next attempt (%s).", len(pending), error
         )
         raise MailServerUnavailable(str(error)) from error
-    return result
+    finally:
+        left |= _done(done)
+    return result, left
 
 
-def _done(signature_id: int, requested_at) -> None:
-    """Sent (or nothing to send): the row goes, unless the signer signed again meanwhile (owed once more)."""
-    deleted, _ = OutgoingConfirmation.objects.filter(pk=signature_id, requested_at=requested_at).delete()
-    if not deleted:
-        _release([signature_id], "")
+def _done(done: dict[int, object]) -> set[int]:
+    """Sent (or nothing to send): the rows go in one statement, except those signed again meanwhile (owed once
+    more, with the new details): they are released for the next sender. Returns the ids released."""
+    if not done:
+        return set()
+    matches = Q()
+    for signature_id, requested_at in done.items():
+        matches |= Q(pk=signature_id, requested_at=requested_at)
+    deleted, _ = OutgoingConfirmation.objects.filter(matches).delete()
+    if deleted == len(done):
+        return set()
+    again = set(OutgoingConfirmation.objects.filter(pk__in=list(done)).values_list("pk", flat=True))
+    _release(again, "")
+    return again
 
 
 def _failed(signature_id: int, error: str, *, refused: bool) -> None:

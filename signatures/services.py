@@ -3,6 +3,7 @@
 Each is lock → the model's named transition → save → counters → enqueue (or signal, for the layer above).
 """
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -13,7 +14,7 @@ from . import counts, outbox, tokens
 from .addresses import email_key
 from .models import Signature
 from .signals import signature_confirmed, signature_moderated
-from .tasks import deliver_confirmation_email, deliver_resent_confirmation
+from .tasks import send_owed_confirmations
 
 # What a signer may restate by signing again before their signature counts (unconfirmed or withdrawn); the
 # language is the page's, so their next email is in the language they last signed in.
@@ -42,7 +43,9 @@ def sign(
     fresh = Signature(petition=petition, version=version, **details)
     fresh.start_claim()
     fresh.email_key = email_key(fresh.email)
-    with transaction.atomic():
+    # savepoint=False: inside a caller's transaction (abuse.intake stores the signature's source in the same one)
+    # no SAVEPOINT and RELEASE round trips; on its own, a transaction like any other.
+    with transaction.atomic(savepoint=False):
         # The same statements whether or not this address signed before, so the response time does not tell:
         # an insert that does nothing if the address is there (no error, no rollback), then the row, locked and
         # updated (a new row takes the details it already has), the outbox row and the task.
@@ -54,8 +57,14 @@ def sign(
             # Owed in the signing transaction, so no outage loses it (signatures.outbox); a rejected signature's
             # row is dropped by the sender, unsent.
             outbox.owe_confirmation(signature.pk)
-            deliver_confirmation_email.delay_on_commit(signature.pk)
+            send_owed_confirmations_soon()
     return signature
+
+
+def send_owed_confirmations_soon() -> None:
+    """After the commit, have the worker send the confirmations owed: one task per CONFIRMATION_BATCH_WINDOW and
+    web process sends the emails of every signing in it, over one SMTP connection (Task.gather_on_commit)."""
+    send_owed_confirmations.gather_on_commit(settings.CONFIRMATION_BATCH_WINDOW)
 
 
 def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> Signature | None:
@@ -204,7 +213,10 @@ def reinstate(signature: Signature) -> bool:
 def resend(petition: Petition, address: str) -> None:
     """Send the confirmation email again to `address`, if it has an unconfirmed signature on `petition`.
 
-    The same work whatever the answer (one task queued; the worker looks the signature up), so neither the
-    response nor its timing tells the person asking whether that address signed.
+    Through the outbox, as signing: one statement owes the email if there is such a signature (and does nothing
+    otherwise), then the same batched send. The same work whatever the answer, so neither the response nor its
+    timing tells the person asking whether that address signed.
     """
-    deliver_resent_confirmation.delay_on_commit(petition.pk, email_key(address))
+    with transaction.atomic():
+        outbox.owe_confirmation_to(petition.pk, email_key(address))
+        send_owed_confirmations_soon()

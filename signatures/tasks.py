@@ -1,19 +1,22 @@
 from celery import shared_task
 
-from undersigned.celery import mail_task_options
-
 from . import counts, lifetimes, outbox
-from .emails import resend_confirmation_email
 
 
-@shared_task(**{**mail_task_options(), "autoretry_for": (outbox.MailServerUnavailable,)})
-def deliver_confirmation_email(signature_id: int) -> None:
-    """Send the confirmation this signature is owed (signatures.outbox), built from the signature as it is now.
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_owed_confirmations() -> int:
+    """Send every confirmation email owed (signatures.outbox) over one SMTP connection, each built from its
+    signature as it is now. Queued at most once a CONFIRMATION_BATCH_WINDOW per web process, after the
+    signings (and resend requests) that owe them (services: Task.gather_on_commit).
 
-    Safe to repeat: a row already sent is gone, so a repeat sends nothing. When the retries run out the row is
-    still there, and `send_unsent_confirmations` sends it.
+    Safe to repeat, and two at once never send one email twice (the rows are claimed). With the mail server
+    down it does not retry: the rows stay owed, and the next run or the sweeper (`send_unsent_confirmations`)
+    sends them.
     """
-    outbox.send_owed(signature_id)
+    try:
+        return outbox.send_owed().sent
+    except outbox.MailServerUnavailable:
+        return 0
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -44,13 +47,6 @@ def anonymise_withdrawn_and_rejected() -> int:
 @shared_task
 def anonymise_closed_letters() -> int:
     return lifetimes.anonymise_closed_letters().rows
-
-
-@shared_task(**mail_task_options())
-def deliver_resent_confirmation(petition_id: int, key: str) -> None:
-    """The "didn't get the email?" request. Takes the mailbox key, not a signature id: looking the signature
-    up here keeps the web request's work the same whether or not that address signed."""
-    resend_confirmation_email(petition_id, key)
 
 
 @shared_task(ignore_result=True)

@@ -73,6 +73,7 @@ class SmtpSink:
 
     def __init__(self):
         self.messages: list[Message] = []
+        self.peers: list[tuple] = []  # per message, the client's (host, port): one port per SMTP connection
         self._lock = threading.Lock()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -82,11 +83,18 @@ class SmtpSink:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         with self._lock:
             self.messages.append(message_from_bytes(envelope.content))
+            self.peers.append(tuple(session.peer))
         return "250 Message accepted"
 
     def clear(self) -> None:
         with self._lock:
             self.messages.clear()
+            self.peers.clear()
+
+    def connections(self) -> int:
+        """How many SMTP connections delivered the messages kept."""
+        with self._lock:
+            return len(set(self.peers))
 
     def to(self, address: str) -> list[Message]:
         with self._lock:

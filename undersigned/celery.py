@@ -3,6 +3,7 @@
 import functools
 import logging
 import os
+import threading
 import time
 from collections.abc import Mapping
 from smtplib import SMTPException
@@ -36,16 +37,49 @@ class Task(DjangoTask):
     def delay_on_commit(self, *args, **kwargs) -> None:
         transaction.on_commit(functools.partial(self._send_or_log, args, kwargs))
 
-    def _send_or_log(self, args: tuple, kwargs: dict) -> None:
+    def gather_on_commit(self, window: float) -> None:
+        """After the commit, queue this task (it takes no arguments: it does whatever is recorded as owed) to
+        run in `window` seconds, unless this process queued one that has not started yet. So a burst of
+        requests costs one task per window and process, and that one run does the work of all of them.
+
+        Nothing waits for a task that will not come: a request is only left out if it committed before the
+        queued run is due (`window` seconds after it was queued, plus GATHER_MARGIN for the clocks of other
+        machines), so that run reads its rows. Run eagerly (`make run`, the unit tests), each commit runs it.
+        """
+        transaction.on_commit(functools.partial(self._gather, window))
+
+    def _gather(self, window: float) -> None:
+        if self.app.conf.task_always_eager:
+            self._send_or_log((), {})
+            return
+        now = time.monotonic()
+        with _gathering_lock:
+            if now < _gathering_until.get(self.name, 0.0):
+                return  # the task queued earlier in this window has not started: it will read this commit's rows
+            _gathering_until[self.name] = now + window
+        if not self._send_or_log((), {}, countdown=window + GATHER_MARGIN):
+            with _gathering_lock:
+                _gathering_until[self.name] = 0.0  # nothing was queued: the next commit tries again
+
+    def _send_or_log(self, args: tuple, kwargs: dict, **options) -> bool:
         global _broker_down_until
         if time.monotonic() < _broker_down_until:
             logger.warning("Could not queue %s%r: the broker was unreachable moments ago.", self.name, args)
-            return
+            return False
         try:
-            self.apply_async(args, kwargs)
+            self.apply_async(args, kwargs, **options)
         except OperationalError:
             _broker_down_until = time.monotonic() + BROKER_BACKOFF
             logger.exception("Could not queue %s%r: the broker is unreachable.", self.name, args)
+            return False
+        return True
+
+
+# Task.gather_on_commit: per task name, until when (time.monotonic()) this process's queued run covers new commits.
+_gathering_until: dict[str, float] = {}
+_gathering_lock = threading.Lock()
+# How much later than its window a gathered task is due: more than the clocks of two machines drift apart (NTP).
+GATHER_MARGIN = 0.5
 
 
 def mail_task_options() -> dict:

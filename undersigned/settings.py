@@ -395,6 +395,10 @@ LOGGING = {
 # seconds for the task queued for it (a broker, worker or mail outage of any length loses nothing).
 SWEEP_EVERY = env_int("SWEEP_EVERY", 60, minimum=1)
 SWEEP_AFTER = env_int("SWEEP_AFTER", 300, minimum=0)
+# Confirmation emails go out in batches (issue 9): a signing writes its outbox row, and each web process queues
+# at most one `send_owed_confirmations` per this many seconds, due at its end; that run sends every email owed
+# over one SMTP connection. A signer's email leaves about this much later than one task per email would send it.
+CONFIRMATION_BATCH_WINDOW = env_float("CONFIRMATION_BATCH_WINDOW", 1.0, minimum=0, maximum=60)
 CELERY_BEAT_SCHEDULE["send-unsent-confirmations"] = {
     "task": "signatures.tasks.send_unsent_confirmations",
     "schedule": SWEEP_EVERY,

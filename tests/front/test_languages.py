@@ -10,7 +10,7 @@ from django.test import Client
 from signatures import outbox
 from signatures.emails import send_confirmation_email
 from signatures.models import Signature
-from signatures.tasks import deliver_confirmation_email
+from signatures.tasks import send_owed_confirmations
 from tests.support.factories import make_petition, make_roster_entry, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -172,10 +172,27 @@ def test_an_email_sent_later_by_a_worker_is_still_in_the_signers_language(signer
     mail.outbox.clear()
     signature = Signature.objects.get()
     outbox.owe_confirmation(signature.pk)  # still owed, as when the first attempt failed (signatures.outbox)
-    deliver_confirmation_email.delay(signature.pk)  # outside any request, as a worker runs it
+    send_owed_confirmations.delay()  # outside any request, as a worker runs it
     [message] = mail.outbox
     assert message.subject.startswith("Confirme su firma:")
     assert "Hola, Ana:" in message.body
+
+
+def test_one_batch_writes_each_email_in_its_own_signers_language(signer, letter):
+    """The worker sends a batch in one run: each email in its signer's language, whatever the one before."""
+    for language, name in [("fr", "Marie"), ("es", "Ana"), ("en", "Ada")]:
+        signer.client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+        signer.sign(letter, full_name=name, email=f"{name.lower()}@example.org")
+    mail.outbox.clear()
+    for signature in Signature.objects.all():
+        outbox.owe_confirmation(signature.pk)
+    assert send_owed_confirmations.delay().get() == 3  # one run, three emails
+    subjects = {m.to[0]: m.subject.split(":")[0].strip() for m in mail.outbox}
+    assert subjects == {
+        "marie@example.org": "Confirmez votre signature",
+        "ana@example.org": "Confirme su firma",
+        "ada@example.org": "Confirm your signature",
+    }
 
 
 def test_signing_again_in_another_language_writes_the_next_email_in_it(signer, letter):

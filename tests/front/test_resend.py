@@ -1,13 +1,15 @@
 """ "Didn't get the email?": the confirmation link again, for an unconfirmed signature only; the same page and the
 same work whether or not the address signed; limited per IP and per address; bad input refused plainly."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.test import Client, override_settings
 
 from petitions.models import Petition
-from signatures import services
-from signatures.models import Signature
+from signatures import outbox, services
+from signatures.models import OutgoingConfirmation, Signature
 from tests.support.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +69,7 @@ def test_the_page_is_the_same_whether_or_not_the_address_has_an_unconfirmed_sign
         if state == "rejected":
             services.reject(signature)
     make_signature(letter, email="pending@example.org", confirmed=False)
+    OutgoingConfirmation.objects.all().delete()  # the emails of those signings were delivered
     mail.outbox.clear()
     pending = ask(signer, letter, "pending@example.org")
     asked = ask(signer, letter, "grace@example.org")
@@ -92,6 +95,30 @@ def test_the_page_queues_the_same_work_whether_or_not_the_address_signed(letter,
             client.post(RESEND, {"email": address, "petition": letter.slug})
         queued.append(len(callbacks))
     assert queued == [1, 1]
+
+
+def test_a_resend_request_is_owed_in_the_outbox_so_no_outage_loses_it(letter, django_capture_on_commit_callbacks):
+    """The same door as signing: the request records the email owed (the worker and the sweeper send it), and
+    nothing for an address without an unconfirmed signature on that petition."""
+    pending = make_signature(letter, email="pending@example.org", confirmed=False)
+    make_signature(letter, email="confirmed@example.org", confirmed=True)
+    OutgoingConfirmation.objects.all().delete()  # the emails of those signings were delivered
+    client = Client()
+    for address in ["PENDING@example.org", "confirmed@example.org", "nobody@example.org"]:
+        with django_capture_on_commit_callbacks(execute=False):  # the broker is down: nothing is sent now
+            assert client.post(RESEND, {"email": address, "petition": letter.slug}).status_code == 200
+    assert list(OutgoingConfirmation.objects.values_list("signature_id", flat=True)) == [pending.pk]
+    assert mail.outbox == []
+    assert outbox.send_due(older_than=timedelta(0)).sent == 1  # the sweeper, once the outage is over
+    assert [m.to for m in mail.outbox] == [["pending@example.org"]]
+
+
+def test_asking_again_while_the_email_is_owed_still_owes_one_email(signer, letter):
+    make_signature(letter, email="ada@example.org", confirmed=False)  # its email not sent yet
+    mail.outbox.clear()
+    ask(signer, letter, "ada@example.org")
+    assert len(signer.emails_to("ada@example.org")) == 1
+    assert not OutgoingConfirmation.objects.exists()
 
 
 def test_one_address_is_limited_whatever_its_spelling(signer, letter, settings):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.mail import get_connection
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from django.test import override_settings
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from signatures import outbox, services
 from signatures.models import OutgoingConfirmation, Signature
-from signatures.tasks import deliver_confirmation_email, send_unsent_confirmations
+from signatures.tasks import send_owed_confirmations, send_unsent_confirmations
 from tests.support.factories import make_signature
 from tests.support.signer import form
 
@@ -37,18 +38,18 @@ def owed(signature) -> bool:
     return OutgoingConfirmation.objects.filter(signature=signature).exists()
 
 
-def queued_deliveries(callbacks) -> list[int]:
-    """The signature ids whose confirmation task the request queued for after its commit."""
-    return [
-        c.args[0][0]
+def queued_sends(callbacks) -> int:
+    """How many times the request asks, after its commit, for the owed confirmations to be sent."""
+    return sum(
+        1
         for c in callbacks
         if isinstance(c, functools.partial)
-        and getattr(getattr(c.func, "__self__", None), "name", "") == deliver_confirmation_email.name
-    ]
+        and getattr(getattr(c.func, "__self__", None), "name", "") == send_owed_confirmations.name
+    )
 
 
 @pytest.mark.parametrize("state", ["new", "unconfirmed", "confirmed", "withdrawn", "rejected"])
-def test_signing_owes_one_email_and_queues_one_task_whether_or_not_the_address_signed(
+def test_signing_owes_one_email_and_asks_for_it_once_whether_or_not_the_address_signed(
     client, letter, state, django_capture_on_commit_callbacks
 ):
     if state != "new":
@@ -62,7 +63,7 @@ def test_signing_owes_one_email_and_queues_one_task_whether_or_not_the_address_s
         response = client.post(f"/petitions/{letter.slug}/sign/", form(email="grace@example.org"))
     assert response.status_code == 200
     signature = Signature.objects.get(petition=letter, email_key="grace@example.org")
-    assert queued_deliveries(callbacks) == [signature.pk]
+    assert queued_sends(callbacks) == 1
     assert list(OutgoingConfirmation.objects.values_list("signature_id", flat=True)) == [signature.pk]
 
 
@@ -77,7 +78,7 @@ def test_an_email_the_mail_server_could_not_take_stays_owed_and_the_sweeper_send
     with MAIL_SERVER_DOWN:
         signature = make_signature(letter, email="ada@example.org", confirmed=False)
         with pytest.raises(outbox.MailServerUnavailable):
-            outbox.send_owed(signature.pk)
+            outbox.send_owed()
         assert send_unsent_confirmations() == 0
     row = OutgoingConfirmation.objects.get(signature=signature)
     assert row.last_error and row.leased_until is None and row.refusals == 0
@@ -115,9 +116,9 @@ def test_the_sweeper_sends_a_batch_over_one_connection(letter, mailoutbox, setti
 
 
 def test_a_row_another_sender_holds_is_not_sent_twice(letter, mailoutbox):
-    signature = make_signature(letter, confirmed=False)
+    make_signature(letter, confirmed=False)
     OutgoingConfirmation.objects.update(leased_until=timezone.now() + timedelta(minutes=1))
-    assert outbox.send_owed(signature.pk).sent == 0
+    assert outbox.send_owed().sent == 0
     assert outbox.send_due(older_than=timedelta(0)).sent == 0
     OutgoingConfirmation.objects.update(leased_until=timezone.now() - timedelta(seconds=1))  # its sender died
     assert outbox.send_due(older_than=timedelta(0)).sent == 1
@@ -135,7 +136,8 @@ def test_signing_again_while_the_email_is_being_sent_owes_another(letter, mailou
     signature = make_signature(letter, email="ada@example.org", confirmed=False)
     leased = outbox._lease(OutgoingConfirmation.objects.filter(pk=signature.pk), 1)
     services.sign(letter, {**form(email="ada@example.org", full_name="Ada King"), "public": True, "affiliation": None})
-    assert outbox._send(leased).sent == 1
+    sent, left = outbox._send(leased, get_connection(), True)
+    assert (sent.sent, left) == (1, {signature.pk})
     assert owed(signature)  # the second signing's email, with its details, is still to go
     assert outbox.send_due(older_than=timedelta(0)).sent == 1
     assert "Ada King" in mailoutbox[-1].body
