@@ -25,6 +25,7 @@ BENCH_QUICK=1: 100k instead of 1M, 3 s per figure, no claim checks.
 
     make bench                                  # or: .venv/bin/python bench/web.py [--side after]
     BENCH_QUICK=1 .venv/bin/python bench/web.py --side after
+    .venv/bin/python bench/web.py --side after --only reads   # the page and API figures alone
 """
 
 import argparse
@@ -58,6 +59,10 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=100_000 if QUICK else 1_000_000, help="the largest petition")
     parser.add_argument("--claims", type=int, default=0 if QUICK else 2_000, help="claims to check (0: skip)")
     parser.add_argument("--port", type=int, default=18_000 + os.getpid() % 1000)
+    parser.add_argument(
+        "--only", choices=("all", "reads"), default="all",
+        help="reads: only the page and API figures (no signing, export, import or claim checks)",
+    )  # fmt: skip
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if urlsplit(url).scheme not in ("postgres", "postgresql"):
@@ -156,7 +161,7 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
             found[f"page {slug}"] = run_load(client.page(slug), 16, args.seconds, meter, label=f"page {slug}")
         found["api"] = run_load(client.api("bench-1m" if "bench-1m" in sizes else "bench-100k"), 16, args.seconds,
                                 meter, label="JSON API")  # fmt: skip
-        for concurrency in (16, 64):
+        for concurrency in (16, 64) if args.only == "all" else ():
             found[f"sign c{concurrency}"] = run_load(
                 client.signer(side, concurrency), concurrency, args.seconds, meter,
                 label=f"signing c{concurrency}", drain=lambda: redis_llen(redis_dbs[1], "celery"),
@@ -164,6 +169,8 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         for process in processes:
             stop(process)
         processes.clear()
+        if args.only == "reads":
+            return found
         big = "bench-1m" if "bench-1m" in sizes else "bench-100k"
         found["export"] = probe(root, env, "export", big)
         print(f"{side} export of {found['export']['rows']:,} rows: {found['export']}", flush=True)

@@ -152,6 +152,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Issue 8 (i8b): CORS for the public JSON API only (GET/HEAD/OPTIONS of /api/, no credentials).
     "front.middleware.PublicApiCorsMiddleware",
+    # Issue 9: a fresh kept petition page or JSON for a reader without a session, answered here without the rest
+    # of the chain (front/kept_reads.py lists what it stands in for, and refuses a middleware it doesn't know).
+    "front.kept_reads.KeptReadsMiddleware",
     # Static files straight from the application server, before sessions and the rest (see STATIC_ROOT).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
