@@ -1,11 +1,11 @@
 """The issue-9 table: the site under load, before and after, measured in one run on this machine.
 
 For each checkout ("before": a copy of `main`, made with `git archive`; "after": this one) a throw-away
-PostgreSQL database is created next to DATABASE_URL's (bench_i9b_<side>, or BENCH_DB_PREFIX_<side>), migrated and seeded (petitions of
-0, 100,000 and 1,000,000 signatures, a petition holding 100,000 newer rows, ANALYZE), then gunicorn (its
-bin/gunicorn.conf.py: 2 processes x 16 threads) and a real Celery worker (2 processes) are started from that
-checkout, and a load generator in this process (threads over http.client, a new connection per request, as
-gunicorn there keeps none alive) measures:
+PostgreSQL database is created next to DATABASE_URL's (bench_i9b_<side>, or BENCH_DB_PREFIX_<side>), migrated
+and seeded (petitions of 0, 100,000 and 1,000,000 signatures, a petition holding 100,000 newer rows, ANALYZE),
+then gunicorn (its bin/gunicorn.conf.py: 2 processes x 16 threads) and a real Celery worker (2 processes) are
+started from that checkout, and a load generator in this process (threads over http.client, a new connection
+per request, as gunicorn there keeps none alive) measures:
 
 - signing: POST with the page's CSRF token and cookie, a unique address each, at concurrency 16 and 64:
   accepted/s, p50, p99, and CPU per signature of the web, worker and database processes (from

@@ -88,18 +88,16 @@ class KeptReadsMiddleware:
         """("page" or "api", slug) for a cookieless GET/HEAD of a kept path; None for anything else."""
         if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
             return None
+        cookies = request.COOKIES
+        if settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies:
+            return None
         if self.routes is None:
             self.routes = self.kept_routes()
         for pattern, kind in self.routes:
             match = pattern.fullmatch(request.path_info)
             if match:
-                break
-        else:
-            return None
-        cookies = request.COOKIES
-        if settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies:
-            return None
-        return kind, match.group(1)
+                return kind, match.group(1)
+        return None
 
     def kept_routes(self) -> list[tuple[re.Pattern, str]]:
         """The page's and the JSON's paths, as the URLconf spells them (checked to resolve to their views)."""
