@@ -123,6 +123,9 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         "WEB_THREADS": "16",
         "STATIC_MANIFEST": "0",
         "LOG_LEVEL": "WARNING",
+        # As behind the recommended reverse proxy, which logs the requests (docs/production.md); a checkout
+        # that doesn't read it logs each request to gunicorn's standard output, which goes nowhere here.
+        "WEB_ACCESS_LOG": "0",
         "PYTHONPATH": str(root),
     }
     for db in redis_dbs:
@@ -143,7 +146,7 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         )
         found["queries"] = probe(root, env, "queries", *sizes)
         web = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "--config", "bin/gunicorn.conf.py", "--access-logfile", "/dev/null"],
+            [PYTHON, "-m", "gunicorn", "--config", "bin/gunicorn.conf.py"],
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-{side}-web.log", "w"),  # noqa: SIM115
         )  # fmt: skip
         processes.append(web)
