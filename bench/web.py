@@ -11,8 +11,10 @@ per request, as gunicorn there keeps none alive) measures:
   accepted/s, p50, p99, and CPU per signature of the web, worker and database processes (from
   /proc/<pid>/stat of gunicorn's processes, the worker's, and the PostgreSQL backends of the bench database),
   counted until the worker's queue is empty (the confirmation emails, to dummymail://);
-- the petition page at 0 / 100k / 1M signatures and the JSON API: views/s, p50, p99, CPU per view, and
-  queries per request (first view, repeated view; in-process with the test client);
+- the petition page at 0 / 100k / 1M signatures (a new reader: no cookie), at 1M for a returning reader (with
+  the CSRF cookie of an earlier view) and for one revalidating (If-None-Match: 304), and the JSON API: views/s,
+  p50, p99, CPU per view, and queries per request (first view, repeated view; in-process with the test
+  client);
 - the recent-signers plan at each size (EXPLAIN after ANALYZE);
 - CSV export of 1,000,000 rows (time, peak RSS of the process) and a 100,000-row roster import through
   verification.rosters.import_roster (time, peak RSS), each in a fresh process (bench/web_probe.py);
@@ -162,8 +164,12 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         client = Client(args.port)
         for slug in sizes:
             found[f"page {slug}"] = run_load(client.page(slug), 16, args.seconds, meter, label=f"page {slug}")
-        found["api"] = run_load(client.api("bench-1m" if "bench-1m" in sizes else "bench-100k"), 16, args.seconds,
-                                meter, label="JSON API")  # fmt: skip
+        big = "bench-1m" if "bench-1m" in sizes else "bench-100k"
+        found["page returning"] = run_load(client.returning_reader(big), 16, args.seconds, meter,
+                                           label=f"page {big}, a returning reader (CSRF cookie)")  # fmt: skip
+        found["page 304"] = run_load(client.returning_reader(big, revalidate=True), 16, args.seconds, meter,
+                                     label=f"page {big}, revalidated (If-None-Match: 304)")  # fmt: skip
+        found["api"] = run_load(client.api(big), 16, args.seconds, meter, label="JSON API")
         for concurrency in (16, 64) if args.only == "all" else ():
             found[f"sign c{concurrency}"] = run_load(
                 client.signer(side, concurrency), concurrency, args.seconds, meter,
@@ -174,7 +180,6 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         processes.clear()
         if args.only == "reads":
             return found
-        big = "bench-1m" if "bench-1m" in sizes else "bench-100k"
         found["export"] = probe(root, env, "export", big)
         print(f"{side} export of {found['export']['rows']:,} rows: {found['export']}", flush=True)
         found["import"] = probe(root, env, "import", "100000")
@@ -362,6 +367,20 @@ class Client:
 
         return one
 
+    def returning_reader(self, slug: str, revalidate: bool = False):
+        """A reader who has the CSRF cookie from an earlier view (and, revalidating, the page's ETag: 304)."""
+        response, _, _ = self.request("GET", f"/petitions/{slug}/")
+        headers = {"Cookie": re.search(r"csrftoken=[^;]+", response.getheader("Set-Cookie") or "").group(0)}
+        if revalidate:
+            headers["If-None-Match"] = response.getheader("ETag")
+        expected = 304 if revalidate else 200
+
+        def one(_thread: int):
+            response, _, took = self.request("GET", f"/petitions/{slug}/", headers=headers)
+            return response.status == expected, took
+
+        return one
+
     def api(self, slug: str):
         def one(_thread: int):
             response, _, took = self.request("GET", f"/api/petitions/{slug}/")
@@ -507,6 +526,8 @@ def print_table(results: dict, sides: list[str]) -> None:
         ("petition page, 0 signatures", lambda f: page(f, "bench-0")),
         ("petition page, 100k", lambda f: page(f, "bench-100k")),
         ("petition page, 1M", lambda f: page(f, "bench-1m")),
+        ("petition page, largest, a returning reader (CSRF cookie)", lambda f: load(f, "page returning", "views")),
+        ("petition page, largest, revalidated (304)", lambda f: load(f, "page 304", "views")),
         ("JSON API", api),
         ("claim checks, 2 worker processes, 100k roster", claims),
         ("roster import, 100k rows", roster),
