@@ -8,7 +8,8 @@ never queues on the database. A text, title, status or affiliation change delete
 (`forget`, on Petition's post_save and its affiliations' m2m_changed); signatures, withdrawals and verdicts
 appear within the lag, and a rebuild first folds the petition's parked counter deltas.
 
-Fresh copies are served early, before most of the request stack, by front.kept_reads.
+Fresh copies are also answered early, before most of the request stack, by front.kept_reads (one cache read,
+`fresh_copy`); the responses are built by the same `page_response` and `json_response`.
 
 Conditional GET: each copy carries an ETag of its content (the page's is also bound to the reader's CSRF
 cookie, since the page holds a token for it); a reader whose If-None-Match still matches gets 304.
