@@ -11,8 +11,10 @@ per request, as gunicorn there keeps none alive) measures:
   accepted/s, p50, p99, and CPU per signature of the web, worker and database processes (from
   /proc/<pid>/stat of gunicorn's processes, the worker's, and the PostgreSQL backends of the bench database),
   counted until the worker's queue is empty (the confirmation emails, to dummymail://);
-- the petition page at 0 / 100k / 1M signatures and the JSON API: views/s, p50, p99, CPU per view, and
-  queries per request (first view, repeated view; in-process with the test client);
+- the petition page at 0 / 100k / 1M signatures (a new reader: no cookie), at 1M for a returning reader (with
+  the CSRF cookie of an earlier view) and for one revalidating (If-None-Match: 304), and the JSON API: views/s,
+  p50, p99, CPU per view, and queries per request (first view, repeated view; in-process with the test
+  client);
 - the recent-signers plan at each size (EXPLAIN after ANALYZE);
 - CSV export of 1,000,000 rows (time, peak RSS of the process) and a 100,000-row roster import through
   verification.rosters.import_roster (time, peak RSS), each in a fresh process (bench/web_probe.py);
@@ -29,6 +31,7 @@ BENCH_QUICK=1: 100k instead of 1M, 3 s per figure, no claim checks. `--only sign
 
     make bench                                  # or: .venv/bin/python bench/web.py [--side after]
     BENCH_QUICK=1 .venv/bin/python bench/web.py --side after
+    .venv/bin/python bench/web.py --side after --only reads   # the page and API figures alone
 """
 
 import argparse
@@ -62,7 +65,10 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=100_000 if QUICK else 1_000_000, help="the largest petition")
     parser.add_argument("--claims", type=int, default=0 if QUICK else 2_000, help="claims to check (0: skip)")
     parser.add_argument("--port", type=int, default=18_000 + os.getpid() % 1000)
-    parser.add_argument("--only", choices=("signing",), help="measure only these figures")
+    parser.add_argument(
+        "--only", choices=("all", "reads", "signing"), default="all",
+        help="reads: only the page and API figures; signing: only the signing figures (no export, import or claims)",
+    )  # fmt: skip
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if urlsplit(url).scheme not in ("postgres", "postgresql"):
@@ -131,6 +137,9 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         "WEB_THREADS": "16",
         "STATIC_MANIFEST": "0",
         "LOG_LEVEL": "WARNING",
+        # As behind the recommended reverse proxy, which logs the requests (docs/production.md); a checkout
+        # that doesn't read it logs each request to gunicorn's standard output, which goes nowhere here.
+        "WEB_ACCESS_LOG": "0",
         "PYTHONPATH": str(root),
     }
     for db in redis_dbs:
@@ -140,8 +149,9 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
     try:
         began = time.perf_counter()
         subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=root, env=env, check=True)
-        sizes = {"bench-0": 0} if args.only else {"bench-0": 0, "bench-100k": 100_000}
-        if args.big > 100_000 and not args.only:
+        signing_only = args.only == "signing"  # its petition is all it needs: no big ones to seed
+        sizes = {"bench-0": 0} if signing_only else {"bench-0": 0, "bench-100k": 100_000}
+        if args.big > 100_000 and not signing_only:
             sizes["bench-1m"] = args.big
         seeded = probe(root, env, "seed", json.dumps(sizes))
         print(
@@ -154,7 +164,7 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
             found["signing"] = probe(root, env, "signing")
             print(f"{side} signing POST: {found['signing']}", flush=True)
         web = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "--config", "bin/gunicorn.conf.py", "--access-logfile", "/dev/null"],
+            [PYTHON, "-m", "gunicorn", "--config", "bin/gunicorn.conf.py"],
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-{side}-web.log", "w"),  # noqa: SIM115
         )  # fmt: skip
         processes.append(web)
@@ -168,17 +178,21 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         warm_up(args.port, list(sizes))
         meter = Meter(web.pid, worker.pid, database, url)
         client = Client(args.port)
-        for slug in [] if args.only else sizes:
+        for slug in sizes if args.only in ("all", "reads") else []:
             found[f"page {slug}"] = run_load(client.page(slug), 16, args.seconds, meter, label=f"page {slug}")
-        if not args.only:
-            found["api"] = run_load(client.api("bench-1m" if "bench-1m" in sizes else "bench-100k"), 16,
-                                    args.seconds, meter, label="JSON API")  # fmt: skip
+        big = "bench-1m" if "bench-1m" in sizes else "bench-100k"
+        if args.only in ("all", "reads"):
+            found["page returning"] = run_load(client.returning_reader(big), 16, args.seconds, meter,
+                                               label=f"page {big}, a returning reader (CSRF cookie)")  # fmt: skip
+            found["page 304"] = run_load(client.returning_reader(big, revalidate=True), 16, args.seconds, meter,
+                                         label=f"page {big}, revalidated (If-None-Match: 304)")  # fmt: skip
+            found["api"] = run_load(client.api(big), 16, args.seconds, meter, label="JSON API")
 
         def busy() -> bool:
             """Emails still to send: tasks queued, or confirmations owed (a drain waiting for its window)."""
             return redis_llen(redis_dbs[1], "celery") > 0 or owed(url, database) > 0
 
-        for concurrency in (16, 64):
+        for concurrency in (16, 64) if args.only in ("all", "signing") else ():
             found[f"sign c{concurrency}"] = run_load(
                 client.signer(side, concurrency), concurrency, args.seconds, meter,
                 label=f"signing c{concurrency}", drain=busy,
@@ -186,9 +200,8 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         for process in processes:
             stop(process)
         processes.clear()
-        if args.only:
+        if args.only != "all":
             return found
-        big = "bench-1m" if "bench-1m" in sizes else "bench-100k"
         found["export"] = probe(root, env, "export", big)
         print(f"{side} export of {found['export']['rows']:,} rows: {found['export']}", flush=True)
         found["import"] = probe(root, env, "import", "100000")
@@ -395,6 +408,20 @@ class Client:
 
         return one
 
+    def returning_reader(self, slug: str, revalidate: bool = False):
+        """A reader who has the CSRF cookie from an earlier view (and, revalidating, the page's ETag: 304)."""
+        response, _, _ = self.request("GET", f"/petitions/{slug}/")
+        headers = {"Cookie": re.search(r"csrftoken=[^;]+", response.getheader("Set-Cookie") or "").group(0)}
+        if revalidate:
+            headers["If-None-Match"] = response.getheader("ETag")
+        expected = 304 if revalidate else 200
+
+        def one(_thread: int):
+            response, _, took = self.request("GET", f"/petitions/{slug}/", headers=headers)
+            return response.status == expected, took
+
+        return one
+
     def api(self, slug: str):
         def one(_thread: int):
             response, _, took = self.request("GET", f"/api/petitions/{slug}/")
@@ -460,12 +487,14 @@ def run_load(one, concurrency: int, seconds: float, meter: Meter, label: str, dr
         thread.start()
     time.sleep(max(0.0, warm_until - time.monotonic()))
     before = meter.sample()
+    client_began = time.process_time()  # this process: the load generator's own share of the machine
     began = time.monotonic()
     stop_at[0] = began + seconds
     measuring.set()
     for thread in threads:
         thread.join(seconds + 120)
     wall = time.monotonic() - began
+    client = time.process_time() - client_began
     if drain is not None:
         deadline = time.monotonic() + 120
         while drain() and time.monotonic() < deadline:
@@ -481,13 +510,14 @@ def run_load(one, concurrency: int, seconds: float, meter: Meter, label: str, dr
         "failures": failures[0],
         "count": count,
         "cpu_ms": {group: 1000 * value / max(count, 1) for group, value in spent.items()},
+        "client_cpu_ms": 1000 * client / max(count, 1),
     }
     cpu = figures["cpu_ms"]
     print(
         f"{label}: {figures['per_second']:,.1f}/s, p50 {figures['p50_ms']:.0f} ms, p99 {figures['p99_ms']:.0f} ms, "
         f"{count:,} ok, {failures[0]:,} failed; CPU per request {sum(cpu.values()):.2f} ms "
         f"(web {cpu['web']:.2f}, worker {cpu['worker']:.2f}, database {cpu['db']:.2f}, "
-        f"redis {cpu.get('redis', 0):.2f})",
+        f"redis {cpu.get('redis', 0):.2f}); the load generator's own {figures['client_cpu_ms']:.2f} ms",
         flush=True,
     )
     return figures
@@ -545,6 +575,8 @@ def print_table(results: dict, sides: list[str]) -> None:
         ("petition page, 0 signatures", lambda f: page(f, "bench-0")),
         ("petition page, 100k", lambda f: page(f, "bench-100k")),
         ("petition page, 1M", lambda f: page(f, "bench-1m")),
+        ("petition page, largest, a returning reader (CSRF cookie)", lambda f: load(f, "page returning", "views")),
+        ("petition page, largest, revalidated (304)", lambda f: load(f, "page 304", "views")),
         ("JSON API", api),
         ("claim checks, 2 worker processes, 100k roster", claims),
         ("roster import, 100k rows", roster),

@@ -1,7 +1,7 @@
 """gunicorn's configuration in production (`bin/web`, `make serve`).
 
-Every value comes from `undersigned.settings`, which reads and checks the environment: a bad `WEB_THREADS` or
-`FORWARDED_ALLOW_IPS` stops the start naming the variable, as for any other setting.
+Every value comes from `undersigned.settings`, which reads and checks the environment: a bad `WEB_THREADS`,
+`WEB_ACCESS_LOG` or `FORWARDED_ALLOW_IPS` stops the start naming the variable, as for any other setting.
 
 Threaded workers (gthread): a client that sends its request slowly holds one thread of one process, not the
 whole process as a sync worker would; WEB_CONCURRENCY x WEB_THREADS such clients are absorbed before a
@@ -45,6 +45,6 @@ if settings.BEHIND_TLS_PROXY:
 else:
     forwarded_allow_ips = ""
     secure_scheme_headers = {}
-accesslog = "-"
+accesslog = "-" if settings.WEB_ACCESS_LOG else None
 # No control socket: its default path is shared by every gunicorn of this user on the machine.
 control_socket_disable = True

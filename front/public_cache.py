@@ -8,6 +8,9 @@ never queues on the database. A text, title, status or affiliation change delete
 (`forget`, on Petition's post_save and its affiliations' m2m_changed); signatures, withdrawals and verdicts
 appear within the lag, and a rebuild first folds the petition's parked counter deltas.
 
+Fresh copies are also answered early, before most of the request stack, by front.kept_reads (one cache read,
+`fresh_copy`); the responses are built by the same `page_response` and `json_response`.
+
 Conditional GET: each copy carries an ETag of its content (the page's is also bound to the reader's CSRF
 cookie, since the page holds a token for it); a reader whose If-None-Match still matches gets 304.
 """
@@ -75,6 +78,16 @@ def cached(kind: str, slug: str, build: Callable[[], tuple[str, float | None] | 
     finally:
         if locked:
             _quietly(cache.delete, f"{key}:lock")
+
+
+def fresh_copy(kind: str, slug: str) -> Copy | None:
+    """The kept copy in the current language if it is still fresh, in one cache read; None otherwise (missing,
+    stale or the cache unavailable: then `cached` decides, with its rebuild lock)."""
+    try:
+        copy = cache.get(_key(kind, slug, translation.get_language() or ""))
+    except Exception:
+        return None
+    return copy if copy is not None and time.time() < copy.fresh_until else None
 
 
 def _fresh(build: Callable, now: float, keep: str | None) -> Copy | None:
