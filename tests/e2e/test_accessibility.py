@@ -11,10 +11,10 @@ import pytest
 from django.core import mail
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
 from signatures import tokens
 from signatures.models import Signature
+from tests.support.browser import waiting
 from tests.support.factories import make_affiliation, make_petition, make_roster_entry, make_signature
 from tests.support.screens import accept_language, axe_violations, chromium, page_overflow, set_width
 
@@ -64,14 +64,14 @@ def story(live_server, mailoutbox, settings):
 
 def visit(browser, url: str, *, heading: str = "h1") -> None:
     browser.get(url)
-    WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.TAG_NAME, heading)))
+    waiting(browser, 10).until(expected_conditions.presence_of_element_located((By.TAG_NAME, heading)))
 
 
 def submit(browser, button: str = "main form[method=post] button[type=submit]") -> None:
     """Press the form's button and wait for the next page (marked: the old document carries a flag)."""
     browser.execute_script("window.__before_submit = true;")
     browser.find_element(By.CSS_SELECTOR, button).click()
-    WebDriverWait(browser, 10).until(
+    waiting(browser, 10).until(
         lambda b: b.execute_script("return !window.__before_submit && document.readyState === 'complete'")
     )
 
@@ -164,7 +164,7 @@ def test_after_a_failed_submit_focus_moves_to_the_error_summary_which_links_each
     visit(browser, live_server.url + story["letter"].get_absolute_url())
     browser.find_element(By.ID, "id_email").send_keys("not an address")
     submit(browser)
-    WebDriverWait(browser, 5).until(lambda b: b.execute_script("return document.activeElement.id") == "errors")
+    waiting(browser, 5).until(lambda b: b.execute_script("return document.activeElement.id") == "errors")
     summary = browser.find_element(By.ID, "errors")
     assert "Your signature was not stored" in summary.text
     assert summary.location["y"] - browser.execute_script("return window.scrollY") < 900  # on screen, on a phone
@@ -199,7 +199,7 @@ def test_with_javascript_copy_link_copies_the_letter_s_address(browser, live_ser
     visit(browser, live_server.url + story["letter"].get_absolute_url())
     button = browser.find_element(By.CSS_SELECTOR, "button[data-copy]")
     button.click()
-    WebDriverWait(browser, 5).until(lambda b: b.find_element(By.ID, "copy-status").text == "Link copied")
+    waiting(browser, 5).until(lambda b: b.find_element(By.ID, "copy-status").text == "Link copied")
     copied = browser.execute_async_script("navigator.clipboard.readText().then(arguments[arguments.length - 1]);")
     assert copied == f"{live_server.url}{story['letter'].get_absolute_url()}"
 

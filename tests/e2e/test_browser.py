@@ -5,9 +5,10 @@ import re
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from signatures.models import Signature
+from tests.support.browser import waiting
 from tests.support.factories import make_affiliation, make_petition
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +36,7 @@ def test_signer_signs_in_the_browser_confirms_by_email_and_is_listed(browser, li
     browser.find_element(By.CSS_SELECTOR, "form[action*='/sign/'] button[type=submit]").click()
 
     # The click starts a navigation: wait for the new page (the old one's elements go stale).
-    WebDriverWait(browser, 10).until(
+    waiting(browser, 10).until(
         expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Check your email")
     )
     [message] = mailoutbox
@@ -43,9 +44,7 @@ def test_signer_signs_in_the_browser_confirms_by_email_and_is_listed(browser, li
     browser.get(link)  # what a mail scanner does too: the page changes nothing until the button is pressed
     assert Signature.objects.get(email="grace@navy.example").status == "unconfirmed"
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    WebDriverWait(browser, 10).until(
-        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "confirmed")
-    )
+    waiting(browser, 10).until(expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "confirmed"))
 
     browser.get(f"{live_server.url}/petitions/{letter.slug}/signatures/")
     table = browser.find_element(By.TAG_NAME, "table").text

@@ -6,8 +6,8 @@ from http.server import HTTPServer, SimpleHTTPRequestHandler
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.support.browser import waiting
 from tests.support.factories import make_affiliation, make_petition, make_signature
 from tests.support.screens import chromium, set_width
 
@@ -62,7 +62,7 @@ def test_another_site_frames_the_counter_but_not_the_letter_and_reads_only_the_a
     set_width(browser, width)
     browser.get(f"{origin}/news.html")
     body = browser.find_element(By.TAG_NAME, "body")
-    WebDriverWait(browser, 10).until(lambda b: body.get_attribute("data-api") and body.get_attribute("data-page"))
+    waiting(browser, 10).until(lambda b: body.get_attribute("data-api") and body.get_attribute("data-page"))
     assert body.get_attribute("data-api") == "read 2"
     assert body.get_attribute("data-page") == "blocked"
     browser.save_screenshot(str(tmp_path_factory.getbasetemp() / f"embed-in-iframe-{width}.png"))

@@ -14,7 +14,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from signatures.models import Signature
-from tests.support.browser import CHROMIUM_FLAGS
+from tests.support.browser import CHROMIUM_FLAGS, waiting
 from tests.support.factories import make_affiliation, make_petition
 from tests.support.mailbox import html_of, subject_of, text_of
 
@@ -52,7 +52,7 @@ WORDS = {
 
 
 def wait_for_heading(browser, text: str) -> None:
-    WebDriverWait(browser, 15).until(expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), text))
+    waiting(browser, 15).until(expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), text))
 
 
 def choose_language(browser, language: str) -> None:
@@ -177,7 +177,7 @@ def test_a_browser_set_to_spanish_gets_the_page_and_its_errors_in_spanish(spanis
     assert spanish_browser.find_element(By.ID, "recent").text == "Firmantes recientes"
     spanish_browser.find_element(By.CSS_SELECTOR, "form[action*='/sign/'] button[type=submit]").click()
     alert = (By.CSS_SELECTOR, "[role=alert]")
-    WebDriverWait(spanish_browser, 15).until(
+    waiting(spanish_browser, 15).until(
         expected_conditions.text_to_be_present_in_element(alert, "Su firma no se ha guardado")
     )
     assert "Este campo es obligatorio." in spanish_browser.find_element(By.CSS_SELECTOR, "form[action*='/sign/']").text

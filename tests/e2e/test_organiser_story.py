@@ -7,12 +7,12 @@ import io
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from petitions.models import Petition
 from signatures.models import Signature
 from tests.support.browser import sign_in as shared_sign_in
-from tests.support.browser import wait_for_text
+from tests.support.browser import wait_for_text, waiting
 from tests.support.factories import PASSWORD, make_signature, make_user
 from tests.support.teams import invitation_path
 
@@ -45,7 +45,7 @@ def accept_invitation(browser, live_server, smtp_sink, email: str, password: str
     field(browser, "password1").send_keys(password)
     field(browser, "password2").send_keys(password)
     browser.find_element(By.XPATH, "//button[contains(., 'Accept and create my account')]").click()
-    WebDriverWait(browser, 15).until(lambda b: b.current_url.endswith("/admin/petitions/petition/"))
+    waiting(browser, 15).until(lambda b: b.current_url.endswith("/admin/petitions/petition/"))
 
 
 def invite(browser, live_server, email: str, role: str, letter: str = "") -> None:
@@ -94,7 +94,7 @@ def test_an_organiser_runs_a_letter_from_invitation_to_export(
     field(browser, "title").send_keys("Fair terms for artists")
     field(browser, "body").send_keys("We, the undersigned, ask for **fair** terms.")
     preview = browser.find_element(By.ID, "markdown-preview")
-    WebDriverWait(browser, 10).until(lambda _: "<strong>fair</strong>" in preview.get_attribute("innerHTML"))
+    waiting(browser, 10).until(lambda _: "<strong>fair</strong>" in preview.get_attribute("innerHTML"))
     Select(browser.find_element(By.ID, "id_affiliations_from")).select_by_visible_text("Collective artists")
     browser.find_element(By.ID, "id_affiliations_add").click()
     field(browser, "_continue").click()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.support.browser import waiting
 from tests.support.factories import make_affiliation, make_moderator, make_petition, make_roster_entry, make_signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,7 +126,7 @@ def test_the_letter_dashboard_and_the_spam_confirmation_fit_a_laptop_and_a_phone
     set_width(browser, width)
     browser.get(f"{live_server.url}/admin/signatures/claimreview/")
     browser.find_element(By.CSS_SELECTOR, "#result_list button[value=spam]").click()
-    WebDriverWait(browser, 10).until(lambda b: "Reject this signature as spam?" in b.title)
+    waiting(browser, 10).until(lambda b: "Reject this signature as spam?" in b.title)
     assert "confirmed signatures on “Fair terms" in browser.find_element(By.ID, "content-main").text
     assert "4 → 3" in browser.find_element(By.ID, "content-main").text
     assert right_edge_overflow(browser)["page"] == 0
@@ -138,6 +138,6 @@ def test_the_letter_dashboard_and_the_spam_confirmation_fit_a_laptop_and_a_phone
     body.clear()
     body.send_keys("We **insist** on fair terms.")
     preview = browser.find_element(By.ID, "markdown-preview")
-    WebDriverWait(browser, 10).until(lambda _: "insist" in preview.get_attribute("innerHTML"))
+    waiting(browser, 10).until(lambda _: "insist" in preview.get_attribute("innerHTML"))
     assert "<strong>insist</strong>" in preview.get_attribute("innerHTML")
     shoot(browser, f"change-form-{width}")

@@ -47,6 +47,12 @@ def labelled(browser, label: str):
     raise AssertionError(f"no field labelled {label!r}")
 
 
+def waiting(browser, timeout: float = 15) -> WebDriverWait:
+    """A wait that keeps asking through a page changing underfoot: a stale element, or Chromium's "Node with
+    given id does not belong to the document" (both WebDriverExceptions), as a person would keep looking."""
+    return WebDriverWait(browser, timeout, ignored_exceptions=[WebDriverException])
+
+
 def wait_for_text(browser, text: str, timeout: float = 15) -> None:
     """Wait until the page (a new one, after a click) shows `text`."""
     WebDriverWait(browser, timeout, ignored_exceptions=[WebDriverException]).until(  # page changing underfoot
@@ -62,4 +68,4 @@ def sign_in(browser, base_url: str, email: str, password: str) -> None:
     labelled(browser, "Password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     # The sign-in page's own URL holds "/admin/" (in ?next=): wait until the browser has left it.
-    WebDriverWait(browser, 10).until(lambda b: urlsplit(b.current_url).path.startswith("/admin/"))
+    waiting(browser, 10).until(lambda b: urlsplit(b.current_url).path.startswith("/admin/"))
