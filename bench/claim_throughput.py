@@ -792,9 +792,9 @@ def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None
         rows = sorted(stats.stats.items(), key=lambda item, c=column: item[1][c], reverse=True)
         shown = []
         for (filename, line, function), values in rows:
-            if mine and ("/work/main/" not in filename or ".venv" in filename):
+            if mine and (str(ROOT) + "/" not in filename or ".venv" in filename):
                 continue
-            where = re.sub(r".*/(site-packages|lib/python3\.\d+|work/main)/", "", filename)
+            where = re.sub(r".*/(site-packages|lib/python3\.\d+)/|" + re.escape(str(ROOT)) + "/", "", filename)
             shown.append(f"{values[column] * 1000 / total:.3f} {where}:{line}({function})")
             if len(shown) == 14:
                 break
