@@ -21,7 +21,8 @@ purged: never the tests' (/14).
         .venv/bin/python bench/claim_throughput.py [--claims 8000] [--roster 100000] [--profile 300]
 
 About 4½ minutes on 2 cores with the defaults; --claims 20000 takes about 10. --profile N then checks N claims
-of each kind in this process: time and queries per claim, and the hottest functions (cProfile).
+of each kind in this process, one by one and as one chunk: time and queries per claim, and the hottest
+functions (cProfile).
 """
 
 import argparse
@@ -738,13 +739,28 @@ def by_chunks(petition, ids: list[int], kinds, worker: Worker, bench_db: str, ti
 
 
 def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None:
-    """Check `count` claims of each kind in this process (warm roster index, one connection): time and queries
-    per claim without a profiler, then again under cProfile for the hottest functions."""
+    """Check `count` claims of each kind in this process (warm roster index, one connection), one by one
+    (`verify_claim`, as a confirmation's task does) and as one chunk (`verify_claims`, as a re-check's task does):
+    time and queries per claim without a profiler, then again under cProfile for the hottest functions."""
+    from verification import claims
+
+    def one_by_one(sample: list[int]) -> None:
+        for pk in sample:
+            claims.verify_claim(pk, worker="bench-profile")
+
+    def one_chunk(sample: list[int]) -> None:
+        claims.verify_claims(sample, worker="bench-profile")
+
+    print(f"== profile: {count} claims of each kind checked in this process (no emails)")
+    for mode, check in (("one by one", one_by_one), ("one chunk", one_chunk)):
+        _profile_mode(mode, check, ids, kinds, count)
+
+
+def _profile_mode(mode: str, check, ids: list[int], kinds: dict[int, str], count: int) -> None:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
     from signatures.models import Signature
-    from verification import claims
     from verification.models import Evidence, RosterChallenge
 
     def reset_sample(sample: list[int]) -> None:
@@ -754,7 +770,6 @@ def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None
         RosterChallenge.objects.filter(signature_id__in=sample).delete()
         Evidence.objects.filter(signature_id__in=sample).delete()
 
-    print(f"== profile: {count} claims of each kind checked in this process (claims.verify_claim, no emails)")
     profiler = cProfile.Profile()
     shapes: dict[str, Counter[str]] = {}
     times: dict[str, Counter[str]] = {}
@@ -764,8 +779,7 @@ def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None
         reset_queries()  # the query log keeps 9,000: start each kind empty
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()
-            for pk in sample:
-                claims.verify_claim(pk, worker="bench-profile")
+            check(sample)
             wall = time.perf_counter() - began
         db = sum(float(q["time"]) for q in queries.captured_queries)
         shapes[kind], times[kind] = Counter(), Counter()
@@ -773,19 +787,18 @@ def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None
             shapes[kind][_shape(query["sql"])] += 1
             times[kind][_shape(query["sql"])] += float(query["time"])
         print(
-            f"profile {kind}: {wall * 1000 / len(sample):.2f} ms per claim, {len(queries) / len(sample):.1f} "
+            f"profile {mode}, {kind}: {wall * 1000 / len(sample):.2f} ms per claim, {len(queries) / len(sample):.2f} "
             f"queries per claim ({db * 1000 / len(sample):.2f} ms of it in cursor.execute)"
         )
         reset_sample(sample)
         profiler.enable()
-        for pk in sample:
-            claims.verify_claim(pk, worker="bench-profile")
+        check(sample)
         profiler.disable()
     for kind in KINDS:
         top = ", ".join(
             f"{c / count:.2f}× {s} ({times[kind][s] * 1000 / count:.2f} ms)" for s, c in shapes[kind].most_common(12)
         )
-        print(f"profile {kind}, queries per claim: {top}")
+        print(f"profile {mode}, {kind}, queries per claim: {top}")
     stats = pstats.Stats(profiler)
     total = len(KINDS) * count
     for title, column, mine in (("cumulative, project code", 3, True), ("own time, any code", 2, False)):
@@ -798,7 +811,7 @@ def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None
             shown.append(f"{values[column] * 1000 / total:.3f} {where}:{line}({function})")
             if len(shown) == 14:
                 break
-        print(f"profile hottest by {title} (ms per claim under cProfile): " + "; ".join(shown))
+        print(f"profile {mode}, hottest by {title} (ms per claim under cProfile): " + "; ".join(shown))
 
 
 def _shape(sql: str) -> str:

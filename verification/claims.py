@@ -191,7 +191,7 @@ def _record_all(changes: list[tuple[Signature, Match]], worker: str) -> None:
     signatures = [signature for signature, _ in changes]
     for signature, evidence in zip(signatures, trail, strict=True):
         signature.record_verdict(evidence)
-    Signature.objects.bulk_update(signatures, ["verification", "evidence", "verified_at"])
+    Signature.objects.store_verdicts(signatures)
     counts.record_many(zip(signatures, before, strict=True))
 
 
