@@ -11,8 +11,9 @@ non-members. A real `celery -A undersigned worker --concurrency=2 --pool=prefork
 (b) in chunks: the claims reset to pending, then `queue_recheck`, which sends chunks of 500 to `verify_claims`.
 
 For each: wall time until every claim has its evidence, then until the queue is empty (the challenge emails);
-the worker's CPU (main and pool processes), PostgreSQL's and Redis's CPU (from /proc: run it on the machine
-that runs them, and on an otherwise idle one: the "other processes" figure says how idle it was), the new
+the worker's CPU (main and pool processes), PostgreSQL's (the whole server's, and the throw-away database's
+backends' alone, which other work on a shared server does not move) and Redis's CPU (from /proc: run it on the
+machine that runs them, and on an otherwise idle one: the "other processes" figure says how idle it was), the new
 PostgreSQL connections, and the outcomes. The worker uses a broker Redis database of its own, whose queue is
 purged: never the tests' (/14).
 
@@ -286,6 +287,18 @@ def postgres_cpu() -> float:
     return cpu_seconds(postmaster, waited_children=True) + sum(cpu_seconds(p) for p in children(postmaster))
 
 
+def bench_backends_cpu(bench_db: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the throw-away database (this bench's own
+    included): unlike `postgres_cpu`, not moved by other databases' work on a shared server. A backend that
+    disconnects before the end of a measurement takes its CPU with it (the workers' stay connected)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [bench_db])
+        pids = [row[0] for row in cursor.fetchall()]
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
 def sessions(bench_db: str) -> int:
     """Connections made to the throw-away database so far (pg_stat_database.sessions, PostgreSQL 14+)."""
     from django.db import connection
@@ -331,6 +344,7 @@ class Meter:
     def start(self) -> "Meter":
         self.sessions = sessions(self.bench_db)
         self.pg = postgres_cpu()
+        self.backends = bench_backends_cpu(self.bench_db)
         self.redis = redis_cpu()
         self.main, self.pool = self.worker.cpu()
         self.busy, self.irq, self.total = machine_cpu()
@@ -363,6 +377,9 @@ class Meter:
             "main": main - self.main,
             "pool": pool - self.pool,
             "pg": postgres_cpu() - self.pg,
+            "pg_bench": sum(
+                cpu - self.backends.get(pid, 0.0) for pid, cpu in bench_backends_cpu(self.bench_db).items()
+            ),
             "redis": redis_cpu() - self.redis,
             "sessions": sessions(self.bench_db) - self.sessions,
             "busy": busy - self.busy,
@@ -614,6 +631,11 @@ def report(label: str, claims: int, meter: Meter, done: bool, enqueue: float, pe
         f"{label}: worker CPU {cpu:.1f} s = {cpu * per:.2f} ms per claim (main process {m['main']:.1f} s, "
         f"pool processes {m['pool']:.1f} s); PostgreSQL server CPU {m['pg']:.1f} s = {m['pg'] * per:.2f} ms per "
         f"claim; {m['sessions']:,.0f} new PostgreSQL connections",
+        flush=True,
+    )
+    print(
+        f"{label}: PostgreSQL backends of the throw-away database only (not moved by other databases' work on a "
+        f"shared server): {m['pg_bench']:.1f} s = {m['pg_bench'] * per:.2f} ms per claim",
         flush=True,
     )
     other = m["busy"] - m["irq"] - cpu - m["pg"] - m["redis"] - m["bench"]

@@ -57,13 +57,15 @@ class ChallengePlan:
             }
         # Every open challenge of these claims (a claim settled now closes them, freeing their entries for the
         # claims after it), and every open one on these entries for these petitions (one per entry and petition).
-        mine = Q(signature_id__in=[signature.pk for signature in signatures])
-        if self._entries:
-            mine |= Q(roster_entry_id__in=self._entries, petition_id__in={s.petition_id for s in signatures})
+        # With no entry to challenge, none of that matters: nothing is read.
         self._open: dict[tuple[int, int], RosterChallenge] = {}  # (entry, petition): the open challenge
-        for challenge in RosterChallenge.objects.open().filter(mine).order_by():
-            self._open[(challenge.roster_entry_id, challenge.petition_id)] = challenge
-        self._today = RosterChallenge.objects.sent_to_entries_today(list(self._entries)) if self._entries else {}
+        self._today: dict[int, int] = {}
+        if self._entries:
+            wanted = Q(signature_id__in=[signature.pk for signature in signatures])
+            wanted |= Q(roster_entry_id__in=self._entries, petition_id__in={s.petition_id for s in signatures})
+            for challenge in RosterChallenge.objects.open().filter(wanted).order_by():
+                self._open[(challenge.roster_entry_id, challenge.petition_id)] = challenge
+            self._today = RosterChallenge.objects.sent_to_entries_today(list(self._entries))
         self._cancelled: set[int] = set()
         self._now = timezone.now()
 
