@@ -3,7 +3,8 @@ and the moderators' decisions.
 
 Every decision is an Evidence row, then `Signature.record_verdict`, then the counters, in one transaction
 holding the signature's row lock. A moderator's decision, and a member's "this wasn't me", are never
-overwritten by a worker.
+overwritten by a worker. The workers check claims in chunks (`verify_claims`: one transaction, bulk writes),
+each claim decided by `decide`, which writes nothing.
 """
 
 import logging
