@@ -289,14 +289,14 @@ def postgres_cpu() -> float:
 
 def bench_backends_cpu(bench_db: str) -> dict[int, float]:
     """CPU seconds so far of each PostgreSQL backend connected to the throw-away database (this bench's own
-    included): unlike `postgres_cpu`, not moved by other databases' work on a shared server. A backend that
-    disconnects before the end of a measurement takes its CPU with it (the workers' stay connected)."""
+    included): unlike `postgres_cpu`, not moved by other databases' work on a shared server. A backend's CPU is
+    read at every sample (Meter.sample, every 0.2 s), so one that disconnects meanwhile loses at most that much."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [bench_db])
         pids = [row[0] for row in cursor.fetchall()]
-    return {pid: cpu_seconds(pid) for pid in pids}
+    return {pid: cpu for pid in pids if (cpu := cpu_seconds(pid)) > 0 or proc_stat(pid) is not None}
 
 
 def sessions(bench_db: str) -> int:
@@ -345,6 +345,7 @@ class Meter:
         self.sessions = sessions(self.bench_db)
         self.pg = postgres_cpu()
         self.backends = bench_backends_cpu(self.bench_db)
+        self.backends_seen = dict(self.backends)
         self.redis = redis_cpu()
         self.main, self.pool = self.worker.cpu()
         self.busy, self.irq, self.total = machine_cpu()
@@ -354,8 +355,11 @@ class Meter:
         return self
 
     def sample(self) -> None:
-        """Which of the workers' PostgreSQL backends are running a statement now, and which wait for a lock."""
+        """Which of the workers' PostgreSQL backends are running a statement now, and which wait for a lock; and
+        the CPU of the throw-away database's backends so far (kept for those that disconnect later)."""
         from django.db import connection
+
+        self.backends_seen.update(bench_backends_cpu(self.bench_db))
 
         with connection.cursor() as cursor:
             cursor.execute(
@@ -368,6 +372,10 @@ class Meter:
         self.active += active
         self.locked += locked
 
+    def _backends_since_start(self) -> float:
+        self.backends_seen.update(bench_backends_cpu(self.bench_db))
+        return sum(cpu - self.backends.get(pid, 0.0) for pid, cpu in self.backends_seen.items())
+
     def read(self) -> dict[str, float]:
         wall = time.perf_counter() - self.wall
         main, pool = self.worker.cpu()
@@ -377,9 +385,7 @@ class Meter:
             "main": main - self.main,
             "pool": pool - self.pool,
             "pg": postgres_cpu() - self.pg,
-            "pg_bench": sum(
-                cpu - self.backends.get(pid, 0.0) for pid, cpu in bench_backends_cpu(self.bench_db).items()
-            ),
+            "pg_bench": self._backends_since_start(),
             "redis": redis_cpu() - self.redis,
             "sessions": sessions(self.bench_db) - self.sessions,
             "busy": busy - self.busy,
