@@ -11,8 +11,9 @@ non-members. A real `celery -A undersigned worker --concurrency=2 --pool=prefork
 (b) in chunks: the claims reset to pending, then `queue_recheck`, which sends chunks of 500 to `verify_claims`.
 
 For each: wall time until every claim has its evidence, then until the queue is empty (the challenge emails);
-the worker's CPU (main and pool processes), PostgreSQL's and Redis's CPU (from /proc: run it on the machine
-that runs them, and on an otherwise idle one: the "other processes" figure says how idle it was), the new
+the worker's CPU (main and pool processes), PostgreSQL's (the whole server's, and the throw-away database's
+backends' alone, which other work on a shared server does not move) and Redis's CPU (from /proc: run it on the
+machine that runs them, and on an otherwise idle one: the "other processes" figure says how idle it was), the new
 PostgreSQL connections, and the outcomes. The worker uses a broker Redis database of its own, whose queue is
 purged: never the tests' (/14).
 
@@ -21,7 +22,8 @@ purged: never the tests' (/14).
         .venv/bin/python bench/claim_throughput.py [--claims 8000] [--roster 100000] [--profile 300]
 
 About 4½ minutes on 2 cores with the defaults; --claims 20000 takes about 10. --profile N then checks N claims
-of each kind in this process: time and queries per claim, and the hottest functions (cProfile).
+of each kind in this process, one by one and as one chunk: time and queries per claim, and the hottest
+functions (cProfile).
 """
 
 import argparse
@@ -285,6 +287,18 @@ def postgres_cpu() -> float:
     return cpu_seconds(postmaster, waited_children=True) + sum(cpu_seconds(p) for p in children(postmaster))
 
 
+def bench_backends_cpu(bench_db: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the throw-away database (this bench's own
+    included): unlike `postgres_cpu`, not moved by other databases' work on a shared server. A backend's CPU is
+    read at every sample (Meter.sample, every 0.2 s), so one that disconnects meanwhile loses at most that much."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [bench_db])
+        pids = [row[0] for row in cursor.fetchall()]
+    return {pid: cpu for pid in pids if (cpu := cpu_seconds(pid)) > 0 or proc_stat(pid) is not None}
+
+
 def sessions(bench_db: str) -> int:
     """Connections made to the throw-away database so far (pg_stat_database.sessions, PostgreSQL 14+)."""
     from django.db import connection
@@ -330,6 +344,8 @@ class Meter:
     def start(self) -> "Meter":
         self.sessions = sessions(self.bench_db)
         self.pg = postgres_cpu()
+        self.backends = bench_backends_cpu(self.bench_db)
+        self.backends_seen = dict(self.backends)
         self.redis = redis_cpu()
         self.main, self.pool = self.worker.cpu()
         self.busy, self.irq, self.total = machine_cpu()
@@ -339,8 +355,11 @@ class Meter:
         return self
 
     def sample(self) -> None:
-        """Which of the workers' PostgreSQL backends are running a statement now, and which wait for a lock."""
+        """Which of the workers' PostgreSQL backends are running a statement now, and which wait for a lock; and
+        the CPU of the throw-away database's backends so far (kept for those that disconnect later)."""
         from django.db import connection
+
+        self.backends_seen.update(bench_backends_cpu(self.bench_db))
 
         with connection.cursor() as cursor:
             cursor.execute(
@@ -353,6 +372,10 @@ class Meter:
         self.active += active
         self.locked += locked
 
+    def _backends_since_start(self) -> float:
+        self.backends_seen.update(bench_backends_cpu(self.bench_db))
+        return sum(cpu - self.backends.get(pid, 0.0) for pid, cpu in self.backends_seen.items())
+
     def read(self) -> dict[str, float]:
         wall = time.perf_counter() - self.wall
         main, pool = self.worker.cpu()
@@ -362,6 +385,7 @@ class Meter:
             "main": main - self.main,
             "pool": pool - self.pool,
             "pg": postgres_cpu() - self.pg,
+            "pg_bench": self._backends_since_start(),
             "redis": redis_cpu() - self.redis,
             "sessions": sessions(self.bench_db) - self.sessions,
             "busy": busy - self.busy,
@@ -615,6 +639,11 @@ def report(label: str, claims: int, meter: Meter, done: bool, enqueue: float, pe
         f"claim; {m['sessions']:,.0f} new PostgreSQL connections",
         flush=True,
     )
+    print(
+        f"{label}: PostgreSQL backends of the throw-away database only (not moved by other databases' work on a "
+        f"shared server): {m['pg_bench']:.1f} s = {m['pg_bench'] * per:.2f} ms per claim",
+        flush=True,
+    )
     other = m["busy"] - m["irq"] - cpu - m["pg"] - m["redis"] - m["bench"]
     print(
         f"{label}: machine CPU busy {m['busy'] / m['wall']:.2f} of {m['cores']:.0f} cores: Redis {m['redis']:.1f} s, "
@@ -738,13 +767,28 @@ def by_chunks(petition, ids: list[int], kinds, worker: Worker, bench_db: str, ti
 
 
 def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None:
-    """Check `count` claims of each kind in this process (warm roster index, one connection): time and queries
-    per claim without a profiler, then again under cProfile for the hottest functions."""
+    """Check `count` claims of each kind in this process (warm roster index, one connection), one by one
+    (`verify_claim`, as a confirmation's task does) and as one chunk (`verify_claims`, as a re-check's task does):
+    time and queries per claim without a profiler, then again under cProfile for the hottest functions."""
+    from verification import claims
+
+    def one_by_one(sample: list[int]) -> None:
+        for pk in sample:
+            claims.verify_claim(pk, worker="bench-profile")
+
+    def one_chunk(sample: list[int]) -> None:
+        claims.verify_claims(sample, worker="bench-profile")
+
+    print(f"== profile: {count} claims of each kind checked in this process (no emails)")
+    for mode, check in (("one by one", one_by_one), ("one chunk", one_chunk)):
+        _profile_mode(mode, check, ids, kinds, count)
+
+
+def _profile_mode(mode: str, check, ids: list[int], kinds: dict[int, str], count: int) -> None:
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
     from signatures.models import Signature
-    from verification import claims
     from verification.models import Evidence, RosterChallenge
 
     def reset_sample(sample: list[int]) -> None:
@@ -754,7 +798,6 @@ def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None
         RosterChallenge.objects.filter(signature_id__in=sample).delete()
         Evidence.objects.filter(signature_id__in=sample).delete()
 
-    print(f"== profile: {count} claims of each kind checked in this process (claims.verify_claim, no emails)")
     profiler = cProfile.Profile()
     shapes: dict[str, Counter[str]] = {}
     times: dict[str, Counter[str]] = {}
@@ -764,8 +807,7 @@ def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None
         reset_queries()  # the query log keeps 9,000: start each kind empty
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()
-            for pk in sample:
-                claims.verify_claim(pk, worker="bench-profile")
+            check(sample)
             wall = time.perf_counter() - began
         db = sum(float(q["time"]) for q in queries.captured_queries)
         shapes[kind], times[kind] = Counter(), Counter()
@@ -773,32 +815,31 @@ def profile(petition, ids: list[int], kinds: dict[int, str], count: int) -> None
             shapes[kind][_shape(query["sql"])] += 1
             times[kind][_shape(query["sql"])] += float(query["time"])
         print(
-            f"profile {kind}: {wall * 1000 / len(sample):.2f} ms per claim, {len(queries) / len(sample):.1f} "
+            f"profile {mode}, {kind}: {wall * 1000 / len(sample):.2f} ms per claim, {len(queries) / len(sample):.2f} "
             f"queries per claim ({db * 1000 / len(sample):.2f} ms of it in cursor.execute)"
         )
         reset_sample(sample)
         profiler.enable()
-        for pk in sample:
-            claims.verify_claim(pk, worker="bench-profile")
+        check(sample)
         profiler.disable()
     for kind in KINDS:
         top = ", ".join(
             f"{c / count:.2f}× {s} ({times[kind][s] * 1000 / count:.2f} ms)" for s, c in shapes[kind].most_common(12)
         )
-        print(f"profile {kind}, queries per claim: {top}")
+        print(f"profile {mode}, {kind}, queries per claim: {top}")
     stats = pstats.Stats(profiler)
     total = len(KINDS) * count
     for title, column, mine in (("cumulative, project code", 3, True), ("own time, any code", 2, False)):
         rows = sorted(stats.stats.items(), key=lambda item, c=column: item[1][c], reverse=True)
         shown = []
         for (filename, line, function), values in rows:
-            if mine and ("/work/main/" not in filename or ".venv" in filename):
+            if mine and (str(ROOT) + "/" not in filename or ".venv" in filename):
                 continue
-            where = re.sub(r".*/(site-packages|lib/python3\.\d+|work/main)/", "", filename)
+            where = re.sub(r".*/(site-packages|lib/python3\.\d+)/|" + re.escape(str(ROOT)) + "/", "", filename)
             shown.append(f"{values[column] * 1000 / total:.3f} {where}:{line}({function})")
             if len(shown) == 14:
                 break
-        print(f"profile hottest by {title} (ms per claim under cProfile): " + "; ".join(shown))
+        print(f"profile {mode}, hottest by {title} (ms per claim under cProfile): " + "; ".join(shown))
 
 
 def _shape(sql: str) -> str:

@@ -5,6 +5,7 @@ were parked as CountDelta rows (so that confirmations never queue on one counter
 them for the public pages, and `recount` repairs them from the signatures (the `recount` command).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
@@ -45,23 +46,38 @@ def record(signature: Signature, before: Snapshot) -> None:
     next uncontended change, the `fold_counters` task every COUNTS_FOLD_SECONDS, or a public page's refresh).
     No confirmation waits for another, and nothing is counted twice or lost.
     """
-    after = Snapshot.of(signature)
-    confirmed = int(after.counted) - int(before.counted)
-    verified = int(after.verified) - int(before.verified)
-    disputed = int(after.disputed) - int(before.disputed)
-    claimed = confirmed if signature.affiliation_id else 0
-    if not (confirmed or verified or disputed):
-        return
-    delta = (signature.affiliation_id or 0, confirmed, claimed, verified, disputed)
-    if _fold(signature.petition_id, extra=delta) is None:
-        CountDelta.objects.create(
-            petition_id=signature.petition_id,
-            affiliation_id=delta[0],
-            confirmed=confirmed,
-            claimed=claimed,
-            verified=verified,
-            disputed=disputed,
-        )
+    record_many([(signature, before)])
+
+
+def record_many(changes: Iterable[tuple[Signature, Snapshot]]) -> None:
+    """`record` for many signatures changed in one transaction (a chunk of claim checks): the changes are
+    summed per petition and affiliation, then each petition gets one fold, or one parked delta per affiliation."""
+    by_petition: dict[int, dict[int, list[int]]] = {}
+    for signature, before in changes:
+        after = Snapshot.of(signature)
+        confirmed = int(after.counted) - int(before.counted)
+        verified = int(after.verified) - int(before.verified)
+        disputed = int(after.disputed) - int(before.disputed)
+        if not (confirmed or verified or disputed):
+            continue
+        claimed = confirmed if signature.affiliation_id else 0
+        row = by_petition.setdefault(signature.petition_id, {}).setdefault(signature.affiliation_id or 0, [0] * 4)
+        for n, value in enumerate((confirmed, claimed, verified, disputed)):
+            row[n] += value
+    for petition_id, sums in sorted(by_petition.items()):
+        sums = {affiliation_id: row for affiliation_id, row in sums.items() if any(row)}
+        if sums and _fold(petition_id, extra=sums) is None:
+            CountDelta.objects.bulk_create(
+                CountDelta(
+                    petition_id=petition_id,
+                    affiliation_id=affiliation_id,
+                    confirmed=confirmed,
+                    claimed=claimed,
+                    verified=verified,
+                    disputed=disputed,
+                )
+                for affiliation_id, (confirmed, claimed, verified, disputed) in sorted(sums.items())
+            )
 
 
 def fold(petition_id: int, wait: bool = False) -> int | None:
@@ -76,7 +92,9 @@ def fold_all() -> int:
     return sum(_fold(petition_id) is not None for petition_id in list(petition_ids))
 
 
-def _fold(petition_id: int, extra: tuple | None = None, wait: bool = False) -> int | None:
+def _fold(petition_id: int, extra: dict[int, list[int]] | None = None, wait: bool = False) -> int | None:
+    """`extra`: changes of the caller's own, per affiliation (0: no claim) as [confirmed, claimed, verified,
+    disputed], added in with the parked ones."""
     with transaction.atomic():
         locked = (
             Petition.objects.select_for_update(skip_locked=not wait, no_key=True)
@@ -86,14 +104,14 @@ def _fold(petition_id: int, extra: tuple | None = None, wait: bool = False) -> i
         if not list(locked):
             return None
         sums = _take_deltas(petition_id)
-        if extra is not None:
-            row = sums.setdefault(extra[0], [0, 0, 0, 0])
-            for n, value in enumerate(extra[1:]):
+        for affiliation_id, values in (extra or {}).items():
+            row = sums.setdefault(affiliation_id, [0, 0, 0, 0])
+            for n, value in enumerate(values):
                 row[n] += value
         confirmed = sum(row[0] for row in sums.values())
         if confirmed:
             Petition.objects.filter(pk=petition_id).update(signature_count=models.F("signature_count") + confirmed)
-        tallies = [(affiliation, *row[1:]) for affiliation, row in sums.items() if affiliation and any(row[1:])]
+        tallies = [(affiliation, *row[1:]) for affiliation, row in sorted(sums.items()) if affiliation and any(row[1:])]
         if tallies:
             _add_to_tallies(petition_id, tallies)
     return confirmed

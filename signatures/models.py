@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -21,6 +21,28 @@ class SignatureQuerySet(models.QuerySet):
             status=Signature.Status.CONFIRMED,
             verification__in=[Signature.Verification.NEEDS_REVIEW, Signature.Verification.DISPUTED],
         )
+
+    def store_verdicts(self, signatures: "list[Signature]") -> None:
+        """Save the verification, evidence and verified_at that `record_verdict` gave each of these signatures,
+        in one statement (a chunk of claim checks). PostgreSQL: an UPDATE joined with the rows' VALUES; elsewhere
+        Django's bulk_update (its CASE per row and field costs milliseconds per row in Python)."""
+        if not signatures:
+            return
+        if connection.vendor != "postgresql":
+            self.model.objects.bulk_update(signatures, ["verification", "evidence", "verified_at"])
+            return
+        table = self.model._meta.db_table
+        rows = ", ".join(["(%s::bigint, %s::varchar, %s::bigint, %s::timestamptz)"] * len(signatures))
+        params = []
+        for signature in signatures:
+            params += [signature.pk, signature.verification, signature.evidence_id, signature.verified_at]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS s SET verification = v.verification, evidence_id = v.evidence_id, "  # noqa: S608
+                f"verified_at = v.verified_at FROM (VALUES {rows}) AS v (id, verification, evidence_id, verified_at) "
+                "WHERE s.id = v.id",
+                params,
+            )
 
     def anonymise(self, now=None) -> int:
         """Blank every personal field of these signatures in one UPDATE; how many were still named.

@@ -5,10 +5,12 @@ petition (a database constraint), and at most CHALLENGE_DAILY_CAP_PER_ENTRY chal
 across petitions. They expire after CHALLENGE_MAX_AGE.
 """
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from signatures import tokens
@@ -31,45 +33,109 @@ def open_challenges(signature: Signature, entry_ids: list[int], requested_by=Non
     challenge for another signature on this petition, or reached its daily cap. The caller holds the
     signature's lock and sends the new ones (tasks.send_roster_challenge) after the commit.
     """
-    entries = RosterEntry.objects.filter(pk__in=entry_ids, affiliation_id=signature.affiliation_id).exclude(email="")
-    by_id = {entry.pk: entry for entry in entries}
-    if not by_id:
-        return []
-    # Three reads for all the candidates, not two per candidate: their open challenges on this petition, and
-    # how many each was sent in the last day.
-    existing = {
-        challenge.roster_entry_id: challenge
-        for challenge in RosterChallenge.objects.open().filter(
-            roster_entry_id__in=by_id, petition_id=signature.petition_id
-        )
-    }
-    today = RosterChallenge.objects.sent_to_entries_today(list(by_id))
-    opened = []
-    now = timezone.now()
-    for entry in sorted(by_id.values(), key=lambda e: entry_ids.index(e.pk)):
-        current = existing.get(entry.pk)
-        if current is not None:
-            if current.signature_id == signature.pk:
-                opened.append(current)
-            continue
-        if today.get(entry.pk, 0) >= settings.CHALLENGE_DAILY_CAP_PER_ENTRY:
-            continue
-        try:
-            with transaction.atomic():
-                opened.append(
-                    RosterChallenge.objects.create(
-                        signature=signature,
-                        petition_id=signature.petition_id,
-                        roster_entry=entry,
-                        address=entry.email,
-                        requested_by=requested_by,
-                        created_at=now,
-                        expires_at=now + timedelta(seconds=settings.CHALLENGE_MAX_AGE),
-                    )
-                )
-        except IntegrityError:  # another claim opened one for this entry and petition meanwhile
-            continue
-    return opened
+    plan = ChallengePlan([signature], entry_ids)
+    opened = plan.open(signature, entry_ids, requested_by=requested_by)
+    plan.write()
+    return [challenge for challenge in opened if challenge.pk is not None]
+
+
+class ChallengePlan:
+    """The roster challenges of a chunk of claims: decided claim after claim, in the caller's order, exactly as
+    `open_challenges` and `cancel_open` would one claim at a time, from three reads for the whole chunk (the
+    entries' addresses, the open challenges that matter, how many each entry was sent today); then written at
+    once (`write`). The caller holds the claims' row locks, in one transaction.
+    """
+
+    def __init__(self, signatures: list[Signature], entry_ids: Iterable[int]):
+        wanted = set(entry_ids)
+        self._entries: dict[int, tuple[int, str]] = {}
+        if wanted:
+            rows = RosterEntry.objects.filter(pk__in=wanted).exclude(email="").order_by()
+            self._entries = {
+                pk: (affiliation_id, email)
+                for pk, affiliation_id, email in rows.values_list("pk", "affiliation_id", "email")
+            }
+        # Every open challenge of these claims (a claim settled now closes them, freeing their entries for the
+        # claims after it), and every open one on these entries for these petitions (one per entry and petition).
+        # With no entry to challenge, none of that matters: nothing is read.
+        self._open: dict[tuple[int, int], RosterChallenge] = {}  # (entry, petition): the open challenge
+        self._today: dict[int, int] = {}
+        if self._entries:
+            wanted = Q(signature_id__in=[signature.pk for signature in signatures])
+            wanted |= Q(roster_entry_id__in=self._entries, petition_id__in={s.petition_id for s in signatures})
+            for challenge in RosterChallenge.objects.open().filter(wanted).order_by():
+                self._open[(challenge.roster_entry_id, challenge.petition_id)] = challenge
+            self._today = RosterChallenge.objects.sent_to_entries_today(list(self._entries))
+        self._cancelled: set[int] = set()
+        self._now = timezone.now()
+
+    def open(self, signature: Signature, entry_ids: list[int], requested_by=None) -> list[RosterChallenge]:
+        """The challenges this claim gets (see `open_challenges`): those already open for it, and new ones, which
+        have a pk once `write` inserted them (none if a concurrent claim took the entry meanwhile)."""
+        opened = []
+        for entry_id in dict.fromkeys(entry_ids):
+            affiliation_id, address = self._entries.get(entry_id, (None, ""))
+            if affiliation_id != signature.affiliation_id:
+                continue
+            slot = (entry_id, signature.petition_id)
+            current = self._open.get(slot)
+            if current is not None:
+                if current.signature_id == signature.pk:
+                    opened.append(current)
+                continue
+            if self._today.get(entry_id, 0) >= settings.CHALLENGE_DAILY_CAP_PER_ENTRY:
+                continue
+            self._today[entry_id] = self._today.get(entry_id, 0) + 1
+            self._open[slot] = RosterChallenge(
+                signature=signature,
+                petition_id=signature.petition_id,
+                roster_entry_id=entry_id,
+                address=address,
+                requested_by=requested_by,
+                created_at=self._now,
+                expires_at=self._now + timedelta(seconds=settings.CHALLENGE_MAX_AGE),
+            )
+            opened.append(self._open[slot])
+        return opened
+
+    def cancel(self, signature: Signature) -> None:
+        """The claim is settled: its open challenges close (`cancel_open`), and their entries are free again."""
+        self._cancelled.add(signature.pk)
+        for slot, challenge in list(self._open.items()):
+            if challenge.signature_id == signature.pk:
+                del self._open[slot]
+
+    def write(self) -> None:
+        """Close the settled claims' challenges, then insert the new ones in one statement, in entry order (so two
+        chunks never wait for each other's entries in opposite orders). A row whose entry and petition a
+        concurrent claim took meanwhile is left out (the unique rule decides, ON CONFLICT DO NOTHING): its
+        challenge keeps no pk."""
+        if self._cancelled:
+            RosterChallenge.objects.open().filter(signature_id__in=sorted(self._cancelled)).update(
+                state=State.CANCELLED
+            )
+        new = sorted((slot, c) for slot, c in self._open.items() if c.pk is None)
+        if not new:
+            return
+        table = RosterChallenge._meta.db_table
+        columns = ("signature_id", "petition_id", "roster_entry_id", "address", "state", "requested_by_id")
+        columns += ("created_at", "expires_at")
+        adapt = connection.ops.adapt_datetimefield_value
+        params = []
+        for _, c in new:
+            params += [c.signature_id, c.petition_id, c.roster_entry_id, c.address, State.OPEN, c.requested_by_id]
+            params += [adapt(c.created_at), adapt(c.expires_at)]
+        rows = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(new))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {rows} "  # noqa: S608 (names, values bound)
+                "ON CONFLICT DO NOTHING RETURNING id, roster_entry_id, petition_id",
+                params,
+            )
+            inserted = {(entry_id, petition_id): pk for pk, entry_id, petition_id in cursor.fetchall()}
+        for slot, challenge in new:
+            challenge.pk = inserted.get(slot)
+            challenge.state = State.OPEN
 
 
 def cancel_open(signature: Signature, keep: RosterChallenge | None = None) -> int:

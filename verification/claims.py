@@ -3,8 +3,11 @@ and the moderators' decisions.
 
 Every decision is an Evidence row, then `Signature.record_verdict`, then the counters, in one transaction
 holding the signature's row lock. A moderator's decision, and a member's "this wasn't me", are never
-overwritten by a worker.
+overwritten by a worker. The workers check claims in chunks (`verify_claims`: one transaction, bulk writes),
+each claim decided by `decide`, which writes nothing.
 """
+
+import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,7 +15,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from signatures import counts, services
-from signatures.addresses import email_key
 from signatures.models import Signature
 
 from . import challenges
@@ -20,96 +22,139 @@ from .candidates import compatible
 from .matching import Match, RosterAddresses, check_claim
 from .models import Evidence, RosterChallenge, RosterEntry
 
+logger = logging.getLogger(__name__)
+
 Verification = Signature.Verification
 Method = Evidence.Method
 
 
-def verify_claims(signature_ids: list[int], worker: str = "") -> list[int]:
-    """Check a batch of claims, one transaction each, so one failure loses nothing already decided.
+class ChunkIncomplete(Exception):
+    """Some claims of a chunk could not be checked (`failed`, logged); the others were recorded, and the roster
+    challenges they opened (`opened`) are to be sent all the same. `error` is the first failure."""
 
-    Returns the ids of the roster challenges opened, for the caller to send after the commit.
+    def __init__(self, opened: list[int], failed: list[int], error: BaseException):
+        super().__init__(f"{len(failed)} claim(s) could not be checked: {failed[:20]}")
+        self.opened, self.failed, self.error = opened, failed, error
+
+
+def verify_claims(signature_ids: list[int], worker: str = "") -> list[int]:
+    """Check a chunk of claims and record the outcomes; the ids of the roster challenges to send after the commit.
+
+    One transaction for the whole chunk: its signatures are locked in one query (in id order, so two chunks never
+    wait for each other in opposite orders), each claim is decided by `decide`, and what changed is written in
+    bulk (evidence, verdicts, challenges, one counter fold per petition). If that transaction fails, the claims
+    are checked again one transaction each, so that one bad claim costs nothing decided about the others: the
+    others are recorded, then ChunkIncomplete names the failures.
+
+    Safe to run twice (a repeat records nothing new); never overrides a moderator or a member's dispute; while
+    challenges are open it waits for their answers; a claim verified at the roster address is revoked when its
+    entry leaves the roster. A single claim (`verify_claim`) goes through the same code.
     """
-    claims = Signature.objects.filter(pk__in=signature_ids, affiliation__isnull=False)
-    pairs = []
-    for affiliation_id, key, roster_email in claims.values_list("affiliation_id", "email_key", "roster_email"):
-        pairs.append((affiliation_id, key))
-        if roster_email:
-            pairs.append((affiliation_id, email_key(roster_email)))
-    addresses = RosterAddresses(pairs)  # one query for the whole chunk's address matches
+    ids = sorted(set(signature_ids))
+    if not ids:
+        return []
+    try:
+        with transaction.atomic():
+            return _check(ids, worker)
+    except Exception as error:
+        if len(ids) == 1:
+            raise
+        logger.warning("A chunk of %d claims failed as a whole (%r); checking them one by one", len(ids), error)
     opened: list[int] = []
-    for signature_id in signature_ids:
-        opened += verify_claim(signature_id, worker=worker, addresses=addresses)
+    failed: list[int] = []
+    first: BaseException | None = None
+    for signature_id in ids:
+        try:
+            with transaction.atomic():
+                opened += _check([signature_id], worker)
+        except Exception as error:
+            failed.append(signature_id)
+            if first is None:
+                first = error
+                logger.exception("Claim %s could not be checked", signature_id)
+    if first is not None:
+        logger.error("%d of %d claims of a chunk could not be checked: %s", len(failed), len(ids), failed[:50])
+        raise ChunkIncomplete(opened, failed, first)
     return opened
 
 
-def verify_claim(signature_id: int, worker: str = "", addresses: RosterAddresses | None = None) -> list[int]:
-    """Check one claim and record the outcome; the ids of the roster challenges it opened.
-
-    Safe to run twice; never overrides a moderator or a member's dispute; while challenges are open it waits
-    for their answers; a claim verified at the roster address is revoked when its entry leaves the roster.
-    """
-    with transaction.atomic():
-        signature = (
-            Signature.objects.select_for_update(of=("self",))
-            .select_related("affiliation", "evidence")
-            .filter(pk=signature_id)
-            .first()
-        )
-        match = decide(signature, addresses) if signature is not None else None
-        if match is None:
-            return []
-        opened: list[RosterChallenge] = []
-        if match.challenge:
-            opened = challenges.open_challenges(signature, match.challenge)
-            if not opened:
-                match = Match(
-                    Verification.NEEDS_REVIEW,
-                    Method.NAME,
-                    match.entry,
-                    match.score,
-                    match.candidates,
-                    "no challenge could be sent (a candidate's challenge is already open for another signer, "
-                    "or its daily limit is reached): a moderator decides",
-                    match.warnings,
-                )
-        # A new verdict other than `pending` closes the claim's open challenges (in `record`).
-        if not _same_outcome(signature, match):
-            record(
-                signature,
-                match.verdict,
-                match.method,
-                entry=match.entry,
-                score=match.score,
-                candidates=match.candidates,
-                detail=match.detail,
-                warnings=match.warnings,
-                worker=worker,
-            )
-    return [challenge.pk for challenge in opened if challenge.sent_at is None]
+def verify_claim(signature_id: int, worker: str = "") -> list[int]:
+    """Check one claim and record the outcome (as a chunk of one: `verify_claims`); the roster challenges to send."""
+    return verify_claims([signature_id], worker=worker)
 
 
 def decide(signature: Signature, addresses: RosterAddresses | None = None) -> Match | None:
-    """What a worker's check concludes about this claim now, writing nothing (the one rule behind every check,
-    and behind the dry run of a roster change, verification.preview). None: the workers leave it as it is.
+    """What the workers' check says about this claim now, or None: the claim is not the workers' to change.
 
-    A moderator's decision or a member's dispute stands; an unconfirmed or anonymised signature has nothing to
-    check; a claim verified at the roster address stands while its entry is on the roster, and is revoked when
-    it has left. `signature` comes with its affiliation and evidence.
+    Pure: it writes nothing, and reads only what `addresses` holds (RosterAddresses.for_claims reads it for a
+    whole chunk; without it, the roster is read for this claim) and this process's copy of the roster's names.
+    `signature` comes with its affiliation and evidence loaded.
+
+    None for a claim decided by a person (a moderator, or the member's "this wasn't me"), one not confirmed or
+    anonymised, and a claim verified at the roster address whose entry is still on the roster (a member's "this
+    was me" is not re-asked). Such a claim whose entry left the roster is revoked. Otherwise the roster's answer
+    (matching.check_claim). A Match with `challenge` still needs its challenges opened (the writer's job: with
+    none opened, a moderator decides); a Match equal to the claim's current evidence records nothing.
     """
     if signature.affiliation_id is None or signature.decided_by_person:
         return None
     if signature.status != Signature.Status.CONFIRMED or signature.anonymised:
         return None  # an anonymised signer has nothing left to check: its verdict stands with the counts
+    addresses = addresses if addresses is not None else RosterAddresses.for_claims([signature])
     current = signature.evidence
     if signature.verification == Verification.VERIFIED and current and current.method == Method.ROSTER_CHALLENGE:
-        if RosterEntry.objects.filter(pk=current.roster_entry_id, affiliation_id=signature.affiliation_id).exists():
+        if addresses.on_roster(signature.affiliation_id, current.roster_entry_id):
             return None
         return Match(
-            Verification.UNVERIFIED,
-            Method.NONE,
-            detail=f"revoked: “{current.roster_name}” is no longer on the roster",
+            Verification.UNVERIFIED, Method.NONE, detail=f"revoked: “{current.roster_name}” is no longer on the roster"
         )
     return check_claim(signature, addresses)
+
+
+def _check(ids: list[int], worker: str) -> list[int]:
+    """The chunk's work, in the caller's transaction: lock, decide, open and close challenges, record."""
+    signatures = list(
+        Signature.objects.select_for_update(of=("self",))
+        .select_related("affiliation", "evidence")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    addresses = RosterAddresses.for_claims(signatures)
+    decided = [(signature, match) for signature in signatures if (match := decide(signature, addresses)) is not None]
+    plan = challenges.ChallengePlan(
+        [signature for signature, _ in decided], [entry_id for _, match in decided for entry_id in match.challenge]
+    )
+    outcomes: list[tuple[Signature, Match, list[RosterChallenge]]] = []
+    for signature, match in decided:  # in id order: as if checked one after another
+        opened = plan.open(signature, match.challenge) if match.challenge else []
+        if match.challenge and not opened:
+            match = _no_challenge(match)
+        # A new verdict other than `pending` closes the claim's open challenges.
+        if match.verdict != Verification.PENDING and not _same_outcome(signature, match):
+            plan.cancel(signature)
+        outcomes.append((signature, match, opened))
+    plan.write()
+    for n, (signature, match, opened) in enumerate(outcomes):
+        if opened and all(challenge.pk is None for challenge in opened):  # a concurrent claim took them meanwhile
+            match = _no_challenge(match)
+            outcomes[n] = (signature, match, [])
+            if not _same_outcome(signature, match):
+                challenges.cancel_open(signature)
+    _record_all([(signature, match) for signature, match, _ in outcomes if not _same_outcome(signature, match)], worker)
+    return [c.pk for _, _, opened in outcomes for c in opened if c.pk is not None and c.sent_at is None]
+
+
+def _no_challenge(match: Match) -> Match:
+    return Match(
+        Verification.NEEDS_REVIEW,
+        Method.NAME,
+        match.entry,
+        match.score,
+        match.candidates,
+        "no challenge could be sent (a candidate's challenge is already open for another signer, "
+        "or its daily limit is reached): a moderator decides",
+        match.warnings,
+    )
 
 
 def _same_outcome(signature: Signature, match: Match) -> bool:
@@ -120,6 +165,69 @@ def _same_outcome(signature: Signature, match: Match) -> bool:
         and current.method == match.method
         and current.roster_entry_id == (match.entry.pk if match.entry else None)
         and current.candidates == match.candidates
+    )
+
+
+def _record_all(changes: list[tuple[Signature, Match]], worker: str) -> None:
+    """`record` for the workers' verdicts on a chunk, in bulk: the evidence rows in one insert, the signatures in
+    one update, the counters in one fold per petition. Their challenges were closed by the ChallengePlan."""
+    if not changes:
+        return
+    before = [counts.Snapshot.of(signature) for signature, _ in changes]
+    trail = [
+        _evidence(
+            signature,
+            match.verdict,
+            match.method,
+            entry=match.entry,
+            score=match.score,
+            candidates=match.candidates,
+            detail=match.detail,
+            warnings=match.warnings,
+            worker=worker,
+        )
+        for signature, match in changes
+    ]
+    Evidence.objects.bulk_create(trail)
+    signatures = [signature for signature, _ in changes]
+    for signature, evidence in zip(signatures, trail, strict=True):
+        signature.record_verdict(evidence)
+    Signature.objects.store_verdicts(signatures)
+    counts.record_many(zip(signatures, before, strict=True))
+
+
+def _evidence(
+    signature: Signature,
+    verdict: str,
+    method: str,
+    *,
+    entry: RosterEntry | None = None,
+    score: float = 0.0,
+    candidates: list[dict] | None = None,
+    detail: str = "",
+    warnings: list[str] | None = None,
+    moderator=None,
+    worker: str = "",
+) -> Evidence:
+    """The evidence row (unsaved) for moving this signature to `verdict`: see `record`."""
+    if counts.Snapshot.of(signature).verified and verdict != Verification.VERIFIED and moderator is None:
+        detail = detail if detail.startswith("revoked") else f"revoked: {detail}"
+    shown_name = ""
+    if verdict == Verification.VERIFIED and entry is not None and not compatible(signature.full_name, entry.full_name):
+        shown_name = entry.full_name
+    return Evidence(
+        signature=signature,
+        verdict=verdict,
+        method=method,
+        roster_entry=entry,
+        roster_name=entry.full_name if entry else "",
+        shown_name=shown_name,
+        score=score,
+        candidates=candidates or [],
+        detail=detail[:500],
+        warnings=warnings or [],
+        decided_by=moderator,
+        worker=worker[:200],
     )
 
 
@@ -139,28 +247,23 @@ def record(
     """Record evidence and move the signature's verification (and the counters) to `verdict`.
 
     A verified claim bound to a roster entry is shown under the entry's name unless the typed name is
-    compatible with it; the evidence keeps both. The caller holds the signature's row lock.
+    compatible with it; the evidence keeps both. The caller holds the signature's row lock. (The workers'
+    checks record a chunk at once: `_record_all`.)
     """
     before = counts.Snapshot.of(signature)
-    if before.verified and verdict != Verification.VERIFIED and moderator is None:
-        detail = detail if detail.startswith("revoked") else f"revoked: {detail}"
-    shown_name = ""
-    if verdict == Verification.VERIFIED and entry is not None and not compatible(signature.full_name, entry.full_name):
-        shown_name = entry.full_name
-    evidence = Evidence.objects.create(
-        signature=signature,
-        verdict=verdict,
-        method=method,
-        roster_entry=entry,
-        roster_name=entry.full_name if entry else "",
-        shown_name=shown_name,
+    evidence = _evidence(
+        signature,
+        verdict,
+        method,
+        entry=entry,
         score=score,
-        candidates=candidates or [],
-        detail=detail[:500],
-        warnings=warnings or [],
-        decided_by=moderator,
-        worker=worker[:200],
+        candidates=candidates,
+        detail=detail,
+        warnings=warnings,
+        moderator=moderator,
+        worker=worker,
     )
+    evidence.save()
     signature.record_verdict(evidence)
     signature.save(update_fields=["verification", "evidence", "verified_at"])
     counts.record(signature, before)

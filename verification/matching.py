@@ -43,19 +43,29 @@ class RosterIndex:
     """One affiliation's roster as the matcher needs it: names (for candidates) and which entries have an address.
 
     Built once per roster version and reused for every claim (see roster_index): reading and indexing
-    100,000 names per claim is what would not scale.
+    100,000 names per claim is what would not scale. It keeps each entry's name as imported, so finding a claim's
+    candidates reads nothing: the copy is exactly the roster of the version it is kept under (every roster write
+    moves the version), and an entry removed meanwhile cannot be recorded (its key is checked at the commit).
     """
 
     def __init__(self, affiliation_id: int):
-        rows = list(RosterEntry.objects.filter(affiliation_id=affiliation_id).values_list("pk", "full_name", "email"))
+        rows = list(
+            RosterEntry.objects.filter(affiliation_id=affiliation_id).order_by().values_list("pk", "full_name", "email")
+        )
+        self.affiliation_id = affiliation_id
         self.names = CandidateIndex((pk, name) for pk, name, _ in rows)
+        self.full_names = {pk: name for pk, name, _ in rows}
         self.with_address = {pk for pk, _, email in rows if email}
 
     def candidates(self, full_name: str) -> tuple[list[dict], dict[int, RosterEntry]]:
         """Candidate entries for a typed name, best first, as stored in the evidence and shown to moderators,
-        and the entries themselves (read in one query; entries removed since the index was built drop out)."""
+        and the entries themselves (their id, affiliation and name, from this copy: no query)."""
         found = [c for c in self.names.candidates(full_name, limit=MAX_CANDIDATES) if c.score * 100 >= _threshold()]
-        entries = RosterEntry.objects.in_bulk([c.entry_id for c in found])
+        entries = {
+            c.entry_id: RosterEntry(pk=c.entry_id, affiliation_id=self.affiliation_id, full_name=name)
+            for c in found
+            if (name := self.full_names.get(c.entry_id)) is not None
+        }
         return [
             {
                 "entry": c.entry_id,
@@ -95,33 +105,65 @@ def roster_index(affiliation: Affiliation) -> RosterIndex:
 
 
 class RosterAddresses:
-    """Roster entries by (affiliation, email key), read for a whole chunk of claims in one query.
+    """What a chunk of claims needs read from the roster, read for the whole chunk at once: the entries at the
+    claims' addresses, by (affiliation, email key), and whether the entries behind verified claims are still on
+    their rosters (`on_roster`).
 
-    `find` answers for the keys read, and reads the roster for any other (a claim outside the chunk).
+    `find` and `on_roster` answer for what was read, and read the roster for anything else (a claim outside the
+    chunk). `for_claims` reads it all for a chunk of signatures in one query.
     """
 
-    def __init__(self, pairs: list[tuple[int, str]]):
+    def __init__(self, pairs: list[tuple[int, str]], entry_ids: list[tuple[int, int]] = ()):
         self._entries: dict[tuple[int, str], RosterEntry | None] = {pair: None for pair in pairs if pair[1]}
+        self._on_roster: dict[tuple[int, int], bool] = {pair: False for pair in entry_ids if pair[1]}
         by_affiliation: dict[int, set[str]] = {}
         for affiliation_id, key in self._entries:
             by_affiliation.setdefault(affiliation_id, set()).add(key)
-        if by_affiliation:
-            wanted = Q()
-            for affiliation_id, keys in by_affiliation.items():
-                wanted |= Q(affiliation_id=affiliation_id, email_key__in=keys)
-            for entry in RosterEntry.objects.filter(wanted):
-                self._entries[(entry.affiliation_id, entry.email_key)] = entry
+        wanted = Q()
+        for affiliation_id, keys in by_affiliation.items():
+            wanted |= Q(affiliation_id=affiliation_id, email_key__in=keys)
+        if self._on_roster:
+            wanted |= Q(pk__in={entry_id for _, entry_id in self._on_roster})
+        if wanted:
+            for entry in RosterEntry.objects.filter(wanted).order_by():
+                if (entry.affiliation_id, entry.email_key) in self._entries:
+                    self._entries[(entry.affiliation_id, entry.email_key)] = entry
+                if (entry.affiliation_id, entry.pk) in self._on_roster:
+                    self._on_roster[(entry.affiliation_id, entry.pk)] = True
+
+    @classmethod
+    def for_claims(cls, signatures: "list[Signature]") -> "RosterAddresses":
+        """Everything `decide` reads from the roster for these claims (their evidence loaded), in one query."""
+        pairs, entry_ids = [], []
+        for signature in signatures:
+            if signature.affiliation_id is None:
+                continue
+            pairs.append((signature.affiliation_id, signature.email_key))
+            if signature.roster_email:
+                pairs.append((signature.affiliation_id, email_key(signature.roster_email)))
+            if signature.evidence_id is not None and signature.evidence.roster_entry_id is not None:
+                entry_ids.append((signature.affiliation_id, signature.evidence.roster_entry_id))
+        return cls(pairs, entry_ids)
 
     def find(self, affiliation_id: int, key: str) -> RosterEntry | None:
         if (affiliation_id, key) in self._entries:
             return self._entries[(affiliation_id, key)]
-        return RosterEntry.objects.filter(affiliation_id=affiliation_id, email_key=key).first()
+        return RosterEntry.objects.filter(affiliation_id=affiliation_id, email_key=key).order_by().first()
+
+    def on_roster(self, affiliation_id: int, entry_id: int | None) -> bool:
+        """Whether this entry is (still) on this affiliation's roster."""
+        if entry_id is None:
+            return False
+        if (affiliation_id, entry_id) in self._on_roster:
+            return self._on_roster[(affiliation_id, entry_id)]
+        return RosterEntry.objects.filter(pk=entry_id, affiliation_id=affiliation_id).exists()
 
 
 def check_claim(signature: Signature, addresses: RosterAddresses | None = None) -> Match:
     """What the roster says about this confirmed claim (see the module's docstring for the order).
 
     `addresses`: the roster entries of a chunk's addresses, read at once (verification.claims.verify_claims).
+    Reads nothing else but this process's copy of the roster's names (roster_index), built once per version.
     """
     affiliation = signature.affiliation
     addresses = addresses or RosterAddresses([])

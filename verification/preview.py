@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 
 from django.db import transaction
 
-from signatures.addresses import email_key
 from signatures.models import Signature
 
 from .claims import claims_to_recheck, decide
@@ -33,10 +32,7 @@ def verdict_changes(affiliation_id: int) -> dict[str, dict[str, int]]:
     being verified. Letters with no change are left out. Read in chunks: one query for a chunk's addresses."""
     letters: dict[str, dict[str, int]] = {}
     for chunk in _chunks(affiliation_id):
-        addresses = RosterAddresses(
-            [(affiliation_id, s.email_key) for s in chunk]
-            + [(affiliation_id, email_key(s.roster_email)) for s in chunk if s.roster_email]
-        )
+        addresses = RosterAddresses.for_claims(chunk)  # one query: the chunk's addresses and evidence entries
         for signature in chunk:
             match = decide(signature, addresses)
             if match is None or match.verdict == signature.verification:

@@ -33,17 +33,24 @@ def _worker_name(task) -> str:
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def verify_claim(self, signature_id: int) -> None:
-    """Check one claim (queued when a signer confirms). Idempotent: a repeat records nothing new."""
+    """Check one claim (queued when a signer confirms): a chunk of one. Idempotent: a repeat records nothing new."""
     send_challenges(claims.verify_claim(signature_id, worker=_worker_name(self)))
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def verify_claims(self, signature_ids: list[int], recheck_id: int | None = None, chunk_id: int | None = None) -> None:
-    """Re-check a chunk of claims, one transaction each, so one failure loses nothing already decided.
+    """Re-check a chunk of claims in one transaction (claims.verify_claims); if that fails, one transaction per
+    claim, so one failure loses nothing already decided: the others' challenges are sent, then the task fails
+    with the first error (retried if transient) and its chunk stays unfinished for the sweeper.
 
     A re-check's chunk counts towards its progress once, however often it is delivered (RecheckChunk.finish).
     """
-    send_challenges(claims.verify_claims(signature_ids, worker=_worker_name(self)))
+    try:
+        opened = claims.verify_claims(signature_ids, worker=_worker_name(self))
+    except claims.ChunkIncomplete as incomplete:
+        send_challenges(incomplete.opened)
+        raise incomplete.error from incomplete
+    send_challenges(opened)
     if chunk_id is not None:
         RecheckChunk.finish(chunk_id)
     elif recheck_id is not None:  # queued before chunks were recorded
