@@ -86,6 +86,47 @@ def rss_kib() -> int:
     return 0
 
 
+class DatabaseCpu:
+    """CPU seconds spent by this connection's PostgreSQL backend and by the parallel workers it starts.
+
+    Read from /proc (the database runs on this machine). A parallel worker lives only as long as its query, so
+    sample() is called while the export runs and keeps each worker's last figure (its tail after the last
+    sample is missed: a slight undercount).
+    """
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.backend = cursor.fetchone()[0]
+        self.tag = f"parallel worker for PID {self.backend}".encode()
+        self.start = process_cpu(self.backend)
+        self.workers: dict[int, float] = {}
+
+    def sample(self) -> None:
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                    if self.tag in cmdline.read():
+                        self.workers[int(entry.name)] = process_cpu(int(entry.name))
+            except OSError:
+                continue
+
+    def seconds(self) -> tuple[float, float]:
+        """(backend, parallel workers) CPU seconds since this was made."""
+        return process_cpu(self.backend) - self.start, sum(self.workers.values())
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process on this machine (/proc/<pid>/stat), e.g. a PostgreSQL backend."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
@@ -194,21 +235,28 @@ def bench_export(petition, affiliation, rows: int, traced: bool) -> None:
     checkpoints = {max(1, rows * k // 10) for k in (1, 5, 10)}
     rss_before, peak_before = rss_kib(), peak_rss_kib()
     samples, highest, written, count = [], rss_before, 0, -1
+    database = DatabaseCpu()
+    cpu_here = time.process_time()
     began = time.perf_counter()
     for count, line in enumerate(export_rows(petition)):
         written += len(line.encode("utf-8"))
         if count % 10_000 == 0:
             highest = max(highest, rss_kib())
+            database.sample()
         if count in checkpoints:
             samples.append((count, rss_kib()))
     wall = time.perf_counter() - began
+    cpu_here = time.process_time() - cpu_here
     highest = max(highest, rss_kib())
     assert count == rows, f"exported {count:,} rows, expected {rows:,}"
     print(f"export_rows: {count:,} rows, {written / 1e6:,.1f} MB of CSV in {wall:.1f} s = {count / wall:,.0f} rows/s")
+    print_cpu(cpu_here, database)
     print(f"RSS before {rss_before / 1024:.1f} MiB; highest during {highest / 1024:.1f} MiB", end="")
     print(f" (growth {(highest - rss_before) / 1024:+.1f} MiB)")
     print("RSS at " + ", ".join(f"row {n:,}: {kib / 1024:.1f} MiB" for n, kib in samples))
     print(f"peak RSS of the process (getrusage): {peak_before / 1024:.1f} → {peak_rss_kib() / 1024:.1f} MiB")
+
+    bench_export_bytes(petition, rows)
 
     if traced:
         tracemalloc.start()
@@ -221,7 +269,36 @@ def bench_export(petition, affiliation, rows: int, traced: bool) -> None:
         print(f" ({time.perf_counter() - began:.1f} s traced)")
 
 
-def bench_verification(petition, affiliation, roster_size: int, claims: int) -> None:
+def print_cpu(here: float, database: DatabaseCpu) -> None:
+    backend, workers = database.seconds()
+    print(
+        f"CPU: {here + backend + workers:.2f} s ({here:.2f} s Python here + {backend:.2f} s its PostgreSQL backend"
+        f" + {workers:.2f} s parallel workers)"
+    )
+
+
+def bench_export_bytes(petition, rows: int) -> None:
+    """What the admin's download and export_signatures send: the same CSV in blocks (absent before issue 9)."""
+    from signatures import export
+
+    if not hasattr(export, "export_bytes"):
+        return
+    peak_before, written = peak_rss_kib(), 0
+    database = DatabaseCpu()
+    cpu_here = time.process_time()
+    began = time.perf_counter()
+    for n, block in enumerate(export.export_bytes(petition)):
+        written += len(block)
+        if n % 100 == 0:
+            database.sample()
+    wall = time.perf_counter() - began
+    cpu_here = time.process_time() - cpu_here
+    print(f"export_bytes (the download): {written / 1e6:,.1f} MB in {wall:.1f} s = {rows / wall:,.0f} rows/s")
+    print_cpu(cpu_here, database)
+    print(f"peak RSS of the process (getrusage): {peak_before / 1024:.1f} → {peak_rss_kib() / 1024:.1f} MiB")
+
+
+def bench_verification(petition, affiliation, roster_size: int, claim_count: int) -> None:
     from django.db.models import Count
 
     from petitions.models import Petition
@@ -229,7 +306,7 @@ def bench_verification(petition, affiliation, roster_size: int, claims: int) -> 
     from verification import claims, matching
     from verification.models import Evidence, RosterEntry
 
-    print(f"\n== Verification: {claims:,} claims against a roster of {roster_size:,}", flush=True)
+    print(f"\n== Verification: {claim_count:,} claims against a roster of {roster_size:,}", flush=True)
     entries = [
         RosterEntry(affiliation=affiliation, full_name=f"{FIRST[n % 12]} {LAST[n // 12 % 11]} Member{n}")
         for n in range(roster_size)
@@ -254,7 +331,7 @@ def bench_verification(petition, affiliation, roster_size: int, claims: int) -> 
             status=Signature.Status.CONFIRMED,
             verification=Signature.Verification.PENDING,
         )
-        for n in range(claims)
+        for n in range(claim_count)
     ]
     ids = [s.pk for s in Signature.objects.bulk_create(signatures, batch_size=2000)]
 
@@ -272,7 +349,8 @@ def bench_verification(petition, affiliation, roster_size: int, claims: int) -> 
         outcomes = dict(
             Signature.objects.filter(pk__in=ids).values_list("verification").annotate(n=Count("id")).order_by()
         )
-        print(f"{label}: {claims / wall:,.1f} claims/s ({wall * 1000 / claims:.1f} ms per claim); outcomes {outcomes}")
+        rate = f"{claim_count / wall:,.1f} claims/s ({wall * 1000 / claim_count:.1f} ms per claim)"
+        print(f"{label}: {rate}; outcomes {outcomes}")
 
     def cold(signature_id: int) -> None:
         matching._ROSTER_INDEXES.clear()  # as if the roster had changed before every claim

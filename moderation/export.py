@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from moderation.decisions import audit
 from petitions.models import Petition
-from signatures.export import export_rows, valid_filter
+from signatures.export import export_bytes, valid_filter
 from teams.scope import can_moderate
 
 
@@ -21,7 +21,7 @@ def export_csv(request, slug: str):
     if not valid_filter(verification):
         return HttpResponse(f"Unknown verification filter: {verification[:50]}", status=400, content_type="text/plain")
     audit(request.user, petition, f"Exported the signers CSV ({verification}).")
-    response = StreamingHttpResponse(export_rows(petition, verification), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(export_bytes(petition, verification), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{petition.slug}-{verification}.csv"'
     response["Cache-Control"] = "no-store"
     return response

@@ -7,6 +7,23 @@ _NON_WORD = re.compile(r"[\W_]+")
 _APOSTROPHES = re.compile(r"['’ʼ`´]")
 # Letters that Unicode does not decompose into a base letter and an accent.
 _UNDECOMPOSED = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "æ": "ae", "œ": "oe"})
+# The same two rules for an ASCII name, as one translate() in C: apostrophes dropped, other non-word characters
+# (all but letters and digits) made spaces.
+_ASCII_WORDS = str.maketrans(
+    {chr(code): None if chr(code) in "'`" else " " for code in range(128) if not chr(code).isalnum()}
+)
+
+
+class _Unmarked(dict):
+    """A str.translate() table that deletes combining marks, learning each character's answer once (in C from
+    then on, where a generator over unicodedata.combining() cost a Python call per character)."""
+
+    def __missing__(self, code: int) -> str | None:
+        self[code] = None if unicodedata.combining(chr(code)) else chr(code)
+        return self[code]
+
+
+_UNMARKED = _Unmarked()
 
 
 def name_key(full_name: str) -> str:
@@ -15,9 +32,7 @@ def name_key(full_name: str) -> str:
     Apostrophes join rather than split ("O'Brien" == "OBrien"); other punctuation separates words.
     """
     if full_name.isascii():  # most names: nothing to decompose (a roster import computes hundreds of thousands)
-        stripped = full_name.lower()
-    else:
-        folded = unicodedata.normalize("NFKD", full_name.casefold()).translate(_UNDECOMPOSED)
-        stripped = "".join(c for c in folded if not unicodedata.combining(c))
-    words = _NON_WORD.sub(" ", _APOSTROPHES.sub("", stripped)).split()
+        return " ".join(sorted(full_name.lower().translate(_ASCII_WORDS).split()))
+    folded = unicodedata.normalize("NFKD", full_name.casefold()).translate(_UNDECOMPOSED)
+    words = _NON_WORD.sub(" ", _APOSTROPHES.sub("", folded.translate(_UNMARKED))).split()
     return " ".join(sorted(words))

@@ -51,6 +51,7 @@ class _Existing:
     external_id: str
     name_key: str
     email_key: str
+    line: int = 0  # the file's line that states this entry (0: none does)
 
     def as_entry(self, affiliation: Affiliation) -> RosterEntry:
         return RosterEntry(pk=self.pk, affiliation=affiliation, **{name: getattr(self, name) for name in FIELDS})
@@ -264,37 +265,43 @@ def _progress(import_id: int, **fields) -> None:
 def _plan(affiliation: Affiliation, rows: list[RosterRow], existing: list[_Existing], replace: bool) -> _Plan:
     by_external_id = {e.external_id: e for e in existing if e.external_id}
     by_email = {e.email_key: e for e in existing if e.email_key}
-    by_name: dict[str, list[_Existing]] = {}
+    # One entry per name, a list only for a name held twice or more (a list per entry cost 12 MB at 100k).
+    by_name: dict[str, _Existing | list[_Existing]] = {}
     for entry in existing:
-        by_name.setdefault(entry.name_key, []).append(entry)
-    plan, matched = _Plan(), set()
+        held = by_name.setdefault(entry.name_key, entry)
+        if held is not entry:
+            if isinstance(held, list):
+                held.append(entry)
+            else:
+                by_name[entry.name_key] = [held, entry]
+    plan = _Plan()
 
     def find(row: RosterRow) -> _Existing | None:
+        """The entry this row states (an entry already stated by an earlier row, `line` set, is taken)."""
         entry = by_external_id.get(row.external_id) if row.external_id else None
         if entry is None and row.email_key:
             entry = by_email.get(row.email_key)
             if entry is not None and row.external_id and entry.external_id:
                 entry = None  # the address is another member's (different external id)
         if entry is None:
-            same_name = [e for e in by_name.get(row.name_key, []) if _compatible(e, row) and e.pk not in matched]
+            named = by_name.get(row.name_key)
+            named = named if isinstance(named, list) else [] if named is None else [named]
+            same_name = [e for e in named if _compatible(e, row) and not e.line]
             entry = same_name[0] if len(same_name) == 1 else None
-        return None if entry is None or entry.pk in matched else entry
+        return None if entry is None or entry.line else entry
 
-    lines: dict[int, int] = {}  # id(entry) → the line of the row that states it
     for row in rows:
         entry = find(row)
         if entry is None:
-            entry = row  # a new entry holds exactly the row's values and keys
-            plan.create.append(row)
+            plan.create.append(row)  # a new entry holds exactly the row's values and keys
         else:
-            matched.add(entry.pk)
+            entry.line = row.line
             if row.differs_from(entry):
                 row.apply_to(entry)
                 plan.update.append(entry)
-        lines[id(entry)] = row.line
     if replace:
-        plan.remove = [e.pk for e in existing if e.pk not in matched]
-    problems = _conflicts([e for e in existing if e.pk not in plan.remove] + plan.create, lines)
+        plan.remove = [e.pk for e in existing if not e.line]
+    problems = _conflicts(existing, plan.create, replace)
     if problems:
         raise RosterError(problems)
     return plan
@@ -307,23 +314,30 @@ def _compatible(entry: _Existing, row: RosterRow) -> bool:
     )
 
 
-def _conflicts(final: list[_Existing | RosterRow], lines: dict[int, int]) -> list[str]:
-    """Emails and external ids the roster would hold twice, reported at the file's rows that cause them."""
+def _conflicts(existing: list[_Existing], created: list[RosterRow], replace: bool) -> list[str]:
+    """Emails and external ids the roster would hold twice, reported at the file's rows that cause them.
+
+    The roster to be is the entries no row states (unless `replace` removes them), then those rows state, then
+    the new ones: a clash is reported at the later of the two, which is always a row of the file.
+    """
     problems: list[tuple[int, str]] = []
     for label, attr, shown in (("email", "email_key", "email"), ("external_id", "external_id", "external_id")):
         owners: dict[str, _Existing | RosterRow] = {}
-        for entry in sorted(final, key=lambda e: id(e) in lines):
+        roster = itertools.chain(
+            () if replace else (e for e in existing if not e.line), (e for e in existing if e.line), created
+        )
+        for entry in roster:
             value = getattr(entry, attr)
             if not value:
                 continue
             other = owners.setdefault(value, entry)
             if other is entry:
                 continue
-            where = f"line {lines[id(other)]}" if id(other) in lines else f"the roster's entry {other.full_name!r}"
+            where = f"line {other.line}" if other.line else f"the roster's entry {other.full_name!r}"
             problems.append(
                 (
-                    lines[id(entry)],
-                    f"line {lines[id(entry)]}: {label} {getattr(entry, shown)} is also on {where}"
+                    entry.line,
+                    f"line {entry.line}: {label} {getattr(entry, shown)} is also on {where}"
                     " (give the same external_id to update it, or import with --replace)",
                 )
             )

@@ -10,7 +10,7 @@ from django.db import connection  # noqa: F401 (read by a skipif)
 from django.http import StreamingHttpResponse
 
 from signatures import services
-from signatures.export import export_rows
+from signatures.export import export_bytes, export_rows
 from signatures.models import Signature
 from tests.support.factories import make_petition, make_roster_entry, make_signature, make_user
 from verification.claims import approve_claim, reject_claim
@@ -261,25 +261,86 @@ def test_admin_export_takes_the_verification_filter(client, petition, signers):
     assert client.get(f"/admin/petitions/{petition.slug}/export.csv?verification=maybe").status_code == 400
 
 
-HOSTILE = ["=HYPERLINK(\"x\")", "+1", "-2", "@sum", "\tTab", "\rReturn", 'Say "hi"', "a,b", "two\nlines", "cr\r\nlf",
-           "Zoë 山田 ﷺ", "'already", " spaced ", "", "plain"]  # fmt: skip
+HOSTILE = ["=HYPERLINK(\"x\")", "+1", "-2", "@sum", "\tTab", "\rReturn", "\nNewline first", 'Say "hi"', '"', '""',
+           "a,b", "two\nlines", "cr\r\nlf", "trailing\r", "Zoë 山田 ﷺ 🙂", "'already", " spaced ", "", "plain", "\\.",
+           "\\N", "NULL", "semi;colon", "tab\tinside"]  # fmt: skip
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the SQL path is PostgreSQL's")
-@pytest.mark.parametrize("verification", ["all", "verified", "unverified", "needs_review", "none"])
-def test_the_database_and_python_write_the_same_csv_for_the_same_rows(petition, artists, signers, verification):
+@pytest.fixture
+def hostile_signers(petition, artists, signers):
+    """Signers whose every free-text cell is hostile, claimed or not, with dates whose microseconds are zero,
+    round (.120000) or tiny (.000001): isoformat() writes each differently."""
+    from datetime import timedelta
+
     from django.utils import timezone
 
-    from signatures.export import python_lines, sql_lines
+    from verification.models import Evidence
 
+    make_roster_entry(artists, '=cmd|" /C calc"!A0, "Núñez"\nsecond line', "")
+    second = timezone.now().replace(microsecond=0)
     for n, text in enumerate(HOSTILE):
         signature = make_signature(
             petition, full_name=f"{text} {n}", email=f"hostile{n}@example.net", role=text, organisation=text,
             comment=text, affiliation=artists if n % 2 else None,
         )  # fmt: skip
-        if n % 3 == 0:  # whole seconds: isoformat() leaves the microseconds out
-            Signature.objects.filter(pk=signature.pk).update(confirmed_at=timezone.now().replace(microsecond=0))
-    by_python = list(python_lines(petition, verification))
-    by_database = list(sql_lines(petition, verification))
-    assert len(by_database) > 1
+        moment = second - timedelta(seconds=n, microseconds=(0, 120_000, 1)[n % 3])
+        Signature.objects.filter(pk=signature.pk).update(created_at=moment, confirmed_at=moment)
+    signature = Signature.objects.filter(email="hostile1@example.net").get()
+    Evidence.objects.filter(signature=signature).update(roster_name=HOSTILE[0] + "\n" + HOSTILE[-1])
+    return signers
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the COPY path is PostgreSQL's")
+@pytest.mark.parametrize("verification", ["all", "verified", "unverified", "needs_review", "none", "rejected"])
+def test_the_database_and_python_write_the_same_bytes_for_the_same_rows(petition, hostile_signers, verification):
+    """COPY (PostgreSQL) and Python's csv module (the embedded default) must never drift: same bytes, same lines."""
+    from signatures.export import copy_blocks, copy_rows, export_bytes, export_rows, python_blocks, python_lines
+
+    by_python = b"".join(python_blocks(python_lines(petition, verification)))
+    by_database = b"".join(copy_blocks(copy_rows(petition, verification)))
+    assert by_database.count(b"\r\n") > 1
     assert by_database == by_python
+    assert b"".join(export_bytes(petition, verification)) == by_python
+    assert list(export_rows(petition, verification)) == list(python_lines(petition, verification))
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the COPY path is PostgreSQL's")
+def test_the_hostile_rows_read_back_as_they_were_typed_but_defused(petition, hostile_signers):
+    rows = parsed(b"".join(export_bytes(petition, "all")).decode("utf-8"))
+    by_email = {row["email"]: row for row in rows}
+    for n, text in enumerate(HOSTILE):
+        row = by_email[f"hostile{n}@example.net"]
+        expected = "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+        assert (row["role"], row["organisation"], row["comment"]) == (expected, expected, expected)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the COPY path is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_an_export_abandoned_half_way_leaves_the_connection_usable(artists):
+    """A client that hangs up mid-download closes the generator: the COPY still streaming is cancelled and
+    drained, and the next query on the connection works (autocommit, as in a request)."""
+    from signatures.export import copy_rows
+    from tests.support.bulk import insert_signatures
+
+    petition = make_petition(slug="big-letter", affiliations=[artists])
+    insert_signatures(petition, 50_000)
+    rows = copy_rows(petition, "all")
+    assert bytes(next(rows)).startswith(b"full_name,")
+    next(rows)
+    assert connection.connection.info.transaction_status == 1  # ACTIVE: the server is still sending
+    rows.close()
+    assert Signature.objects.filter(petition=petition).count() == 50_000
+    assert len(list(export_rows(petition, "all"))) == 50_001
+
+
+def test_export_bytes_is_the_export_in_blocks_that_end_at_a_line(petition, hostile_signers, monkeypatch):
+    """Blocks end where a row ends, so a block can be decoded on its own (the command's text output does)."""
+    from signatures import export
+
+    monkeypatch.setattr(export, "BLOCK_SIZE", 200)
+    blocks = list(export.export_bytes(petition, "all"))
+    assert len(blocks) > 3
+    assert b"".join(blocks).decode("utf-8") == "".join(export.export_rows(petition, "all"))
+    for block in blocks:
+        assert block.endswith(b"\r\n")
+        block.decode("utf-8")

@@ -1,7 +1,7 @@
 """The recent-signers and public-list queries read the list's own index whatever the table holds: EXPLAIN after
 ANALYZE at 0 and 100,000 of the petition's signatures, with another petition holding 100,000 newer rows (the
 case where a backward walk of the primary key looks cheap to the planner and reads every newer row). The
-1,000,000-row case runs in `make bench` (bench/web.py prints its plans), to keep `make test` short."""
+same at 1,000,000 rows, through the pages and the API, is tests/front/test_list_plans.py (marked `slow`)."""
 
 import json
 

@@ -40,3 +40,15 @@ def test_name_key_of_punctuation_only_is_empty():
 def test_name_key_keeps_non_latin_scripts():
     assert name_key("山田 太郎") == name_key("太郎 山田")
     assert name_key("山田 太郎") != ""
+
+
+def test_name_key_of_an_ascii_name_follows_the_same_rules_as_any_other():
+    """ASCII names take a faster path (one translate); it must fold exactly as the general rules do."""
+    from verification.names import _APOSTROPHES, _NON_WORD
+
+    every_ascii = "".join(chr(code) for code in range(128))
+    samples = [every_ascii, every_ascii[::-1], "O'Brien, Mary-Jane_Smith", "d`Arc  Jeanne\t(2nd)", "A.B.C", "__x__"]
+    samples += [f"Ann{char}Lee" for char in every_ascii]
+    for sample in samples:
+        general = " ".join(sorted(_NON_WORD.sub(" ", _APOSTROPHES.sub("", sample.lower())).split()))
+        assert name_key(sample) == general, repr(sample)

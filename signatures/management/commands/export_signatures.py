@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from petitions.models import Petition
-from signatures.export import export_rows, valid_filter
+from signatures.export import export_bytes, valid_filter
 
 
 class Command(BaseCommand):
@@ -21,27 +21,27 @@ class Command(BaseCommand):
             raise CommandError(f"No petition with slug {petition!r}.")
         if not valid_filter(verification):
             raise CommandError(f"Unknown verification filter {verification!r}.")
-        lines = export_rows(target, verification)
+        blocks = export_bytes(target, verification)
         if output:
-            self.write_file(output, lines)
+            self.write_file(output, blocks)
             return
         # UTF-8 whatever the locale: write bytes when standard output has a byte buffer.
         buffer = getattr(self.stdout, "buffer", None)
         if buffer is not None:
             self.stdout.flush()
-            for line in lines:
-                buffer.write(line.encode("utf-8"))
+            for block in blocks:
+                buffer.write(block)
             buffer.flush()
         else:
-            for line in lines:
-                self.stdout.write(line, ending="")
+            for block in blocks:
+                self.stdout.write(block.decode("utf-8"), ending="")
 
-    def write_file(self, output: Path, lines) -> None:
+    def write_file(self, output: Path, blocks) -> None:
         """Write beside the target and rename, so a failed export never leaves a truncated file behind."""
         partial = output.with_name(f".{output.name}.partial")
         try:
-            with open(partial, "w", encoding="utf-8", newline="") as out:
-                out.writelines(lines)
+            with open(partial, "wb") as out:
+                out.writelines(blocks)
             os.replace(partial, output)
         except OSError as error:
             partial.unlink(missing_ok=True)
