@@ -13,9 +13,9 @@ from tests.support.signer import form
 pytestmark = pytest.mark.django_db
 
 # The petition; the operators' rule for the address's domain; the petition's "challenge always" setting; then one
-# transaction: BEGIN, the insert that does nothing for a known address, the row locked, its update, the outbox
-# row, the signature's source, COMMIT.
-QUERIES_PER_SIGNING = 10
+# transaction: BEGIN, the one statement that stores or restates the signature and owes its email (signatures.upsert),
+# the signature's source, COMMIT.
+QUERIES_PER_SIGNING = 7
 
 
 class RedisRoundTrips:
