@@ -361,3 +361,15 @@ def test_the_redis_cache_keeps_one_client_between_calls(settings):
     assert client.get_client() is client.get_client() is client.get_client(write=True)
     caches["default"].set("kept-client-check", 1, 5)
     assert caches["default"].get("kept-client-check") == 1
+
+
+def test_the_check_your_email_page_follows_the_signers_language_and_the_letters_current_title(signer, letter):
+    """The page each process keeps (front.views.signing.check_email) is kept per language and title."""
+    assert "Check your email" in signer.sign(letter, email="ada@example.org").content.decode()
+    signer.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    assert "Consultez vos e-mails" in signer.sign(letter, email="grace@example.org").content.decode()
+    letter.title = "A renamed letter"
+    letter.save()
+    signer.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = signer.sign(letter, email="kim@example.org").content.decode()
+    assert "Check your email" in page and "A renamed letter" in page
