@@ -19,8 +19,8 @@ from signatures import services
 from signatures.addresses import email_key
 from signatures.models import Signature
 
-from . import domains, limits, networks, proof
-from .models import ChallengeSetting, Domain, Parked, Source
+from . import domains, limits, networks, proof, rules
+from .models import Domain, Parked, Source
 
 logger = logging.getLogger(__name__)
 
@@ -108,17 +108,14 @@ def screen(attempt: Attempt) -> Screening:
 
 
 def rule_for(domain: str) -> str | None:
-    """The operators' state (Domain.State) for this domain or its nearest listed parent; None if unlisted."""
-    candidates = domains.parents(domain.lower())[:-1] or [domain.lower()]  # never a bare top-level domain
-    rules = dict(Domain.objects.filter(name__in=candidates).values_list("name", "state"))
-    for name in candidates:
-        if name in rules:
-            return rules[name]
-    return None
+    """The operators' state (Domain.State) for this domain or its nearest listed parent; None if unlisted (as
+    this process last read it, at most abuse.rules.RULES_TTL seconds ago)."""
+    return rules.domain_rule(domain)
 
 
 def challenge_forced(petition: Petition) -> bool:
-    return ChallengeSetting.objects.filter(petition=petition, always=True).exists()
+    """The operators' "challenge always" for this petition (as abuse.rules keeps it)."""
+    return rules.challenge_forced(petition.pk)
 
 
 def challenge_required(petition: Petition) -> bool:

@@ -4,13 +4,11 @@ Each is lock → the model's named transition → save → counters → enqueue 
 """
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import transaction
 
 from petitions.models import Petition, PetitionVersion
 
-from . import counts, outbox, tokens
+from . import counts, outbox, tokens, upsert
 from .addresses import email_key
 from .models import Signature
 from .signals import signature_confirmed, signature_moderated
@@ -43,20 +41,15 @@ def sign(
     fresh = Signature(petition=petition, version=version, **details)
     fresh.start_claim()
     fresh.email_key = email_key(fresh.email)
-    # savepoint=False: inside a caller's transaction (abuse.intake stores the signature's source in the same one)
-    # no SAVEPOINT and RELEASE round trips; on its own, a transaction like any other.
+    # One statement, whether or not this address signed before, so the response time does not tell (see
+    # signatures.upsert for the rules of signing again). savepoint=False: inside a caller's transaction (abuse.intake
+    # stores the signature's source in the same one) no SAVEPOINT and RELEASE round trips.
+    restated = tuple(name for name in DETAILS if name in details)
     with transaction.atomic(savepoint=False):
-        # The same statements whether or not this address signed before, so the response time does not tell:
-        # an insert that does nothing if the address is there (no error, no rollback), then the row, locked and
-        # updated (a new row takes the details it already has), the outbox row and the task.
-        Signature.objects.bulk_create([fresh], ignore_conflicts=True)
-        signature = _sign_again(petition, details, version)
-        if signature is None:  # removed between the two statements (a purge): never in practice
-            raise IntegrityError(f"signature of {fresh.email_key} on {petition.slug} vanished")
+        # Owed in the signing transaction, so no outage loses it (signatures.outbox); a rejected signature's row
+        # is dropped by the sender, unsent.
+        signature = upsert.sign(fresh, restated, owe_email=send_email)
         if send_email:
-            # Owed in the signing transaction, so no outage loses it (signatures.outbox); a rejected signature's
-            # row is dropped by the sender, unsent.
-            outbox.owe_confirmation(signature.pk)
             send_owed_confirmations_soon()
     return signature
 
@@ -65,40 +58,6 @@ def send_owed_confirmations_soon() -> None:
     """After the commit, have the worker send the confirmations owed: one task per CONFIRMATION_BATCH_WINDOW and
     web process sends the emails of every signing in it, over one SMTP connection (Task.gather_on_commit)."""
     send_owed_confirmations.gather_on_commit(settings.CONFIRMATION_BATCH_WINDOW)
-
-
-def _sign_again(petition: Petition, details: dict, version: PetitionVersion) -> Signature | None:
-    """A signature that does not count yet takes the latest details; a counted or rejected one stays as it is.
-
-    The confirmation email shows the details, and older confirm links stop working (see tokens.fingerprint).
-    """
-    with transaction.atomic(savepoint=False):  # within sign()'s transaction: no savepoint round trips
-        signature = (
-            Signature.objects.select_for_update(of=("self",))
-            .select_related("evidence")
-            .filter(petition=petition, email_key=email_key(details["email"]))
-            .first()
-        )
-        if signature is None:
-            return None
-        if signature.status not in (Signature.Status.UNCONFIRMED, Signature.Status.WITHDRAWN):
-            # Nothing changes, but the statement runs as for the others: the same work whoever signed.
-            Signature.objects.filter(pk=signature.pk).update(email_key=F("email_key"))
-            return signature
-        new_claim = getattr(details.get("affiliation"), "pk", None) != signature.affiliation_id
-        for name in DETAILS:
-            if name in details:
-                setattr(signature, name, details[name])
-        signature.version = version
-        # A new submission: the purge clock starts again, and older withdraw and erase links stop working.
-        signature.submitted_at = timezone.now()
-        changed = [*DETAILS, "version", "email_key", "submitted_at"]
-        if new_claim:
-            # Evidence about another claim says nothing about this one.
-            signature.start_claim()
-            changed += ["verification", "evidence", "verified_at"]
-        signature.save(update_fields=changed)
-    return signature
 
 
 def confirmable(signature_id: int, fingerprint: str = "") -> Signature:

@@ -3,8 +3,9 @@
 import logging
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -64,7 +65,28 @@ def sign(request, slug: str):
     except services.PetitionNotOpen:  # it closed while the form was being checked
         return _not_open(request, petition)
     # The same page whether or not this address had signed before, or was parked: it must not tell.
-    return render(request, "signatures/check_email.html", {"petition": petition})
+    return check_email(request, petition)
+
+
+# The "check your email" page, kept by each process per language and petition: it shows nothing of the signer or the
+# request (no CSRF token, no session, no user), only the petition's title and address, so rendering it again for
+# every signature (a seventh of a signing's CPU) would only make the same text. A new title makes a new key; the
+# memory is bounded (CHECK_EMAIL_KEPT pages, then it starts afresh).
+CHECK_EMAIL_KEPT = 256
+_check_email_pages: dict[tuple[str, str, str], str] = {}
+
+
+def check_email(request, petition) -> HttpResponse:
+    key = (translation.get_language() or settings.LANGUAGE_CODE, petition.slug, petition.title)
+    body = _check_email_pages.get(key)
+    if body is None:
+        body = render_to_string("signatures/check_email.html", {"petition": petition}, request)
+        if settings.DEBUG:  # templates being edited
+            return HttpResponse(body)
+        if len(_check_email_pages) >= CHECK_EMAIL_KEPT:
+            _check_email_pages.clear()
+        _check_email_pages[key] = body
+    return HttpResponse(body)
 
 
 CHALLENGE_NEEDED = _(

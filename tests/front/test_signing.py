@@ -348,7 +348,8 @@ def test_signing_reads_the_affiliation_and_the_version_once(client):
     queries = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len([sql for sql in queries if 'FROM "verification_affiliation"' in sql]) == 1, queries
     assert not [sql for sql in queries if 'FROM "petitions_petitionversion"' in sql]
-    assert len([sql for sql in queries if sql.startswith('INSERT INTO "signatures_signature"')]) == 1
+    # One statement stores the signature (on PostgreSQL it owes the confirmation email too: signatures.upsert).
+    assert len([sql for sql in queries if 'INSERT INTO "signatures_signature"' in sql]) == 1
 
 
 def test_the_redis_cache_keeps_one_client_between_calls(settings):
@@ -360,3 +361,15 @@ def test_the_redis_cache_keeps_one_client_between_calls(settings):
     assert client.get_client() is client.get_client() is client.get_client(write=True)
     caches["default"].set("kept-client-check", 1, 5)
     assert caches["default"].get("kept-client-check") == 1
+
+
+def test_the_check_your_email_page_follows_the_signers_language_and_the_letters_current_title(signer, letter):
+    """The page each process keeps (front.views.signing.check_email) is kept per language and title."""
+    assert "Check your email" in signer.sign(letter, email="ada@example.org").content.decode()
+    signer.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    assert "Consultez vos e-mails" in signer.sign(letter, email="grace@example.org").content.decode()
+    letter.title = "A renamed letter"
+    letter.save()
+    signer.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = signer.sign(letter, email="kim@example.org").content.decode()
+    assert "Check your email" in page and "A renamed letter" in page

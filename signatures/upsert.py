@@ -1,0 +1,121 @@
+"""The signing's one statement: store a new signature or restate a known one, and owe its confirmation email.
+
+`INSERT … ON CONFLICT (petition, email_key) DO UPDATE … RETURNING` does in one statement what an insert that did
+nothing for a known address, a `SELECT … FOR UPDATE` and an `UPDATE` did in three (and the ORM's work of
+building them). The rules of signing again are in the `DO UPDATE`, row by row, on the row as it was:
+
+- a signature that does not count yet (unconfirmed or withdrawn) takes the restated details, the version the
+  signer saw and a new `submitted_at` (older withdraw and erase links stop working: tokens.submission_fingerprint);
+- a changed claim drops its verdict and evidence (`pending`, or `none` without a claim);
+- a counted or rejected signature keeps every value, but is written all the same, so a known address costs
+  the same work as a new one and the response time does not tell them apart.
+
+On PostgreSQL the outbox row is owed in the same statement (a data-modifying `WITH`, signatures.outbox's upsert);
+SQLite (`make run`) has no data-modifying `WITH`, so there `outbox.owe_confirmation` follows in the same
+transaction. Both answer the signature as stored, in one `Signature` built from the returned row.
+"""
+
+from functools import lru_cache
+
+from django.db import connection
+from django.utils import timezone
+
+from . import outbox
+from .models import OutgoingConfirmation, Signature
+
+# The statuses in which a signature takes what its signer restates (constants of the model, written into the SQL).
+OPEN = (Signature.Status.UNCONFIRMED, Signature.Status.WITHDRAWN)
+
+
+def sign(fresh: Signature, restated: tuple[str, ...], *, owe_email: bool) -> Signature:
+    """Insert `fresh`, or restate `restated` (field names) of the address's signature on that petition; the
+    signature as stored. With `owe_email`, the confirmation email is owed in the same transaction."""
+    fields = _fields()
+    values = [field.get_db_prep_save(field.pre_save(fresh, add=True), connection) for field in fields[1:]]
+    together = owe_email and connection.vendor == "postgresql"
+    statement = _statement(tuple(sorted(restated)), together)
+    params = values
+    if together:
+        params.append(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    signature = Signature.from_db(connection.alias, None, _converted(row))
+    if owe_email and not together:
+        outbox.owe_confirmation(signature.pk)
+    return signature
+
+
+@lru_cache
+def _fields() -> list:
+    """Every column of the signature, the primary key first."""
+    fields = list(Signature._meta.concrete_fields)
+    fields.sort(key=lambda field: not field.primary_key)
+    assert fields[0].primary_key and len(fields) == len(Signature._meta.concrete_fields)
+    return fields
+
+
+@lru_cache
+def _converters() -> list:
+    """What the ORM applies to each returned column (on SQLite, text back to datetimes and booleans)."""
+    found = []
+    for field in _fields():
+        column = field.get_col(Signature._meta.db_table)
+        found.append((column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)))
+    return found
+
+
+def _converted(row) -> list:
+    values = []
+    for value, (column, converters) in zip(row, _converters(), strict=True):
+        for converter in converters:
+            value = converter(value, column, connection)
+        values.append(value)
+    # from_db takes the values in the model's column order.
+    by_name = {field.attname: value for field, value in zip(_fields(), values, strict=True)}
+    return [by_name[field.attname] for field in Signature._meta.concrete_fields]
+
+
+@lru_cache
+def _statement(restated: tuple[str, ...], owe_email: bool) -> str:
+    """The statement for this set of restated fields (one per process and set: almost always the form's)."""
+    q = connection.ops.quote_name
+    table = q(Signature._meta.db_table)
+    fields = _fields()
+    inserted = fields[1:]
+    columns = ", ".join(q(field.column) for field in inserted)
+    returned = ", ".join(q(field.column) for field in fields)
+    statuses = ", ".join(f"'{status}'" for status in OPEN)
+    is_open = f"{table}.{q('status')} IN ({statuses})"
+    new_claim = f"{is_open} AND {table}.{q('affiliation_id')} IS DISTINCT FROM EXCLUDED.{q('affiliation_id')}"
+    if connection.vendor != "postgresql":  # SQLite spells it IS NOT
+        new_claim = new_claim.replace("IS DISTINCT FROM", "IS NOT")
+    names = {Signature._meta.get_field(name).column for name in (*restated, "affiliation")}
+    names |= {"version_id", "submitted_at"}
+    claim = {"verification", "evidence_id", "verified_at"}
+    assignments = []
+    for field in inserted:
+        column = q(field.column)
+        if field.column in names:
+            condition = is_open
+        elif field.column in claim:
+            condition = new_claim
+        else:
+            continue
+        assignments.append(f"{column} = CASE WHEN {condition} THEN EXCLUDED.{column} ELSE {table}.{column} END")
+    placeholders = ", ".join(["%s"] * len(inserted))
+    statement = (
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 (names from the model)
+        f"ON CONFLICT ({q('petition_id')}, {q('email_key')}) DO UPDATE SET {', '.join(assignments)} "
+        f"RETURNING {returned}"
+    )
+    if not owe_email:
+        return statement
+    owed = q(OutgoingConfirmation._meta.db_table)
+    return (
+        f"WITH signed AS ({statement}), owed AS ("  # noqa: S608 (names from the models)
+        f"INSERT INTO {owed} (signature_id, requested_at, leased_until, refusals, last_error) "
+        f"SELECT {q('id')}, %s, NULL, 0, '' FROM signed "
+        "ON CONFLICT (signature_id) DO UPDATE SET requested_at = EXCLUDED.requested_at"
+        ") SELECT * FROM signed"
+    )
