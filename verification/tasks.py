@@ -22,6 +22,8 @@ from .models import Affiliation, Recheck, RecheckChunk
 logger = logging.getLogger(__name__)
 
 RECHECK_CHUNK = 500
+# Chunks a `check_owed_claims` run checks before it queues the next run (about 10 to 30 s of one worker process).
+OWED_CHUNKS_PER_RUN = 20
 # Above this many tasks waiting in the queue, the sweeper does not queue claims or chunks again (see below).
 QUEUE_BUSY = 100
 
@@ -32,9 +34,30 @@ def _worker_name(task) -> str:
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def verify_claim(self, signature_id: int) -> None:
-    """Check one claim (queued when a signer confirms): a chunk of one. Idempotent: a repeat records nothing new."""
-    send_challenges(claims.verify_claim(signature_id, worker=_worker_name(self)))
+def check_owed_claims(self) -> int:
+    """Check every confirmed claim owed a check since its confirmation, in chunks of RECHECK_CHUNK
+    (claims.check_owed), and send the roster challenges each chunk opens. Queued at most once a
+    CLAIM_CHECK_WINDOW per web process, after the confirmations that owe the checks (queue_claim_check:
+    Task.gather_on_commit).
+
+    Two at once check different claims (each chunk takes the claims no other worker holds), so a run that finds
+    more than a chunk owed queues one more run at once, which shares the rest with it (a burst uses every worker
+    process). A run stops after OWED_CHUNKS_PER_RUN chunks and queues the next, so no task holds a worker for
+    long. A claim that cannot be checked is left owed (the sweeper tries it again) and fails the run once the
+    others are done.
+    """
+    owed = claims.check_owed(
+        _worker_name(self),
+        size=RECHECK_CHUNK,
+        chunks=OWED_CHUNKS_PER_RUN,
+        send=send_challenges,
+        share=check_owed_claims.delay_on_commit,
+    )
+    if owed.more:
+        check_owed_claims.delay_on_commit()
+    if owed.error is not None:
+        raise owed.error
+    return owed.checked
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -174,5 +197,8 @@ def send_challenges(challenge_ids: list[int]) -> None:
 
 
 def queue_claim_check(sender, signature_id: int, **kwargs) -> None:
-    """Receiver of signatures.signals.signature_confirmed: check the claim once the confirmation commits."""
-    verify_claim.delay_on_commit(signature_id)
+    """Receiver of signatures.signals.signature_confirmed: the claim is owed its check (the row says so: `pending`
+    without evidence), and a `check_owed_claims` run due at the end of this CLAIM_CHECK_WINDOW checks it with the
+    others confirmed meanwhile (one task per window and web process, queued after the commit). Run eagerly
+    (`make run`, the unit tests), each confirmation's commit checks it at once."""
+    check_owed_claims.gather_on_commit(settings.CLAIM_CHECK_WINDOW)
