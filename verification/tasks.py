@@ -14,6 +14,7 @@ from django.db import OperationalError, transaction
 from django.db.models import QuerySet
 
 from signatures.models import Signature
+from signatures.outbox import MailServerUnavailable
 from undersigned.celery import mail_task_options, queue_length
 
 from . import backlog, claims, emails, roster_import
@@ -36,7 +37,7 @@ def _worker_name(task) -> str:
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def check_owed_claims(self) -> int:
     """Check every confirmed claim owed a check since its confirmation, in chunks of RECHECK_CHUNK
-    (claims.check_owed), and send the roster challenges each chunk opens. Queued at most once a
+    (claims.check_owed), and send the roster challenges each chunk opens, one task a chunk. Queued at most once a
     CLAIM_CHECK_WINDOW per web process, after the confirmations that owe the checks (queue_claim_check:
     Task.gather_on_commit).
 
@@ -143,8 +144,8 @@ def requeue_stalled_checks(waited: int | None = None) -> dict[str, int]:
     stalled = backlog.stalled(timedelta(seconds=waited), include_claims=queue_length() <= QUEUE_BUSY)
     for start in range(0, len(stalled.claims), RECHECK_CHUNK):
         verify_claims.delay_on_commit(stalled.claims[start : start + RECHECK_CHUNK])
-    for challenge_id in stalled.challenges:
-        send_roster_challenge.delay_on_commit(challenge_id)
+    for start in range(0, len(stalled.challenges), RECHECK_CHUNK):
+        send_roster_challenges.delay_on_commit(stalled.challenges[start : start + RECHECK_CHUNK])
     for chunk in stalled.chunks:
         verify_claims.delay_on_commit(chunk.signature_ids, chunk.recheck_id, chunk.pk)
     for import_id in stalled.imports:
@@ -179,10 +180,13 @@ def cancel_unconfirmed_imports() -> int:
     return roster_import.cancel_unconfirmed()
 
 
-@shared_task(**mail_task_options())
-def send_roster_challenge(challenge_id: int) -> None:
-    """Email one roster challenge to the roster address. Sends nothing for a challenge already sent or closed."""
-    emails.send_challenge_email(challenge_id)
+@shared_task(**{**mail_task_options(), "autoretry_for": (MailServerUnavailable, *mail_task_options()["autoretry_for"])})
+def send_roster_challenges(challenge_ids: list[int]) -> int:
+    """Email these roster challenges to their roster addresses over one SMTP connection (emails.send_challenges):
+    those a chunk of claims opened, or a moderator's, or those the sweeper found unsent. Sends nothing for a
+    challenge already sent, closed, or being sent by another task; with the mail server down, retried with
+    backoff (mail_task_options), and after that the sweeper's."""
+    return emails.send_challenges(challenge_ids).sent
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -192,8 +196,9 @@ def expire_roster_challenges() -> int:
 
 
 def send_challenges(challenge_ids: list[int]) -> None:
-    for challenge_id in challenge_ids:
-        send_roster_challenge.delay_on_commit(challenge_id)
+    """After the commit, one task emails all these challenges (over one SMTP connection)."""
+    if challenge_ids:
+        send_roster_challenges.delay_on_commit(list(challenge_ids))
 
 
 def queue_claim_check(sender, signature_id: int, **kwargs) -> None:
