@@ -7,8 +7,11 @@ inserted directly (not through the web), a mix of: ~20% signed at a roster addre
 member's name from another address (roster challenges are opened; their emails go to dummymail://), ~40%
 non-members. A real `celery -A undersigned worker --concurrency=2 --pool=prefork` checks them twice:
 
-(a) one task per claim: `verify_claim.delay(id)` for each, as when signers confirm;
-(b) in chunks: the claims reset to pending, then `queue_recheck`, which sends chunks of 500 to `verify_claims`.
+(a) as signers confirm: `queue_claim_check` (the confirmation's receiver) for each claim, which queues at most
+    one `check_owed_claims` per CLAIM_CHECK_WINDOW (this process is the one web process); that run checks every
+    claim owed in chunks of 500, sharing them with a second run;
+(b) in chunks: the claims reset to pending, then `queue_recheck`, which sends chunks of 500 to `verify_claims`;
+(c) the open challenges' emails alone, marked unsent and queued again as the sweeper does (worker CPU per email).
 
 For each: wall time until every claim has its evidence, then until the queue is empty (the challenge emails);
 the worker's CPU (main and pool processes), PostgreSQL's (the whole server's, and the throw-away database's
@@ -455,6 +458,7 @@ def run(args, bench_db: str, worker: Worker) -> None:
     by_task(petition, ids, kinds, worker, bench_db, args.timeout)
     reset(petition)
     by_chunks(petition, ids, kinds, worker, bench_db, args.timeout)
+    challenge_emails(worker, bench_db, args.timeout)
     rss = ", ".join(f"{rss_mib(pid):.0f}" for pid in worker.pids()[1:])
     print(f"worker pool processes' RSS at the end (each holds its RosterIndex): {rss} MiB")
     errors = worker.errors_logged()
@@ -710,12 +714,12 @@ def outcomes(label: str, petition, kinds: dict[int, str]) -> None:
 
 
 def by_task(petition, ids: list[int], kinds, worker: Worker, bench_db: str, timeout: float) -> None:
-    from verification.tasks import verify_claim
+    from verification.tasks import queue_claim_check
 
-    label = "(a) verify_claim, one task per claim"
+    label = "(a) as signers confirm: check_owed_claims, one per window"
     meter = Meter(worker, bench_db).start()
-    for signature_id in ids:
-        verify_claim.delay(signature_id)
+    for signature_id in ids:  # outside a transaction: what each confirmation's commit does
+        queue_claim_check(None, signature_id=signature_id)
     enqueue = time.perf_counter() - meter.wall
     done = wait(
         lambda: (left := without_evidence(petition)) == 0 or f"{left:,} claims without evidence", timeout, label, meter
@@ -761,6 +765,33 @@ def by_chunks(petition, ids: list[int], kinds, worker: Worker, bench_db: str, ti
     done = wait(finished, timeout, label, meter)
     report(label, len(ids), meter, done, enqueue, petition, kinds)
     drained(label, len(ids), meter, timeout / 2)
+
+
+def challenge_emails(worker: Worker, bench_db: str, timeout: float) -> None:
+    """(c) The open challenges' emails alone: marked unsent again, then queued as the sweeper queues what an outage
+    left unsent (requeue_stalled_checks, the same sending path as a chunk's); worker CPU per email."""
+    from verification.models import RosterChallenge
+    from verification.tasks import requeue_stalled_checks
+
+    challenges = RosterChallenge.objects.open()
+    challenges.update(sent_at=None)
+    count = challenges.count()
+    label = f"(c) {count:,} roster challenge emails, as the sweeper queues them"
+    meter = Meter(worker, bench_db).start()
+    queued = requeue_stalled_checks.run(waited=0)
+    enqueue = time.perf_counter() - meter.wall
+    wait(lambda: (left := challenges.filter(sent_at=None).count()) == 0 or f"{left:,} unsent", timeout, label, meter)
+    wait(lambda: broker_busy() == 0 or f"{broker_busy():,} messages left", timeout, "the broker queue", meter)
+    m = meter.read()
+    sent = challenges.exclude(sent_at=None).count()
+    cpu = m["main"] + m["pool"]
+    print(
+        f"{label}: queued {queued} in {enqueue:.2f} s; {sent:,} sent in {m['wall']:.1f} s = {sent / m['wall']:,.0f}/s; "
+        f"worker CPU {cpu:.2f} s = {cpu * 1000 / max(sent, 1):.2f} ms per email (main {m['main']:.2f} s, pool "
+        f"{m['pool']:.2f} s); PostgreSQL backends {m['pg_bench']:.2f} s = {m['pg_bench'] * 1000 / max(sent, 1):.2f} "
+        f"ms per email; Redis {m['redis']:.2f} s",
+        flush=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- profile

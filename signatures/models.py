@@ -156,6 +156,13 @@ class Signature(models.Model):
             ),
             models.Index(fields=["petition", "verification"], name="signature_verification"),
             models.Index(fields=["affiliation", "status"], name="signature_claims"),
+            # The claims owed a check (verification.backlog.owed_checks) are among these: found by every
+            # `check_owed_claims` run without reading the letters' other signatures.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="confirmed", verification="pending"),
+                name="signature_owed_check",
+            ),
         ]
 
     # What an anonymised signature keeps of its signer: nothing.

@@ -51,4 +51,4 @@ def test_signing_and_confirming_survive_an_unreachable_broker(tmp_path):
     assert "Confirmation emails: 1 sent" in result.stdout
     assert lines[-1] == "1 ada@example.org"  # the sweeper sent the one owed
     assert "Could not queue signatures.tasks.send_owed_confirmations" in result.stderr
-    assert "Could not queue verification.tasks.verify_claim" in result.stderr
+    assert "Could not queue verification.tasks.check_owed_claims" in result.stderr

@@ -405,6 +405,9 @@ SWEEP_AFTER = env_int("SWEEP_AFTER", 300, minimum=0)
 # at most one `send_owed_confirmations` per this many seconds, due at its end; that run sends every email owed
 # over one SMTP connection. A signer's email leaves about this much later than one task per email would send it.
 CONFIRMATION_BATCH_WINDOW = env_float("CONFIRMATION_BATCH_WINDOW", 1.0, minimum=0, maximum=60)
+# Claims are checked in chunks as signers confirm (issue 9): each web process queues at most one
+# `check_owed_claims` per this many seconds, due at its end; that run checks every claim owed a first check.
+CLAIM_CHECK_WINDOW = env_float("CLAIM_CHECK_WINDOW", 1.0, minimum=0, maximum=60)
 CELERY_BEAT_SCHEDULE["send-unsent-confirmations"] = {
     "task": "signatures.tasks.send_unsent_confirmations",
     "schedule": SWEEP_EVERY,

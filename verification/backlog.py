@@ -7,9 +7,9 @@ not finished, a roster upload not imported. `verification.tasks.requeue_stalled_
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from signatures.models import Signature
@@ -28,21 +28,36 @@ class Stalled:
     imports: list[int] = field(default_factory=list)
 
 
+def owed_checks(checked_before: datetime | None = None) -> QuerySet:
+    """Confirmed claims the workers owe a check: `pending`, waiting for no open challenge, and not checked since
+    they were (last) confirmed: no evidence yet, or evidence older than the confirmation (a signer who withdrew
+    and confirmed again, a reinstated signature). That is what `check_owed_claims` checks a moment after the
+    confirmations. With `checked_before` (the sweeper's view), also those whose last check is older than that.
+
+    The partial index `signature_owed_check` (confirmed and pending) answers it without reading the letters'
+    other signatures; what it reads beyond the owed claims are the claims waiting for a member's answer.
+    """
+    open_challenge = RosterChallenge.objects.open().filter(signature=OuterRef("pk"))
+    claims = Signature.objects.filter(
+        status=Signature.Status.CONFIRMED,
+        verification=Signature.Verification.PENDING,
+        affiliation__isnull=False,
+        anonymised_at__isnull=True,  # nothing left to decide on (verification.claims.decide)
+    ).exclude(Exists(open_challenge))
+    unchecked = Q(evidence__isnull=True) | Q(evidence__created_at__lt=F("confirmed_at"))
+    if checked_before is not None:
+        unchecked |= Q(evidence__created_at__lte=checked_before)
+    return claims.filter(unchecked)
+
+
 def stalled(waited: timedelta, *, include_claims: bool = True) -> Stalled:
     """Work that has waited at least `waited` for its task. Chunks found are marked queued again now."""
     cutoff = timezone.now() - waited
     found = Stalled()
     if include_claims:
-        open_challenge = RosterChallenge.objects.open().filter(signature=OuterRef("pk"))
         found.claims = list(
-            Signature.objects.filter(
-                status=Signature.Status.CONFIRMED,
-                verification=Signature.Verification.PENDING,
-                affiliation__isnull=False,
-                confirmed_at__lte=cutoff,
-            )
-            .filter(Q(evidence__isnull=True) | Q(evidence__created_at__lte=cutoff))
-            .exclude(Exists(open_challenge))
+            owed_checks(checked_before=cutoff)
+            .filter(confirmed_at__lte=cutoff)
             .order_by("pk")
             .values_list("pk", flat=True)[:LIMIT]
         )

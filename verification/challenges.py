@@ -31,7 +31,7 @@ def open_challenges(signature: Signature, entry_ids: list[int], requested_by=Non
 
     An entry is skipped when it has no address, is on another affiliation's roster, already has an open
     challenge for another signature on this petition, or reached its daily cap. The caller holds the
-    signature's lock and sends the new ones (tasks.send_roster_challenge) after the commit.
+    signature's lock and sends the new ones (tasks.send_roster_challenges) after the commit.
     """
     plan = ChallengePlan([signature], entry_ids)
     opened = plan.open(signature, entry_ids, requested_by=requested_by)

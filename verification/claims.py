@@ -8,6 +8,7 @@ each claim decided by `decide`, which writes nothing.
 """
 
 import logging
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.utils import timezone
 from signatures import counts, services
 from signatures.models import Signature
 
-from . import challenges
+from . import backlog, challenges
 from .candidates import compatible
 from .matching import Match, RosterAddresses, check_claim
 from .models import Evidence, RosterChallenge, RosterEntry
@@ -48,25 +49,91 @@ def verify_claims(signature_ids: list[int], worker: str = "") -> list[int]:
 
     Safe to run twice (a repeat records nothing new); never overrides a moderator or a member's dispute; while
     challenges are open it waits for their answers; a claim verified at the roster address is revoked when its
-    entry leaves the roster. A single claim (`verify_claim`) goes through the same code.
+    entry leaves the roster. A single claim (`verify_claim`) and the claims owed a first check (`check_owed`) go
+    through the same code.
     """
     ids = sorted(set(signature_ids))
     if not ids:
         return []
     try:
         with transaction.atomic():
-            return _check(ids, worker)
+            return _check(_locked(Signature.objects.filter(pk__in=ids)), worker)
     except Exception as error:
         if len(ids) == 1:
             raise
         logger.warning("A chunk of %d claims failed as a whole (%r); checking them one by one", len(ids), error)
+    return _one_by_one(Signature.objects.all(), ids, worker)
+
+
+def verify_claim(signature_id: int, worker: str = "") -> list[int]:
+    """Check one claim and record the outcome (as a chunk of one: `verify_claims`); the roster challenges to send."""
+    return verify_claims([signature_id], worker=worker)
+
+
+@dataclass
+class Owed:
+    """What `check_owed` did: claims checked, failed (logged; the first error kept), and whether more wait."""
+
+    checked: int = 0
+    failed: list[int] = field(default_factory=list)
+    error: BaseException | None = None
+    more: bool = False
+
+
+def check_owed(worker: str = "", *, size: int = 500, chunks: int = 20, send=None, share=None) -> Owed:
+    """Check the confirmed claims owed a check since their confirmation (backlog.owed_checks), `size` at a time in
+    id order, each chunk as `verify_claims` checks one, up to `chunks` chunks; `send(challenge_ids)` is called
+    after each chunk's commit with the roster challenges it opened, and `share()` once, after the first full
+    chunk (more may be owed: another worker can take a share). `more` says the limit stopped it with claims
+    perhaps still owed.
+
+    The chunk's lock query takes the claims itself: the first `size` owed claims no other worker holds (FOR
+    UPDATE SKIP LOCKED), so two workers at once check different claims; a claim another worker checked meanwhile
+    is no longer owed (and if a race let it through, `decide` finds the same outcome and records nothing). Each
+    chunk starts after the last claim of the one before, so a run takes a claim at most once; one that fails is
+    still owed, for the next run or the sweeper.
+    """
+    result, after = Owed(), 0
+    for _ in range(chunks):
+        owed = backlog.owed_checks().filter(pk__gt=after)
+        try:
+            with transaction.atomic():
+                signatures = _locked(owed, limit=size, skip_locked=True)
+                opened = _check(signatures, worker)
+            ids = [signature.pk for signature in signatures]
+        except Exception as error:
+            logger.warning("A chunk of owed claims failed as a whole (%r); checking them one by one", error)
+            ids = list(owed.order_by("pk").values_list("pk", flat=True)[:size])
+            try:
+                opened = _one_by_one(owed, ids, worker, skip_locked=True)
+            except ChunkIncomplete as incomplete:
+                opened = incomplete.opened
+                result.failed += incomplete.failed
+                result.error = result.error or incomplete.error
+        if send is not None and opened:
+            send(opened)
+        result.checked += len(ids)
+        if len(ids) < size:
+            result.checked -= len(result.failed)
+            return result
+        if share is not None and after == 0:
+            share()
+        after = ids[-1]
+    result.checked -= len(result.failed)
+    result.more = True
+    return result
+
+
+def _one_by_one(signatures: QuerySet, ids: list[int], worker: str, *, skip_locked: bool = False) -> list[int]:
+    """Check each of `ids` (among `signatures`) in a transaction of its own, after a chunk's transaction failed.
+    The challenges opened; ChunkIncomplete if any failed. With `skip_locked`, one another worker holds is left."""
     opened: list[int] = []
     failed: list[int] = []
     first: BaseException | None = None
     for signature_id in ids:
         try:
             with transaction.atomic():
-                opened += _check([signature_id], worker)
+                opened += _check(_locked(signatures.filter(pk=signature_id), skip_locked=skip_locked), worker)
         except Exception as error:
             failed.append(signature_id)
             if first is None:
@@ -78,9 +145,15 @@ def verify_claims(signature_ids: list[int], worker: str = "") -> list[int]:
     return opened
 
 
-def verify_claim(signature_id: int, worker: str = "") -> list[int]:
-    """Check one claim and record the outcome (as a chunk of one: `verify_claims`); the roster challenges to send."""
-    return verify_claims([signature_id], worker=worker)
+def _locked(signatures: QuerySet, *, limit: int | None = None, skip_locked: bool = False) -> list[Signature]:
+    """The chunk's lock query: its signatures (the first `limit`) row-locked in id order, with what `decide` reads
+    beside them; `skip_locked` leaves out those another worker holds."""
+    locked = (
+        signatures.select_for_update(of=("self",), skip_locked=skip_locked)
+        .select_related("affiliation", "evidence")
+        .order_by("pk")
+    )
+    return list(locked[:limit] if limit is not None else locked)
 
 
 def decide(signature: Signature, addresses: RosterAddresses | None = None) -> Match | None:
@@ -111,14 +184,9 @@ def decide(signature: Signature, addresses: RosterAddresses | None = None) -> Ma
     return check_claim(signature, addresses)
 
 
-def _check(ids: list[int], worker: str) -> list[int]:
-    """The chunk's work, in the caller's transaction: lock, decide, open and close challenges, record."""
-    signatures = list(
-        Signature.objects.select_for_update(of=("self",))
-        .select_related("affiliation", "evidence")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    )
+def _check(signatures: list[Signature], worker: str) -> list[int]:
+    """The chunk's work, in the caller's transaction, on its locked signatures (`_locked`): decide, open and close
+    challenges, record."""
     addresses = RosterAddresses.for_claims(signatures)
     decided = [(signature, match) for signature in signatures if (match := decide(signature, addresses)) is not None]
     plan = challenges.ChallengePlan(

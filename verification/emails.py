@@ -2,54 +2,133 @@
 
 In the language the claim was made in (`Signature.language`), with a text and an HTML part (`send_email`)."""
 
+import contextlib
+import logging
 import math
+import smtplib
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from signatures.emails import defanged, send_email
+from signatures.outbox import BATCH, LEASE, MailServerUnavailable, Sent
 
 from . import challenges
 from .models import RosterChallenge
 
+logger = logging.getLogger(__name__)
 
-def send_challenge_email(challenge_id: int) -> bool:
-    """Send it once: the row is marked sent in the same transaction, so a retry after a failure sends again,
-    and a repeat after success sends nothing. False if there was nothing to send."""
+
+def send_challenges(challenge_ids: Iterable[int]) -> Sent:
+    """Email these roster challenges, those still open and unsent that no other sender holds, over one SMTP
+    connection, `outbox.BATCH` at a time: each batch claimed (a lease, FOR UPDATE SKIP LOCKED), sent, then marked
+    sent in one statement. What the `send_roster_challenges` task does for the challenges a chunk of claims opened,
+    and the sweeper for those an outage left unsent.
+
+    Sent once: a challenge marked sent, answered, closed or held by another sender is left out, so two senders at
+    once never send one twice. An email accepted just before its worker was killed, before the batch was marked,
+    is sent again once its lease runs out (at least once, never zero times). A refused address is left unsent (the
+    sweeper tries it again); with the mail server down, what was not sent is released and MailServerUnavailable
+    raised.
+    """
+    wanted, total = sorted(set(challenge_ids)), Sent()
+    connection = None
+    try:
+        for start in range(0, len(wanted), BATCH):
+            leased = _lease(wanted[start : start + BATCH])
+            if not leased:
+                continue
+            opening = connection is None
+            if opening:
+                connection = get_connection()
+            total += _send(leased, connection, opening)
+    finally:
+        if connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # a server that went away: nothing to close
+                connection.close()
+    return total
+
+
+def _lease(challenge_ids: list[int]) -> list[RosterChallenge]:
+    """Take those of these challenges still to send that no other sender holds, for `LEASE`, with what their
+    emails show."""
+    now = timezone.now()
     with transaction.atomic():
-        challenge = (
-            RosterChallenge.objects.select_for_update(of=("self",))
+        free = list(
+            RosterChallenge.objects.open()
+            .filter(pk__in=challenge_ids, sent_at=None, expires_at__gt=now)
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("signature__petition", "signature__affiliation", "roster_entry")
-            .filter(pk=challenge_id)
-            .first()
+            .order_by("pk")
         )
-        if challenge is None or challenge.sent_at is not None or not challenge.is_open:
-            return False
-        signature = challenge.signature
-        petition = signature.petition
-        link = f"{settings.SITE_URL}{reverse('signatures:challenge', args=[challenges.token(challenge)])}"
-        context = {
-            "challenge": challenge,
-            "petition": petition,
-            "typed_name": defanged(signature.full_name),
-            "affiliation": signature.affiliation,
-            "roster_name": defanged(challenge.roster_entry.full_name),
-            "link": link,
-            "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
-            "days": max(1, math.ceil((challenge.expires_at - timezone.now()).total_seconds() / 86400)),
-        }
-        # Written in the language of the page the claim was made on (the signer's): the roster member's own
-        # language is unknown, and the letter they are asked about was read in that language.
-        send_email(
-            to=challenge.address,
-            language=signature.language,
-            subject=lambda: gettext("Did you sign “%(title)s”?") % {"title": petition.title},
-            template="verification/email/challenge",
-            context=context,
+        if free:
+            RosterChallenge.objects.filter(pk__in=[c.pk for c in free]).update(leased_until=now + LEASE)
+    return free
+
+
+def _send(leased: list[RosterChallenge], connection, opening: bool) -> Sent:
+    """Send the leased challenges over `connection` (opened first if `opening`); those accepted are marked sent
+    together at the end, the others released."""
+    result, done, left = Sent(), [], []
+    pending = list(leased)
+    try:
+        if opening:
+            connection.open()
+        while pending:
+            challenge = pending[0]
+            try:
+                _send_one(challenge, connection)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
+                logger.warning("Roster challenge %s not accepted: %s", challenge.pk, error)
+                result.refused += 1
+                left.append(challenge.pk)
+            else:
+                done.append(challenge.pk)
+                result.sent += 1
+            pending.pop(0)
+    except (smtplib.SMTPException, OSError) as error:  # refused, dropped, timed out, unknown host
+        left += [challenge.pk for challenge in pending]
+        result.deferred += len(pending)
+        logger.warning(
+            "Mail server unavailable: %d roster challenge(s) wait for the next attempt (%s).", len(pending), error
         )
-        challenge.sent_at = timezone.now()
-        challenge.save(update_fields=["sent_at"])
-    return True
+        raise MailServerUnavailable(str(error)) from error
+    finally:
+        if done:
+            RosterChallenge.objects.filter(pk__in=done).update(sent_at=timezone.now(), leased_until=None)
+        if left:
+            RosterChallenge.objects.filter(pk__in=left).update(leased_until=None)
+    return result
+
+
+def _send_one(challenge: RosterChallenge, connection) -> None:
+    signature = challenge.signature
+    petition = signature.petition
+    link = f"{settings.SITE_URL}{reverse('signatures:challenge', args=[challenges.token(challenge)])}"
+    context = {
+        "challenge": challenge,
+        "petition": petition,
+        "typed_name": defanged(signature.full_name),
+        "affiliation": signature.affiliation,
+        "roster_name": defanged(challenge.roster_entry.full_name),
+        "link": link,
+        "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+        "days": max(1, math.ceil((challenge.expires_at - timezone.now()).total_seconds() / 86400)),
+    }
+    # Written in the language of the page the claim was made on (the signer's): the roster member's own
+    # language is unknown, and the letter they are asked about was read in that language.
+    send_email(
+        to=challenge.address,
+        language=signature.language,
+        subject=lambda: gettext("Did you sign “%(title)s”?") % {"title": petition.title},
+        template="verification/email/challenge",
+        context=context,
+        connection=connection,
+    )

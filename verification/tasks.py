@@ -14,6 +14,7 @@ from django.db import OperationalError, transaction
 from django.db.models import QuerySet
 
 from signatures.models import Signature
+from signatures.outbox import MailServerUnavailable
 from undersigned.celery import mail_task_options, queue_length
 
 from . import backlog, claims, emails, roster_import
@@ -22,6 +23,8 @@ from .models import Affiliation, Recheck, RecheckChunk
 logger = logging.getLogger(__name__)
 
 RECHECK_CHUNK = 500
+# Chunks a `check_owed_claims` run checks before it queues the next run (about 10 to 30 s of one worker process).
+OWED_CHUNKS_PER_RUN = 20
 # Above this many tasks waiting in the queue, the sweeper does not queue claims or chunks again (see below).
 QUEUE_BUSY = 100
 
@@ -32,9 +35,30 @@ def _worker_name(task) -> str:
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def verify_claim(self, signature_id: int) -> None:
-    """Check one claim (queued when a signer confirms): a chunk of one. Idempotent: a repeat records nothing new."""
-    send_challenges(claims.verify_claim(signature_id, worker=_worker_name(self)))
+def check_owed_claims(self) -> int:
+    """Check every confirmed claim owed a check since its confirmation, in chunks of RECHECK_CHUNK
+    (claims.check_owed), and send the roster challenges each chunk opens, one task a chunk. Queued at most once a
+    CLAIM_CHECK_WINDOW per web process, after the confirmations that owe the checks (queue_claim_check:
+    Task.gather_on_commit).
+
+    Two at once check different claims (each chunk takes the claims no other worker holds), so a run that finds
+    more than a chunk owed queues one more run at once, which shares the rest with it (a burst uses every worker
+    process). A run stops after OWED_CHUNKS_PER_RUN chunks and queues the next, so no task holds a worker for
+    long. A claim that cannot be checked is left owed (the sweeper tries it again) and fails the run once the
+    others are done.
+    """
+    owed = claims.check_owed(
+        _worker_name(self),
+        size=RECHECK_CHUNK,
+        chunks=OWED_CHUNKS_PER_RUN,
+        send=send_challenges,
+        share=check_owed_claims.delay_on_commit,
+    )
+    if owed.more:
+        check_owed_claims.delay_on_commit()
+    if owed.error is not None:
+        raise owed.error
+    return owed.checked
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -120,8 +144,8 @@ def requeue_stalled_checks(waited: int | None = None) -> dict[str, int]:
     stalled = backlog.stalled(timedelta(seconds=waited), include_claims=queue_length() <= QUEUE_BUSY)
     for start in range(0, len(stalled.claims), RECHECK_CHUNK):
         verify_claims.delay_on_commit(stalled.claims[start : start + RECHECK_CHUNK])
-    for challenge_id in stalled.challenges:
-        send_roster_challenge.delay_on_commit(challenge_id)
+    for start in range(0, len(stalled.challenges), RECHECK_CHUNK):
+        send_roster_challenges.delay_on_commit(stalled.challenges[start : start + RECHECK_CHUNK])
     for chunk in stalled.chunks:
         verify_claims.delay_on_commit(chunk.signature_ids, chunk.recheck_id, chunk.pk)
     for import_id in stalled.imports:
@@ -156,10 +180,13 @@ def cancel_unconfirmed_imports() -> int:
     return roster_import.cancel_unconfirmed()
 
 
-@shared_task(**mail_task_options())
-def send_roster_challenge(challenge_id: int) -> None:
-    """Email one roster challenge to the roster address. Sends nothing for a challenge already sent or closed."""
-    emails.send_challenge_email(challenge_id)
+@shared_task(**{**mail_task_options(), "autoretry_for": (MailServerUnavailable, *mail_task_options()["autoretry_for"])})
+def send_roster_challenges(challenge_ids: list[int]) -> int:
+    """Email these roster challenges to their roster addresses over one SMTP connection (emails.send_challenges):
+    those a chunk of claims opened, or a moderator's, or those the sweeper found unsent. Sends nothing for a
+    challenge already sent, closed, or being sent by another task; with the mail server down, retried with
+    backoff (mail_task_options), and after that the sweeper's."""
+    return emails.send_challenges(challenge_ids).sent
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -169,10 +196,14 @@ def expire_roster_challenges() -> int:
 
 
 def send_challenges(challenge_ids: list[int]) -> None:
-    for challenge_id in challenge_ids:
-        send_roster_challenge.delay_on_commit(challenge_id)
+    """After the commit, one task emails all these challenges (over one SMTP connection)."""
+    if challenge_ids:
+        send_roster_challenges.delay_on_commit(list(challenge_ids))
 
 
 def queue_claim_check(sender, signature_id: int, **kwargs) -> None:
-    """Receiver of signatures.signals.signature_confirmed: check the claim once the confirmation commits."""
-    verify_claim.delay_on_commit(signature_id)
+    """Receiver of signatures.signals.signature_confirmed: the claim is owed its check (the row says so: `pending`
+    without evidence), and a `check_owed_claims` run due at the end of this CLAIM_CHECK_WINDOW checks it with the
+    others confirmed meanwhile (one task per window and web process, queued after the commit). Run eagerly
+    (`make run`, the unit tests), each confirmation's commit checks it at once."""
+    check_owed_claims.gather_on_commit(settings.CLAIM_CHECK_WINDOW)

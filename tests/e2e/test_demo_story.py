@@ -108,7 +108,7 @@ def test_sixteen_claims_are_checked_by_the_worker_and_the_members_answer(
     evidence = by_email.evidence
     assert evidence.roster_entry.full_name == "Ana Castillo"
     assert evidence.score == 1.0
-    assert evidence.worker.startswith("verification.tasks.verify_claim@")
+    assert evidence.worker.startswith("verification.tasks.check_owed_claims@")
     assert evidence.decided_by is None
     assert by_email.verified_at is not None
 

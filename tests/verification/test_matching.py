@@ -17,7 +17,7 @@ from tests.support.queued import settled
 from verification import claims, matching
 from verification.models import Evidence
 from verification.rosters import import_roster
-from verification.tasks import verify_claim, verify_claims
+from verification.tasks import check_owed_claims, verify_claims
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_claim_whose_email_is_on_the_roster_is_verified_by_email(petition, artis
         "Jane Doe",
         1.0,
     )
-    assert evidence.worker.startswith("verification.tasks.verify_claim@")
+    assert evidence.worker.startswith("verification.tasks.check_owed_claims@")
     assert evidence.decided_by is None
     assert stored_counts(petition) == real_counts(petition)
 
@@ -216,7 +216,7 @@ def test_signature_without_affiliation_has_no_claim_and_queues_no_check(petition
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         signature = make_signature(petition, affiliation=None)
     queued = [getattr(getattr(cb, "func", None), "__self__", None) for cb in callbacks]
-    assert verify_claim not in queued
+    assert check_owed_claims not in queued
     assert signature.verification == V.NONE
     assert not Evidence.objects.exists()
     assert claims.verify_claim(signature.pk) == []
@@ -229,7 +229,7 @@ def test_unconfirmed_signature_is_not_checked(petition, artists):
     make_roster_entry(artists, "Jane Doe", "jane@studio.org")
     signature = claim(petition, artists, "Jane Doe", "jane@studio.org", confirmed=False)
     claims.verify_claim(signature.pk)
-    verify_claim.delay(signature.pk)
+    check_owed_claims.delay()
     signature.refresh_from_db()
     assert signature.verification != V.VERIFIED
     assert not Evidence.objects.filter(signature=signature).exists()
@@ -251,7 +251,7 @@ def test_verifying_twice_records_one_evidence_and_counts_once(petition, artists)
     make_roster_entry(artists, "Jane Doe", "jane@studio.org")
     signature = claim(petition, artists, "Jane Doe", "jane@studio.org")
     claims.verify_claim(signature.pk, worker="again")
-    verify_claim.delay(signature.pk)
+    check_owed_claims.delay()
     verify_claims.delay([signature.pk, signature.pk])
     assert Evidence.objects.filter(signature=signature).count() == 1
     assert stored_counts(petition) == real_counts(petition) == {"confirmed": 1, "by_affiliation": {artists.pk: (1, 1)}}

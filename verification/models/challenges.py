@@ -57,6 +57,8 @@ class RosterChallenge(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Held by the sender emailing it until then (verification.emails.send_challenges), so two never send it twice.
+    leased_until = models.DateTimeField(null=True, blank=True, editable=False)
     answered_at = models.DateTimeField(null=True, blank=True)
 
     objects = RosterChallengeQuerySet.as_manager()
