@@ -299,38 +299,16 @@ def _evidence(
     )
 
 
-def record(
-    signature: Signature,
-    verdict: str,
-    method: str,
-    *,
-    entry: RosterEntry | None = None,
-    score: float = 0.0,
-    candidates: list[dict] | None = None,
-    detail: str = "",
-    warnings: list[str] | None = None,
-    moderator=None,
-    worker: str = "",
-) -> Evidence:
+def record(signature: Signature, verdict: str, method: str, **details) -> Evidence:
     """Record evidence and move the signature's verification (and the counters) to `verdict`.
 
+    `details`: the evidence's entry, score, candidates, detail, warnings, moderator or worker (`_evidence`).
     A verified claim bound to a roster entry is shown under the entry's name unless the typed name is
     compatible with it; the evidence keeps both. The caller holds the signature's row lock. (The workers'
     checks record a chunk at once: `_record_all`.)
     """
     before = counts.Snapshot.of(signature)
-    evidence = _evidence(
-        signature,
-        verdict,
-        method,
-        entry=entry,
-        score=score,
-        candidates=candidates,
-        detail=detail,
-        warnings=warnings,
-        moderator=moderator,
-        worker=worker,
-    )
+    evidence = _evidence(signature, verdict, method, **details)
     evidence.save()
     signature.record_verdict(evidence)
     signature.save(update_fields=["verification", "evidence", "verified_at"])
