@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from django.core.cache import cache
 
 from abuse import rules
-from tests.support import queued
+from tests.support import queued, stack
 from tests.support.factories import make_affiliation, make_petition
 from tests.support.signer import Signer
 from undersigned.catalogues import compile_catalogues
@@ -166,13 +166,7 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
 
 
 def _wait_until(condition, timeout: float = 30, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+    return stack.wait_until(condition, timeout, interval)
 
 
 @pytest.fixture

@@ -458,11 +458,14 @@ class AffiliationAdmin(ModeratedAdmin):
             return redirect(url)
         problems = record.problems if record.state in (RosterImport.State.FAILED, RosterImport.State.CANCELLED) else []
         count = max(record.problems_count, len(problems))
+        # The letters relying on the roster are shown only beside the upload form (not while a worker runs it,
+        # nor beside the dry run's own table): counted only then, not on every reload of the progress page.
+        shown = not record.in_progress and record.state != RosterImport.State.REVIEW and not changes
         context = self._upload_context(
             request,
             affiliation,
             RosterUploadForm(initial={"replace": record.replaced}),
-            reaches.roster_reach(affiliation, request.user),
+            reaches.roster_reach(affiliation, request.user) if shown else [],
             title=_("Roster import of %(file)s") % {"file": record.filename},
             record=record,
             review=review,
@@ -530,6 +533,15 @@ class RosterEntryAdmin(ModeratedAdmin):
         return deleted, model_count, perms_needed, protected
 
     def _deletion_reach(self, request, entry_ids: list[int]) -> dict[Affiliation, list]:
+        """The dry run of deleting these entries, once per request (the delete POST checks the deletion with
+        `get_deleted_objects`, then deletes: both need it)."""
+        kept = request.__dict__.setdefault("_roster_deletion_reach", {})
+        key = tuple(sorted(entry_ids))
+        if key not in kept:
+            kept[key] = self._dry_run_deletion(request, entry_ids)
+        return kept[key]
+
+    def _dry_run_deletion(self, request, entry_ids: list[int]) -> dict[Affiliation, list]:
         entries = RosterEntry.objects.filter(pk__in=entry_ids)
         affiliations = list(Affiliation.objects.filter(pk__in=entries.values("affiliation_id")).order_by("name"))
         reach = reaches.roster_write_reach(
