@@ -43,7 +43,7 @@ def sign(fresh: Signature, restated: tuple[str, ...], *, owe_email: bool) -> Sig
     together = owe_email and connection.vendor == "postgresql"
     statement = _statement(tuple(sorted(restated)), together)
     now = timezone.now()
-    params = [*values, fresh.petition_id, now]
+    params = [*values, fresh.petition_id, connection.ops.adapt_datetimefield_value(now)]  # SQLite: as stored
     if together:
         params.append(now)
     with connection.cursor() as cursor:
