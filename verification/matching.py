@@ -128,7 +128,11 @@ def preload_roster_indexes() -> int:
         Exists(Petition.objects.filter(affiliations=OuterRef("pk"), status=Petition.Status.OPEN)),
         Exists(RosterEntry.objects.filter(affiliation=OuterRef("pk"))),
     ).order_by("pk")[:_ROSTER_INDEXES_KEPT]
-    return sum(1 for affiliation in offered if roster_index(affiliation))
+    built = 0
+    for affiliation in offered:
+        roster_index(affiliation)
+        built += 1
+    return built
 
 
 class RosterAddresses:
