@@ -453,14 +453,21 @@ def run(args, bench_db: str, worker: Worker) -> None:
 
     started = worker.start()
     pool = worker.pids()[1:]
-    print(f"worker started and answering ping in {started:.1f} s: main pid {worker.pids()[0]}, pool pids {pool}")
+    print(
+        f"worker started (roster indexes built) and answering ping in {started:.1f} s: main pid "
+        f"{worker.pids()[0]}, pool pids {pool}"
+    )
 
     by_task(petition, ids, kinds, worker, bench_db, args.timeout)
     reset(petition)
     by_chunks(petition, ids, kinds, worker, bench_db, args.timeout)
     challenge_emails(worker, bench_db, args.timeout)
     rss = ", ".join(f"{rss_mib(pid):.0f}" for pid in worker.pids()[1:])
-    print(f"worker pool processes' RSS at the end (each holds its RosterIndex): {rss} MiB")
+    print(
+        f"worker processes' RSS at the end (main, then pool: the main process builds the RosterIndex before it "
+        f"forks, the pool processes inherit it, sharing the pages they have not written to): "
+        f"{rss_mib(worker.pids()[0]):.0f}; {rss} MiB"
+    )
     errors = worker.errors_logged()
     print(f"worker log: {len(errors)} error/retry lines" + (f"; first: {errors[0][:300]}" if errors else ""))
     if args.profile:
@@ -586,7 +593,8 @@ def insert_claims(petition, affiliation, members, people, rng, count: int) -> tu
 
 
 def measure_index_build(affiliation) -> None:
-    """What each worker process pays once per roster version: the RosterIndex of the whole roster."""
+    """What a worker pays once per roster version: the RosterIndex of the whole roster (its main process before it
+    forks; a pool process again when the roster has changed since)."""
     from verification import matching
 
     affiliation.refresh_from_db()  # the import moved its roster_version on
@@ -595,7 +603,8 @@ def measure_index_build(affiliation) -> None:
     matching.roster_index(affiliation)
     wall = time.perf_counter() - began
     print(
-        f"RosterIndex build in one process (each pool process builds its own on its first name check): "
+        f"RosterIndex build in one process (what a worker's main process spends before forking its pool, "
+        f"matching.preload_roster_indexes, and a process whose roster changed, on its next name check): "
         f"{wall:.1f} s, +{rss_mib() - before:.0f} MiB RSS",
         flush=True,
     )

@@ -148,8 +148,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below): django-csp's, built once per process.
+    "undersigned.middleware.ContentSecurityPolicy",
     # Issue 8 (i8b): CORS for the public JSON API only (GET/HEAD/OPTIONS of /api/, no credentials).
     "front.middleware.PublicApiCorsMiddleware",
     # Issue 9: a fresh kept petition page or JSON for a reader without a session, answered here without the rest

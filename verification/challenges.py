@@ -59,12 +59,13 @@ class ChallengePlan:
         # claims after it), and every open one on these entries for these petitions (one per entry and petition).
         # With no entry to challenge, none of that matters: nothing is read.
         self._open: dict[tuple[int, int], RosterChallenge] = {}  # (entry, petition): the open challenge
+        self._slots: dict[int, set[tuple[int, int]]] = {}  # signature: its slots in _open (for `cancel`)
         self._today: dict[int, int] = {}
         if self._entries:
             wanted = Q(signature_id__in=[signature.pk for signature in signatures])
             wanted |= Q(roster_entry_id__in=self._entries, petition_id__in={s.petition_id for s in signatures})
             for challenge in RosterChallenge.objects.open().filter(wanted).order_by():
-                self._open[(challenge.roster_entry_id, challenge.petition_id)] = challenge
+                self._take((challenge.roster_entry_id, challenge.petition_id), challenge)
             self._today = RosterChallenge.objects.sent_to_entries_today(list(self._entries))
         self._cancelled: set[int] = set()
         self._now = timezone.now()
@@ -86,7 +87,7 @@ class ChallengePlan:
             if self._today.get(entry_id, 0) >= settings.CHALLENGE_DAILY_CAP_PER_ENTRY:
                 continue
             self._today[entry_id] = self._today.get(entry_id, 0) + 1
-            self._open[slot] = RosterChallenge(
+            challenge = RosterChallenge(
                 signature=signature,
                 petition_id=signature.petition_id,
                 roster_entry_id=entry_id,
@@ -95,14 +96,19 @@ class ChallengePlan:
                 created_at=self._now,
                 expires_at=self._now + timedelta(seconds=settings.CHALLENGE_MAX_AGE),
             )
-            opened.append(self._open[slot])
+            self._take(slot, challenge)
+            opened.append(challenge)
         return opened
+
+    def _take(self, slot: tuple[int, int], challenge: RosterChallenge) -> None:
+        self._open[slot] = challenge
+        self._slots.setdefault(challenge.signature_id, set()).add(slot)
 
     def cancel(self, signature: Signature) -> None:
         """The claim is settled: its open challenges close (`cancel_open`), and their entries are free again."""
         self._cancelled.add(signature.pk)
-        for slot, challenge in list(self._open.items()):
-            if challenge.signature_id == signature.pk:
+        for slot in self._slots.pop(signature.pk, ()):
+            if self._open.get(slot) is not None and self._open[slot].signature_id == signature.pk:
                 del self._open[slot]
 
     def write(self) -> None:

@@ -256,7 +256,7 @@ def _record_all(changes: list[tuple[Signature, Match]], worker: str) -> None:
         )
         for signature, match in changes
     ]
-    Evidence.objects.bulk_create(trail)
+    Evidence.objects.insert_all(trail)
     signatures = [signature for signature, _ in changes]
     for signature, evidence in zip(signatures, trail, strict=True):
         signature.record_verdict(evidence)

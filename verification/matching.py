@@ -10,12 +10,14 @@ The order of evidence, strongest first:
 A lookalike address (mixed scripts, confusable letters) never matches anything and is flagged for moderators.
 """
 
+import gc
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
+from petitions.models import Petition
 from signatures.addresses import domain_warnings, email_domain, email_key
 from signatures.models import Signature
 
@@ -56,28 +58,35 @@ class RosterIndex:
         self.names = CandidateIndex((pk, name) for pk, name, _ in rows)
         self.full_names = {pk: name for pk, name, _ in rows}
         self.with_address = {pk for pk, _, email in rows if email}
+        self._frequency: dict[int, int] = {}  # entry: name_frequency of its name, found on first need
 
-    def candidates(self, full_name: str) -> tuple[list[dict], dict[int, RosterEntry]]:
-        """Candidate entries for a typed name, best first, as stored in the evidence and shown to moderators,
-        and the entries themselves (their id, affiliation and name, from this copy: no query)."""
-        found = [c for c in self.names.candidates(full_name, limit=MAX_CANDIDATES) if c.score * 100 >= _threshold()]
-        entries = {
-            c.entry_id: RosterEntry(pk=c.entry_id, affiliation_id=self.affiliation_id, full_name=name)
-            for c in found
-            if (name := self.full_names.get(c.entry_id)) is not None
-        }
+    def frequency(self, entry_id: int) -> int:
+        """How many entries of this roster have this entry's normalised name (CandidateIndex.name_frequency),
+        worked out once per entry: the copy never changes, and candidates recur from claim to claim."""
+        found = self._frequency.get(entry_id)
+        if found is None:
+            found = self._frequency[entry_id] = self.names.name_frequency(self.full_names[entry_id])
+        return found
+
+    def candidates(self, full_name: str) -> list[dict]:
+        """Candidate entries for a typed name, best first, as stored in the evidence and shown to moderators."""
+        threshold = _threshold()
         return [
             {
                 "entry": c.entry_id,
-                "name": entries[c.entry_id].full_name,
+                "name": self.full_names[c.entry_id],
                 "score": round(c.score, 3),
                 "reason": c.reason,
                 "address": c.entry_id in self.with_address,
-                "frequency": self.names.name_frequency(entries[c.entry_id].full_name),
+                "frequency": self.frequency(c.entry_id),
             }
-            for c in found
-            if c.entry_id in entries
-        ], entries
+            for c in self.names.candidates(full_name, limit=MAX_CANDIDATES)
+            if c.score * 100 >= threshold and c.entry_id in self.full_names
+        ]
+
+    def entry(self, entry_id: int) -> RosterEntry:
+        """One of this copy's entries (its id, affiliation and name: no query), to record a candidate."""
+        return RosterEntry(pk=entry_id, affiliation_id=self.affiliation_id, full_name=self.full_names[entry_id])
 
 
 def _threshold() -> float:
@@ -101,7 +110,29 @@ def roster_index(affiliation: Affiliation) -> RosterIndex:
         _ROSTER_INDEXES.clear()
     index = RosterIndex(affiliation.pk)
     _ROSTER_INDEXES[affiliation.pk] = (affiliation.roster_version, index)
+    # The copy is a few hundred thousand objects that live as long as the version, in no reference cycle: the
+    # cyclic garbage collector would scan them all again at each full collection (a quarter of a claim check's
+    # time, measured), so they are moved out of its sight (after one collection, so no garbage is frozen with
+    # them). A copy dropped later is still freed, by reference counting.
+    gc.collect()
+    gc.freeze()
     return index
+
+
+def preload_roster_indexes() -> int:
+    """Build the roster indexes of the affiliations that open letters offer (at most as many as are kept), in this
+    process; how many. A worker's main process calls it before it forks its pool (tasks.preload_in_worker), so
+    every pool process starts with them, instead of each spending seconds per 100,000 names on its first claims.
+    A roster that changes later is indexed again where it is needed, as always."""
+    offered = Affiliation.objects.filter(
+        Exists(Petition.objects.filter(affiliations=OuterRef("pk"), status=Petition.Status.OPEN)),
+        Exists(RosterEntry.objects.filter(affiliation=OuterRef("pk"))),
+    ).order_by("pk")[:_ROSTER_INDEXES_KEPT]
+    built = 0
+    for affiliation in offered:
+        roster_index(affiliation)
+        built += 1
+    return built
 
 
 class RosterAddresses:
@@ -223,10 +254,11 @@ def _by_roster_address_given(
 
 
 def _by_name(signature: Signature, affiliation: Affiliation) -> Match:
-    candidates, entries = roster_index(affiliation).candidates(signature.full_name)
+    index = roster_index(affiliation)
+    candidates = index.candidates(signature.full_name)
     if not candidates:
         return Match(Verification.UNVERIFIED, Method.NONE, None, 0.0, detail="no roster entry matches")
-    best = entries[candidates[0]["entry"]]
+    best = index.entry(candidates[0]["entry"])
     reachable = [c["entry"] for c in candidates if c["address"]][: settings.CHALLENGE_MAX_CANDIDATES]
     if reachable:
         count = len(reachable)

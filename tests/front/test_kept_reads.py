@@ -3,6 +3,7 @@ body and headers; and only an anonymous GET/HEAD of exactly those paths is answe
 per-user."""
 
 import re
+import time
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -259,3 +260,26 @@ def test_the_cookie_it_sets_is_the_csrf_cookie_as_configured(settings, letter):
     assert answered_early(response)
     morsel = response.cookies["csrftoken"]
     assert morsel["secure"] and morsel["httponly"] and morsel["samesite"] == "Lax"
+
+
+def test_a_web_process_answers_from_the_copy_it_holds_for_at_most_a_second_without_reading_the_cache(letter):
+    """What another process's `forget` does here: the cache's copies go, this process's are still held."""
+    from django.core.cache import cache
+
+    from front import public_cache
+
+    assert answered_early(kept(letter))
+    cache.clear()  # the kept copies are gone from the cache; this process still holds the page
+    assert answered_early(Client().get(letter.get_absolute_url()))
+    time.sleep(public_cache.MEMO_SECONDS + 0.1)
+    response = Client().get(letter.get_absolute_url())
+    assert response.status_code == 200 and not answered_early(response)  # rendered again, from the rows
+
+
+def test_forget_drops_the_copies_this_process_holds_at_once(letter):
+    from front import public_cache
+
+    assert answered_early(kept(letter))
+    public_cache.forget(letter.slug)
+    response = Client().get(letter.get_absolute_url())
+    assert response.status_code == 200 and not answered_early(response)

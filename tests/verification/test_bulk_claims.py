@@ -326,3 +326,55 @@ def test_a_chunk_parks_its_counter_changes_while_another_transaction_holds_the_l
         assert list(CountDelta.objects.values_list("affiliation_id", "claimed", "verified")) == [(artists.pk, 0, 2)]
     counts.fold(letter.pk)
     assert stored_counts(letter) == real_counts(letter) == {"confirmed": 3, "by_affiliation": {artists.pk: (3, 2)}}
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the JSON-parameter writes are PostgreSQL's")
+def test_the_chunks_bulk_writes_store_what_djangos_generic_path_stores(artists, letter, monkeypatch):
+    """Evidence.objects.insert_all and Signature.objects.store_verdicts send PostgreSQL one JSON parameter; the
+    embedded database goes through bulk_create and bulk_update. Both must store the same rows, awkward text,
+    empty values and microseconds included."""
+    entry = make_roster_entry(artists, "Zoë O'Brien-Łukasiewicz", "zoe@roster.example")
+    moderator = make_user("keeper@example.org")
+    verified_at = timezone.now().replace(microsecond=123456)
+    awkward = "quote \" back\\slash, 'single', tab\t, newline\n, 表, 😀, %s %(x)s"
+
+    def write(signature_ids: list[int], vendor: str) -> list[tuple]:
+        signatures = list(Signature.objects.filter(pk__in=signature_ids).order_by("pk"))
+        rows = [
+            Evidence(
+                signature=signatures[0], verdict=V.VERIFIED, method=M.EMAIL, roster_entry=entry,
+                roster_name=entry.full_name, shown_name=awkward[:200], score=0.8125,
+                candidates=[{"entry": entry.pk, "name": awkward, "score": 0.9, "address": True, "frequency": 2}],
+                detail=awkward, warnings=["lookalike: ‘ｅxample.com’"], worker="task@host (id)",
+            ),
+            Evidence(signature=signatures[1], verdict=V.UNVERIFIED, method=M.NONE, decided_by=moderator),
+        ]  # fmt: skip
+        for signature, row in zip(signatures, rows, strict=True):
+            signature.verification = row.verdict
+            signature.verified_at = verified_at if row.verdict == V.VERIFIED else None
+        with monkeypatch.context() as patch:
+            patch.setattr(connection, "vendor", vendor)
+            Evidence.objects.insert_all(rows)
+            for signature, row in zip(signatures, rows, strict=True):
+                signature.evidence = row
+            Signature.objects.store_verdicts(signatures)
+        assert [row.pk for row in rows] == sorted(row.pk for row in rows)
+        for row in rows:  # what each object was given is what was stored
+            assert Evidence.objects.get(pk=row.pk).created_at == row.created_at
+        fields = ["verdict", "method", "roster_entry", "roster_name", "shown_name", "score", "candidates", "detail"]
+        fields += ["warnings", "decided_by", "worker"]
+        stored = Evidence.objects.filter(pk__in=[row.pk for row in rows]).order_by("pk").values_list(*fields)
+        verdicts = Signature.objects.filter(pk__in=signature_ids).order_by("pk")
+        return [
+            *stored,
+            *(
+                (s.verification, s.evidence.verdict, s.evidence.worker, s.verified_at)
+                for s in verdicts.select_related("evidence")
+            ),
+        ]
+
+    fast = write([unchecked(letter, artists, "A", f"a{n}@else.example").pk for n in range(2)], "postgresql")
+    generic = write([unchecked(letter, artists, "B", f"b{n}@else.example").pk for n in range(2)], "sqlite")
+    assert fast == generic
+    assert fast[0][4] == awkward[:200] and fast[0][7] == awkward
+    assert fast[2][3] == verified_at and fast[3][3] is None

@@ -411,3 +411,23 @@ def test_a_renamed_roster_entry_no_longer_matches_its_old_name(petition, artists
 
     signature.refresh_from_db()
     assert signature.verification == V.UNVERIFIED
+
+
+def test_a_worker_builds_the_rosters_open_letters_offer_before_forking_and_its_processes_reuse_them(monkeypatch):
+    """matching.preload_roster_indexes (run by a worker's main process before it forks its pool): the rosters of
+    affiliations an open letter offers are indexed once, and a claim's check then finds its copy ready; a roster
+    no open letter offers, or an empty one, is left for when it is needed."""
+    monkeypatch.setattr(matching, "_ROSTER_INDEXES", {})
+    offered, closed_only, empty = (make_affiliation(slug) for slug in ("offered", "closed-only", "empty"))
+    make_roster_entry(offered, "Olga Offered", "olga@roster.example")
+    make_roster_entry(closed_only, "Carl Closed", "carl@roster.example")
+    letter = make_petition(affiliations=[offered, empty])
+    make_petition(status="closed", affiliations=[closed_only])
+
+    assert matching.preload_roster_indexes() == 1
+    assert set(matching._ROSTER_INDEXES) == {offered.pk}
+    kept = matching._ROSTER_INDEXES[offered.pk][1]
+    signature = make_signature(letter, full_name="Olga Offerred", email="olga@else.example", affiliation=offered)
+    claims.verify_claim(signature.pk)
+    assert matching._ROSTER_INDEXES[offered.pk][1] is kept
+    assert Signature.objects.get(pk=signature.pk).evidence.candidates[0]["name"] == "Olga Offered"

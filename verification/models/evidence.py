@@ -1,12 +1,54 @@
 """The record of every decision on a claim (Evidence) and of every re-check run (Recheck, in chunks)."""
 
+import json
+
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from signatures.models import Signature
 
 from .rosters import Affiliation, RosterEntry
+
+
+class EvidenceManager(models.Manager):
+    def insert_all(self, rows: "list[Evidence]") -> None:
+        """Insert these unsaved rows in one statement, giving each its id and created_at (a chunk of claim checks).
+
+        PostgreSQL: the rows travel as one JSON parameter, read back by jsonb_to_recordset, so the cost per row is
+        json.dumps's, not a dozen placeholders each that the driver splices into the statement and Django's
+        bulk_create compiles field by field; elsewhere bulk_create. Ids come from one sequence in insertion order
+        (the rows' order), so the returned ids, sorted, are the rows' ids in order.
+        """
+        if not rows:
+            return
+        now = timezone.now()
+        for row in rows:
+            row.created_at = now
+        if connection.vendor != "postgresql":
+            self.bulk_create(rows)
+            return
+        document = json.dumps(
+            [
+                [n, r.signature_id, r.verdict, r.method, r.roster_entry_id, r.roster_name, r.shown_name, r.score]
+                + [r.candidates, r.detail, r.warnings, r.decided_by_id, r.worker]
+                for n, r in enumerate(rows)
+            ]
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.model._meta.db_table} (signature_id, verdict, method, roster_entry_id, "  # noqa: S608
+                "roster_name, shown_name, score, candidates, detail, warnings, decided_by_id, worker, created_at) "
+                "SELECT (r->>1)::bigint, r->>2, r->>3, (r->>4)::bigint, r->>5, r->>6, (r->>7)::float8, r->8, r->>9, "
+                "r->10, (r->>11)::bigint, r->>12, %s FROM jsonb_array_elements(%s::jsonb) AS r "
+                "ORDER BY (r->>0)::int RETURNING id",
+                [now, document],
+            )
+            ids = sorted(pk for (pk,) in cursor.fetchall())
+        for row, pk in zip(rows, ids, strict=True):
+            row.pk = pk
+            row._state.adding = False
+            row._state.db = self.db
 
 
 class Evidence(models.Model):
@@ -45,6 +87,8 @@ class Evidence(models.Model):
     )
     worker = models.CharField(max_length=200, blank=True, help_text="The task that decided, for automatic runs.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EvidenceManager()
 
     class Meta:
         verbose_name_plural = "evidence"
