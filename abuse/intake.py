@@ -140,7 +140,9 @@ def sign(
     """
     reason = Parked.Reason.HONEYPOT if honeypot else screening.park_reason
     if reason:
-        if not petition.accepts_signatures:
+        # As read now (`petition` may be a copy a few seconds old): a parked attempt on a closed petition is
+        # answered as a stored one would be, "not open".
+        if not Petition.objects.only("status", "closes_at").get(pk=petition.pk).accepts_signatures:
             raise services.PetitionNotOpen(petition.slug)
         return park(petition, details, screening, reason)
     with transaction.atomic():

@@ -70,7 +70,8 @@ class Source(models.Model):
     """
 
     signature = models.OneToOneField("signatures.Signature", on_delete=models.CASCADE, related_name="+")
-    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: both indexes below start with it, and every signing would write all three.
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="+", db_index=False)
     network = models.CharField(max_length=32, blank=True)
     domain = models.CharField(max_length=253)
     created_at = models.DateTimeField(default=timezone.now)

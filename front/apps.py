@@ -27,12 +27,18 @@ def _forget_petition(sender, instance, **kwargs) -> None:
 
     (Also after the commit, so that a copy rendered meanwhile from the old row is dropped too.)
     """
+    from front import kept_petitions
     from front.public_cache import forget
 
     if kwargs.get("action", "post_").startswith("post_") and getattr(instance, "slug", None):
         slug = instance.slug
-        forget(slug)
-        transaction.on_commit(lambda: forget(slug))
+
+        def drop() -> None:
+            forget(slug)
+            kept_petitions.forget(slug)
+
+        drop()
+        transaction.on_commit(drop)
 
 
 def _forget_moderated(sender, petition_id: int, **kwargs) -> None:

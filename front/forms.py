@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 
 from abuse import domains
@@ -146,6 +147,22 @@ class SignatureForm(forms.ModelForm):
         """The affiliation was read by its field, from the petition's own: the model's validation would only
         read it again (a query per signature)."""
         return super()._get_validation_exclusions() | {"affiliation"}
+
+    def _post_clean(self) -> None:
+        """The model's field checks, without its two constraints: they are the database's and the signing's own.
+        One address, one signature per petition is the upsert's conflict target (signing again restates, see
+        signatures.upsert); the claim's verification is set by Signature.start_claim, not by this form. Django
+        would build a query for each (a twelfth of a signing's CPU) only to skip them, their fields being outside
+        the form. (ModelForm._post_clean, less the constraints and the uniqueness checks.)"""
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)
+        try:
+            exclude = self._get_validation_exclusions()
+            self.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except forms.ValidationError as error:
+            self._update_errors(error)
 
     def clean(self):
         cleaned = super().clean()

@@ -11,12 +11,14 @@ in the language the signer signed in (`Signature.language`): see `send_email`.
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext
 
 from . import tokens
@@ -58,11 +60,25 @@ def send_email(
     take a language from).
     """
     language = email_language(language)
+    parts = render_parts(template, language, subject, context)
+    send_parts(to=to, language=language, subject=subject, parts=parts, connection=connection)
+
+
+def _title(subject: Callable[[], str]) -> str:
+    return " ".join(_LINE_BREAKS.split(str(subject()))).strip()  # a header cannot hold a line break
+
+
+def render_parts(template: str, language: str, subject: Callable[[], str], context: dict) -> tuple[str, str]:
+    """The plain-text and HTML parts of `template`, rendered in `language` (a supported one: email_language)."""
     with translation.override(language):
-        title = " ".join(_LINE_BREAKS.split(str(subject()))).strip()  # a header cannot hold a line break
-        context = {**context, "subject": title}
-        text = render_to_string(f"{template}.txt", context)
-        html = render_to_string(f"{template}.html", context)
+        context = {**context, "subject": _title(subject)}
+        return render_to_string(f"{template}.txt", context), render_to_string(f"{template}.html", context)
+
+
+def send_parts(*, to: str, language: str, subject: Callable[[], str], parts: tuple[str, str], connection=None) -> None:
+    with translation.override(language):
+        title = _title(subject)
+    text, html = parts
     headers = {"Content-Language": language}
     message = EmailMultiAlternatives(
         title, text, settings.DEFAULT_FROM_EMAIL, [to], headers=headers, connection=connection
@@ -71,22 +87,37 @@ def send_email(
     message.send()
 
 
+# The confirmation email's two parts, kept by each worker process as rendered for everything but the signer's own
+# strings (their name and three links), which fill the slots left in them. Rendering both templates was half of a
+# confirmation email's CPU, and a viral letter sends thousands that differ only in those four strings. The key
+# holds all else the templates read: the language, the petition (its title and address), the signature's status,
+# whether it is public and the affiliation it claims. The templates see no more of the signature than that (a
+# `_Shown`, not the Signature): a later template reading, say, the signer's role gets nothing rather than
+# another signer's. The memory is bounded (KEPT_PARTS sets of parts, then it starts afresh).
+KEPT_PARTS = 512
+_kept_parts: dict[tuple, tuple[str, str]] = {}
+_SLOTS = ("name", "confirm_url", "withdraw_url", "erase_url")
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What of the signature the confirmation's templates may read (all of it is in the kept parts' key)."""
+
+    status: str
+    public: bool
+    affiliation: object  # the claimed Affiliation or None; the templates read its name
+
+
+def _slot(name: str) -> str:
+    """A mark that escaping, translation and the templates leave as it is (private-use characters)."""
+    return f"\ue000{name}\ue001"
+
+
 def send_confirmation_email(signature: Signature, connection=None) -> None:
     """`connection`: an open mail connection to reuse (the outbox sends a batch over one)."""
     if signature.status == Signature.Status.REJECTED:
         return
     petition = signature.petition
-    context = {
-        "signature": signature,
-        "name": defanged(signature.full_name),
-        "petition": petition,
-        "petition_url": absolute_url(petition.get_absolute_url()),
-        "confirm_url": absolute_url(reverse("signatures:confirm", args=[tokens.confirm_token(signature)])),
-        "withdraw_url": absolute_url(reverse("signatures:withdraw", args=[tokens.withdraw_token(signature)])),
-        "erase_url": absolute_url(reverse("signatures:erase", args=[tokens.erase_token(signature)])),
-        "privacy_url": absolute_url(reverse("petitions:privacy")),
-        "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
-    }
     title = " ".join(petition.title.split())
 
     def subject() -> str:
@@ -94,11 +125,47 @@ def send_confirmation_email(signature: Signature, connection=None) -> None:
             return gettext("You have already signed: %(title)s") % {"title": title}
         return gettext("Confirm your signature: %(title)s") % {"title": title}
 
-    send_email(
-        to=signature.email,
-        language=signature.language,
-        subject=subject,
-        template="signatures/email/confirmation",
-        context=context,
-        connection=connection,
+    language = email_language(signature.language)
+    affiliation = signature.affiliation
+    shown = _Shown(signature.status, signature.public, affiliation)
+    key = (
+        language,
+        petition.pk,
+        petition.title,
+        petition.slug,
+        shown.status,
+        shown.public,
+        (affiliation.pk, affiliation.name) if affiliation else None,
+        settings.SIGNATURE_CONFIRM_MAX_AGE,
+        settings.SITE_URL,
     )
+    strings = {
+        "name": defanged(signature.full_name),
+        "confirm_url": absolute_url(reverse("signatures:confirm", args=[tokens.confirm_token(signature)])),
+        "withdraw_url": absolute_url(reverse("signatures:withdraw", args=[tokens.withdraw_token(signature)])),
+        "erase_url": absolute_url(reverse("signatures:erase", args=[tokens.erase_token(signature)])),
+    }
+    parts = _kept_parts.get(key)
+    if parts is None:
+        context = {
+            "signature": shown,
+            "petition": petition,
+            "petition_url": absolute_url(petition.get_absolute_url()),
+            "privacy_url": absolute_url(reverse("petitions:privacy")),
+            "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
+            **{name: _slot(name) for name in _SLOTS},
+        }
+        parts = render_parts("signatures/email/confirmation", language, subject, context)
+        if not settings.DEBUG:  # templates being edited
+            if len(_kept_parts) >= KEPT_PARTS:
+                _kept_parts.clear()
+            _kept_parts[key] = parts
+    text, html = parts
+    for name, value in strings.items():
+        text = text.replace(_slot(name), value)  # the text part is not escaped (autoescape off)
+        html = html.replace(_slot(name), escape(value))  # as autoescape would have
+    send_parts(to=signature.email, language=language, subject=subject, parts=(text, html), connection=connection)
+
+
+def forget_kept_parts() -> None:
+    _kept_parts.clear()

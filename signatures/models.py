@@ -88,8 +88,15 @@ class Signature(models.Model):
     full_name = models.CharField(max_length=120)
     email = models.EmailField(max_length=254)
     email_key = models.CharField(max_length=254, editable=False)
+    # No index of its own: `signature_claims` (affiliation, status) starts with it, and every signing would
+    # write both.
     affiliation = models.ForeignKey(
-        "verification.Affiliation", null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+        "verification.Affiliation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        db_index=False,
     )
     role = models.CharField(max_length=120, blank=True)
     organisation = models.CharField(max_length=120, blank=True)

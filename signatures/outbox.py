@@ -200,15 +200,35 @@ def _done(done: dict[int, object]) -> set[int]:
     more, with the new details): they are released for the next sender. Returns the ids released."""
     if not done:
         return set()
-    matches = Q()
-    for signature_id, requested_at in done.items():
-        matches |= Q(pk=signature_id, requested_at=requested_at)
-    deleted, _ = OutgoingConfirmation.objects.filter(matches).delete()
+    deleted = _delete_as_read(done)
     if deleted == len(done):
         return set()
     again = set(OutgoingConfirmation.objects.filter(pk__in=list(done)).values_list("pk", flat=True))
     _release(again, "")
     return again
+
+
+def _delete_as_read(done: dict[int, object]) -> int:
+    """Delete the rows whose `requested_at` is still the one read (one statement); how many went.
+
+    On PostgreSQL the pairs go as two arrays (a statement of the same text for every batch); the ORM's
+    `Q(pk=…, requested_at=…) | …` took a hundred ORed conditions to build, quote, parse and plan, two
+    milliseconds of the worker's and the database's CPU an email. Elsewhere (SQLite, `make run`) the ORM's.
+    """
+    if db_connection.vendor == "postgresql":
+        table = OutgoingConfirmation._meta.db_table
+        statement = (
+            f"DELETE FROM {table} WHERE (signature_id, requested_at) IN "  # noqa: S608 (the model's table)
+            "(SELECT * FROM unnest(%s::bigint[], %s::timestamptz[]))"
+        )
+        with db_connection.cursor() as cursor:
+            cursor.execute(statement, [list(done), list(done.values())])
+            return cursor.rowcount
+    matches = Q()
+    for signature_id, requested_at in done.items():
+        matches |= Q(pk=signature_id, requested_at=requested_at)
+    deleted, _ = OutgoingConfirmation.objects.filter(matches).delete()
+    return deleted
 
 
 def _failed(signature_id: int, error: str, *, refused: bool) -> None:

@@ -33,6 +33,8 @@ def sign(
     """Store an unconfirmed signature, or find this address's earlier one, and email the signer.
 
     The caller cannot tell which happened: the response to the public must not reveal who signed.
+    `petition` may be a copy read a few seconds ago (front.kept_petitions): whether it accepts signatures is
+    checked again by the database in the signing's own statement (signatures.upsert).
     `send_email=False` is for signatures entered by the operators (the demo), never for the public.
     """
     if not petition.accepts_signatures:
@@ -49,6 +51,8 @@ def sign(
         # Owed in the signing transaction, so no outage loses it (signatures.outbox); a rejected signature's row
         # is dropped by the sender, unsent.
         signature = upsert.sign(fresh, restated, owe_email=send_email)
+        if signature is None:  # closed (or past its closing time) since `petition` was read: nothing was written
+            raise PetitionNotOpen(petition.slug)
         if send_email:
             send_owed_confirmations_soon()
     return signature

@@ -13,12 +13,19 @@ building them). The rules of signing again are in the `DO UPDATE`, row by row, o
 On PostgreSQL the outbox row is owed in the same statement (a data-modifying `WITH`, signatures.outbox's upsert);
 SQLite (`make run`) has no data-modifying `WITH`, so there `outbox.owe_confirmation` follows in the same
 transaction. Both answer the signature as stored, in one `Signature` built from the returned row.
+
+The statement also checks, in the database, that the petition accepts signatures (open, not past its closing
+time): `INSERT … SELECT … WHERE EXISTS (the petition, open)` stores nothing and returns no row otherwise. So the
+signing POST can judge the petition from a copy kept a few seconds (front.kept_petitions) without a closed
+petition ever taking a signature: the database says the last word, in the same statement, at no extra query.
 """
 
 from functools import lru_cache
 
 from django.db import connection
 from django.utils import timezone
+
+from petitions.models import Petition
 
 from . import outbox
 from .models import OutgoingConfirmation, Signature
@@ -27,19 +34,23 @@ from .models import OutgoingConfirmation, Signature
 OPEN = (Signature.Status.UNCONFIRMED, Signature.Status.WITHDRAWN)
 
 
-def sign(fresh: Signature, restated: tuple[str, ...], *, owe_email: bool) -> Signature:
+def sign(fresh: Signature, restated: tuple[str, ...], *, owe_email: bool) -> Signature | None:
     """Insert `fresh`, or restate `restated` (field names) of the address's signature on that petition; the
-    signature as stored. With `owe_email`, the confirmation email is owed in the same transaction."""
+    signature as stored, or None (nothing written) if the petition does not accept signatures as the database
+    has it now. With `owe_email`, the confirmation email is owed in the same transaction."""
     fields = _fields()
     values = [field.get_db_prep_save(field.pre_save(fresh, add=True), connection) for field in fields[1:]]
     together = owe_email and connection.vendor == "postgresql"
     statement = _statement(tuple(sorted(restated)), together)
-    params = values
+    now = timezone.now()
+    params = [*values, fresh.petition_id, connection.ops.adapt_datetimefield_value(now)]  # SQLite: as stored
     if together:
-        params.append(timezone.now())
+        params.append(now)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
+    if row is None:
+        return None
     signature = Signature.from_db(connection.alias, None, _converted(row))
     if owe_email and not together:
         outbox.owe_confirmation(signature.pk)
@@ -104,8 +115,16 @@ def _statement(restated: tuple[str, ...], owe_email: bool) -> str:
             continue
         assignments.append(f"{column} = CASE WHEN {condition} THEN EXCLUDED.{column} ELSE {table}.{column} END")
     placeholders = ", ".join(["%s"] * len(inserted))
+    petitions = q(Petition._meta.db_table)
+    # The rule of Petition.accepts_signatures, as the database has it when the statement runs (`%s`: the time).
+    accepting = (
+        f"EXISTS (SELECT 1 FROM {petitions} WHERE {q('id')} = %s AND {q('status')} = '{Petition.Status.OPEN}' "  # noqa: S608
+        f"AND ({q('closes_at')} IS NULL OR {q('closes_at')} > %s))"
+    )
     statement = (
-        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 (names from the model)
+        # SELECT … WHERE rather than VALUES: the row is inserted only if the petition is open (SQLite needs the
+        # WHERE anyway, to tell the upsert's ON CONFLICT from a join's).
+        f"INSERT INTO {table} ({columns}) SELECT {placeholders} WHERE {accepting} "  # noqa: S608 (names from the model)
         f"ON CONFLICT ({q('petition_id')}, {q('email_key')}) DO UPDATE SET {', '.join(assignments)} "
         f"RETURNING {returned}"
     )

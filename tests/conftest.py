@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from django.core.cache import cache
 
 from abuse import rules
-from front import public_cache
+from front import kept_petitions, public_cache
 from tests.support import queued, stack
 from tests.support.factories import make_affiliation, make_petition
 from tests.support.signer import Signer
@@ -41,15 +41,17 @@ def _tasks_in_process_unless_a_worker_runs(request):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the (real) cache; each test starts from zero. So does what this process keeps of
-    the operators' rules (abuse.rules) and of the kept pages (front.public_cache): a test's rows are rolled back
-    without the signals that forget them."""
+    the operators' rules (abuse.rules), of the kept pages (front.public_cache) and of the petitions signing reads
+    (front.kept_petitions): a test's rows are rolled back without the signals that forget them."""
     cache.clear()
     rules.forget()
     public_cache.forget_all_held()
+    kept_petitions.forget()
     yield
     cache.clear()
     rules.forget()
     public_cache.forget_all_held()
+    kept_petitions.forget()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from abuse import intake, networks, proof
+from front import kept_petitions
 from front.forms import SignatureForm
 from signatures import lifetimes, services, tokens
 from signatures.models import Signature
@@ -31,7 +32,7 @@ def client_ip(request):
 @never_cache
 @require_POST
 def sign(request, slug: str):
-    petition = public_petition(slug)
+    petition = kept_petitions.signing_petition(slug)  # seconds old at most: the signing statement checks it is open
     screening = intake.screen(
         intake.Attempt(
             petition,
@@ -62,8 +63,9 @@ def sign(request, slug: str):
             version=form.cleaned_data["version"],
             honeypot=form.cleaned_data["website"],
         )
-    except services.PetitionNotOpen:  # it closed while the form was being checked
-        return _not_open(request, petition)
+    except services.PetitionNotOpen:  # it closed since this process read it, or while the form was being checked
+        kept_petitions.forget(slug)
+        return _not_open(request, public_petition(slug))  # as it is now, to say why
     # The same page whether or not this address had signed before, or was parked: it must not tell.
     return check_email(request, petition)
 

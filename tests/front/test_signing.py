@@ -252,6 +252,37 @@ def test_petition_past_its_closing_time_refuses_signatures(signer):
     assert Signature.objects.count() == 0
 
 
+@pytest.mark.parametrize("closing", [{"status": Petition.Status.CLOSED}, {"closes_at": timezone.now()}])
+def test_a_petition_closed_elsewhere_refuses_signatures_though_this_process_keeps_it(signer, closing):
+    petition = make_petition()
+    assert signer.sign(petition, email="first@example.org").status_code == 200  # this process keeps the petition
+    Petition.objects.filter(pk=petition.pk).update(**closing)  # as another process would: no signal reaches this one
+    response = signer.sign(petition, email="second@example.org")
+    assert response.status_code == 400
+    assert "Your signature was not stored" in response.content.decode()
+    assert "is open" not in response.content.decode()  # the page says why, from the petition as it is now
+    assert list(Signature.objects.values_list("email", flat=True)) == ["first@example.org"]
+    assert signer.emails_to("second@example.org") == []
+    assert signer.sign(petition, email="third@example.org").status_code == 400  # and the next one reads it again
+
+
+def test_a_parked_attempt_on_a_petition_closed_elsewhere_gets_the_not_open_page_too(signer):
+    petition = make_petition()
+    assert signer.sign(petition, email="first@example.org").status_code == 200  # this process keeps the petition
+    Petition.objects.filter(pk=petition.pk).update(status=Petition.Status.CLOSED)
+    response = signer.sign(petition, email="second@example.org", website="http://spam.example")  # the honeypot
+    assert response.status_code == 400
+    assert "Your signature was not stored" in response.content.decode()
+
+
+def test_a_new_title_shows_on_the_next_signing_in_the_process_that_saved_it(signer):
+    petition = make_petition(title="Old title")
+    signer.sign(petition, email="first@example.org")
+    petition.title = "New title"
+    petition.save()
+    assert "New title" in signer.sign(petition, email="second@example.org").content.decode()
+
+
 def test_sign_url_does_not_answer_get(client, letter):
     assert client.get(f"/petitions/{letter.slug}/sign/").status_code == 405
 

@@ -12,10 +12,10 @@ from tests.support.signer import form
 
 pytestmark = pytest.mark.django_db
 
-# The petition, then one transaction: BEGIN, the one statement that stores or restates the signature and owes its
-# email (signatures.upsert), the signature's source, COMMIT. The operators' rules are read from memory (abuse.rules:
-# the process's first signing reads them, then one every RULES_TTL seconds).
-QUERIES_PER_SIGNING = 5
+# One transaction: BEGIN, the one statement that checks the petition is open, stores or restates the signature and
+# owes its email (signatures.upsert), the signature's source, COMMIT. The petition and the operators' rules are read
+# from memory (front.kept_petitions, abuse.rules: the process's first signing reads them, then one every few seconds).
+QUERIES_PER_SIGNING = 4
 
 
 class RedisRoundTrips:
@@ -58,7 +58,7 @@ def sign(signer, letter, **overrides):
 
 def test_a_signing_post_runs_the_same_few_queries_for_a_new_and_a_known_address(signer, letter):
     make_signature(letter, email="known@example.org", confirmed=True)
-    signer.sign(letter, email="first@example.org")  # the process reads the operators' rules (abuse.rules)
+    signer.sign(letter, email="first@example.org")  # the process reads the petition and the operators' rules
     new = sign(signer, letter, email="new@example.org")
     known = sign(signer, letter, email="known@example.org")
     assert len(new) == len(known) == QUERIES_PER_SIGNING
@@ -66,7 +66,7 @@ def test_a_signing_post_runs_the_same_few_queries_for_a_new_and_a_known_address(
 
 
 def test_a_signing_post_validates_the_affiliation_without_reading_it_again(signer, letter, artists):
-    signer.sign(letter, email="first@example.org")  # the process reads the operators' rules (abuse.rules)
+    signer.sign(letter, email="first@example.org")  # the process reads the petition and the operators' rules
     queries = sign(signer, letter, email="ada@example.org", affiliation=artists.slug)
     reads = [q for q in queries if q.startswith("SELECT") and "verification_affiliation" in q.split(" FROM ")[1][:40]]
     assert len(reads) == 1  # the form's choice, from the petition's own affiliations; the model does not re-check

@@ -77,3 +77,29 @@ def test_the_roster_challenge_has_an_html_part_with_its_one_link(signer, letter,
     assert f'href="{link}"' in html
     assert "Yes, this was me" in html and "Ana Castillo" in html
     assert "impostor@mail.example" not in html
+
+
+def test_emails_from_the_kept_parts_carry_each_signers_own_name_and_links_as_a_fresh_rendering_would(signer, letter):
+    from signatures import emails
+    from signatures.models import Signature
+
+    signer.sign(letter, full_name="Ada <Lovelace> & Co", email="ada@example.org")
+    signer.sign(letter, full_name='Bob "O\'Hara" <b>', email="bob@example.org")  # from the parts kept for Ada's
+    [_, kept] = mail.outbox
+    bob = Signature.objects.get(email="bob@example.org")
+    emails.forget_kept_parts()
+    emails.send_confirmation_email(bob)  # rendered afresh
+    fresh = mail.outbox[-1]
+
+    def without_links(part: str) -> str:
+        return re.sub(r"/signatures/(confirm|withdraw|erase)/[^/\s\"]+/", "/signatures/LINK/", part)
+
+    assert [without_links(part) for part in parts(kept)] == [without_links(part) for part in parts(fresh)]
+    assert kept.subject == fresh.subject and kept.to == ["bob@example.org"]
+    text, html = parts(kept)
+    assert 'Bob "O\'Hara" <b>' in text and "Bob &quot;O&#x27;Hara&quot; &lt;b&gt;" in html
+    assert "Ada" not in text and "Ada" not in html and "\ue000" not in text + html
+    signer.post(signer.confirm_link("bob@example.org"))
+    bob.refresh_from_db()
+    assert bob.status == Signature.Status.CONFIRMED
+    assert Signature.objects.get(email="ada@example.org").status == Signature.Status.UNCONFIRMED
