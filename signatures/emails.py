@@ -113,6 +113,9 @@ def _slot(name: str) -> str:
     return f"\ue000{name}\ue001"
 
 
+_SLOT_MARK = re.compile("\ue000(" + "|".join(_SLOTS) + ")\ue001")
+
+
 def send_confirmation_email(signature: Signature, connection=None) -> None:
     """`connection`: an open mail connection to reuse (the outbox sends a batch over one)."""
     if signature.status == Signature.Status.REJECTED:
@@ -161,9 +164,9 @@ def send_confirmation_email(signature: Signature, connection=None) -> None:
                 _kept_parts.clear()
             _kept_parts[key] = parts
     text, html = parts
-    for name, value in strings.items():
-        text = text.replace(_slot(name), value)  # the text part is not escaped (autoescape off)
-        html = html.replace(_slot(name), escape(value))  # as autoescape would have
+    # One pass each, so that a value holding a slot's mark (a name can hold any character) is never filled in.
+    text = _SLOT_MARK.sub(lambda slot: strings[slot.group(1)], text)  # the text part is not escaped (autoescape off)
+    html = _SLOT_MARK.sub(lambda slot: escape(strings[slot.group(1)]), html)  # as autoescape would have
     send_parts(to=signature.email, language=language, subject=subject, parts=(text, html), connection=connection)
 
 

@@ -103,3 +103,18 @@ def test_emails_from_the_kept_parts_carry_each_signers_own_name_and_links_as_a_f
     bob.refresh_from_db()
     assert bob.status == Signature.Status.CONFIRMED
     assert Signature.objects.get(email="ada@example.org").status == Signature.Status.UNCONFIRMED
+
+
+def test_a_name_holding_a_slots_mark_is_sent_as_typed_never_filled_with_a_link(signer, letter):
+    from signatures import emails
+    from signatures.models import Signature
+
+    signer.sign(letter, full_name="Ada Lovelace", email="ada@example.org")  # the parts are kept
+    signer.sign(letter, full_name="Eve \ue000erase_url\ue001", email="eve@example.org")
+    [ada, eve_email] = mail.outbox
+    text, html = parts(eve_email)
+    eve = Signature.objects.get(email="eve@example.org")
+    stored = emails.defanged(eve.full_name)
+    for link in ("/signatures/erase/", "/signatures/confirm/", "/signatures/withdraw/"):
+        assert [part.count(link) for part in parts(eve_email)] == [part.count(link) for part in parts(ada)]
+    assert f"Hello {stored}," in text
