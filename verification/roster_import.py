@@ -5,16 +5,18 @@ An upload is imported by a worker (`run_import`, from the `import_roster_file` t
 outcome on its RosterImport. Before an upload is written for good, its dry run (verification.preview) counts
 the claims whose verdict it changes, per letter: the import is written in its transaction, judged, and rolled
 back. If it changes any verdict, it waits in `review` for a keeper to confirm it (`confirm_import`), and is
-then written unless the roster moved on meanwhile (then it is judged again). This module queues nothing
-itself: whoever calls it passes `on_change`, which queues the re-check of the claims in the import's
-transaction (the door passes `rosters.roster_changed`).
+then written unless the roster moved on meanwhile (then it is judged again). On PostgreSQL the file is read
+inside the import's transaction and a row that can match no entry is COPYed in as it is read, so the server
+writes it while Python checks the next rows; the rows that may state an entry go to the plan
+(verification.roster_plan). This module queues nothing itself: whoever calls it passes `on_change`, which
+queues the re-check of the claims in the import's transaction (the door passes `rosters.roster_changed`).
 """
 
 import gc
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
@@ -24,9 +26,9 @@ from django.utils import timezone
 from . import preview
 from .models import Affiliation, RosterEntry, RosterImport
 from .roster_csv import RosterError, RosterRow, parse_roster, read_roster
+from .roster_plan import FIELDS, Existing, Roster, make_plan
 from .signals import roster_imported
 
-FIELDS = ["full_name", "email", "handles", "external_id", "name_key", "email_key"]
 # Problems kept on a failed import's record (all are counted).
 MAX_PROBLEMS_KEPT = 1000
 OnChange = Callable[[int, str, object], None]
@@ -43,30 +45,6 @@ class _Review(Exception):
 
     def __init__(self, summary: dict):
         self.summary = summary
-
-
-@dataclass(slots=True)
-class _Existing:
-    """An entry already on the roster, as the plan needs it (a big roster is hundreds of thousands of them)."""
-
-    pk: int
-    full_name: str
-    email: str
-    handles: str
-    external_id: str
-    name_key: str
-    email_key: str
-    line: int = 0  # the file's line that states this entry (0: none does)
-
-    def as_entry(self, affiliation: Affiliation) -> RosterEntry:
-        return RosterEntry(pk=self.pk, affiliation=affiliation, **{name: getattr(self, name) for name in FIELDS})
-
-
-@dataclass
-class _Plan:
-    create: list[RosterRow] = field(default_factory=list)  # new entries, as their rows (no model instances)
-    update: list[_Existing] = field(default_factory=list)
-    remove: list[int] = field(default_factory=list)
 
 
 def import_file(
@@ -136,9 +114,9 @@ def _import_file(affiliation, source, filename, on_change, replace, user, record
                 if current.state not in RosterImport.WORKING:
                     return current  # a repeat delivery of an import written, cancelled or waiting for review
             before = str(locked.roster_version)
-            roster = _Roster(
+            roster = Roster(
                 [
-                    _Existing(*values)
+                    Existing(*values)
                     for values in RosterEntry.objects.filter(affiliation=affiliation)
                     .order_by("pk")
                     .values_list("pk", *FIELDS)
@@ -154,7 +132,7 @@ def _import_file(affiliation, source, filename, on_change, replace, user, record
                     side.update(state=_writing_state(record, review), rows=read.rows)
             if record is not None:
                 record = RosterImport.objects.select_for_update().get(pk=record.pk)
-            plan = _plan(roster, kept, replace)
+            plan = make_plan(roster, kept, replace)
             for start in range(0, len(plan.remove), 10_000):
                 RosterEntry.objects.filter(pk__in=plan.remove[start : start + 10_000]).delete()
             if plan.update:
@@ -259,7 +237,7 @@ class _Read:
 
 
 def _write_new_while_reading(
-    affiliation: Affiliation, rows: Iterator[RosterRow], roster: "_Roster"
+    affiliation: Affiliation, rows: Iterator[RosterRow], roster: Roster
 ) -> tuple[_Read, list[RosterRow]]:
     """PostgreSQL: the rows that can match no entry are COPYed in as they are read; the others are kept for the
     plan. A bad row found later raises RosterError out of the COPY (cancelled) and the transaction."""
@@ -277,7 +255,7 @@ def _write_new_while_reading(
     return read, kept
 
 
-def _write_new(affiliation: Affiliation, rows: list[RosterRow], roster: "_Roster") -> tuple[_Read, list[RosterRow]]:
+def _write_new(affiliation: Affiliation, rows: list[RosterRow], roster: Roster) -> tuple[_Read, list[RosterRow]]:
     """The same split for rows read before the transaction (SQLite): new entries written, the others kept."""
     kept, new = [], []
     for row in rows:
@@ -406,105 +384,3 @@ def discard_upload(record: RosterImport) -> None:
 def _progress(import_id: int, **fields) -> None:
     """Outside the import's transaction (autocommit), so the upload page sees it while the import runs."""
     RosterImport.objects.filter(pk=import_id).update(progress_at=timezone.now(), **fields)
-
-
-class _Roster:
-    """The entries on the roster now, indexed as the plan looks rows up."""
-
-    def __init__(self, existing: list[_Existing]) -> None:
-        self.existing = existing
-        self.by_external_id = {e.external_id: e for e in existing if e.external_id}
-        self.by_email = {e.email_key: e for e in existing if e.email_key}
-        # One entry per name, a list only for a name held twice or more (a list per entry cost 12 MB at 100k).
-        self.by_name: dict[str, _Existing | list[_Existing]] = {}
-        for entry in existing:
-            held = self.by_name.setdefault(entry.name_key, entry)
-            if held is not entry:
-                if isinstance(held, list):
-                    held.append(entry)
-                else:
-                    self.by_name[entry.name_key] = [held, entry]
-
-    def may_hold(self, row: RosterRow) -> bool:
-        """False for a row that matches no entry by any key: a new entry, whatever the file's other rows say
-        (they have other external ids and emails, and can take no entry it could)."""
-        return bool(
-            (row.external_id and row.external_id in self.by_external_id)
-            or (row.email_key and row.email_key in self.by_email)
-            or row.name_key in self.by_name
-        )
-
-
-def _plan(roster: _Roster, rows: list[RosterRow], replace: bool) -> _Plan:
-    """Rows that may state an entry, in the file's order: the entry each states, or a new one. New entries
-    written while reading clash with nothing (their keys are on no entry and unique in the file)."""
-    by_external_id, by_email, by_name = roster.by_external_id, roster.by_email, roster.by_name
-    existing = roster.existing
-    plan = _Plan()
-
-    def find(row: RosterRow) -> _Existing | None:
-        """The entry this row states (an entry already stated by an earlier row, `line` set, is taken)."""
-        entry = by_external_id.get(row.external_id) if row.external_id else None
-        if entry is None and row.email_key:
-            entry = by_email.get(row.email_key)
-            if entry is not None and row.external_id and entry.external_id:
-                entry = None  # the address is another member's (different external id)
-        if entry is None:
-            named = by_name.get(row.name_key)
-            named = named if isinstance(named, list) else [] if named is None else [named]
-            same_name = [e for e in named if _compatible(e, row) and not e.line]
-            entry = same_name[0] if len(same_name) == 1 else None
-        return None if entry is None or entry.line else entry
-
-    for row in rows:
-        entry = find(row)
-        if entry is None:
-            plan.create.append(row)  # a new entry holds exactly the row's values and keys
-        else:
-            entry.line = row.line
-            if row.differs_from(entry):
-                row.apply_to(entry)
-                plan.update.append(entry)
-    if replace:
-        plan.remove = [e.pk for e in existing if not e.line]
-    problems = _conflicts(existing, plan.create, replace)
-    if problems:
-        raise RosterError(problems)
-    return plan
-
-
-def _compatible(entry: _Existing, row: RosterRow) -> bool:
-    """A same-name entry is this row's only if neither has a different email or external id."""
-    return (not entry.email_key or not row.email_key or entry.email_key == row.email_key) and (
-        not entry.external_id or not row.external_id or entry.external_id == row.external_id
-    )
-
-
-def _conflicts(existing: list[_Existing], created: list[RosterRow], replace: bool) -> list[str]:
-    """Emails and external ids the roster would hold twice, reported at the file's rows that cause them.
-
-    The roster to be is the entries no row states (unless `replace` removes them), then those rows state, then
-    the new ones: a clash is reported at the later of the two, which is always a row of the file.
-    """
-    problems: list[tuple[int, str]] = []
-    for label, attr, shown in (("email", "email_key", "email"), ("external_id", "external_id", "external_id")):
-        owners: dict[str, _Existing | RosterRow] = {}
-        roster = itertools.chain(
-            () if replace else (e for e in existing if not e.line), (e for e in existing if e.line), created
-        )
-        for entry in roster:
-            value = getattr(entry, attr)
-            if not value:
-                continue
-            other = owners.setdefault(value, entry)
-            if other is entry:
-                continue
-            where = f"line {other.line}" if other.line else f"the roster's entry {other.full_name!r}"
-            problems.append(
-                (
-                    entry.line,
-                    f"line {entry.line}: {label} {getattr(entry, shown)} is also on {where}"
-                    " (give the same external_id to update it, or import with --replace)",
-                )
-            )
-    return [problem for _, problem in sorted(problems)]
