@@ -78,25 +78,6 @@ def import_file(
     say, and is COPYed in as soon as it is read, so the database writes it while Python checks the next rows.
     Elsewhere (SQLite) the file is read first, then the same plan is written.
     """
-    with _no_cycle_collection():
-        return _import_file(affiliation, source, filename, on_change, replace, user, record, progress, review)
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector paused for the import: it holds the roster's entries and the file's rows
-    (hundreds of thousands of objects, none in a cycle), which every full collection walked again, a third of
-    a re-import's CPU. Collected once at the end instead."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _import_file(affiliation, source, filename, on_change, replace, user, record, progress, review) -> RosterImport:
     uploaded = record is not None
     streaming = connection.vendor in STREAM_ON
     side = _SideProgress(record.pk if record is not None else None, progress, beside=streaming)
@@ -123,7 +104,7 @@ def _import_file(affiliation, source, filename, on_change, replace, user, record
                     .iterator(10_000)
                 ]
             )
-            with side:
+            with side, _frozen_roster():
                 if streaming:
                     read, kept = _write_new_while_reading(affiliation, read_roster(source, side.lines), roster)
                 else:
@@ -174,6 +155,18 @@ def _import_file(affiliation, source, filename, on_change, replace, user, record
         _progress(record.pk, state=RosterImport.State.REVIEW, preview=summary, confirmed_at=None, confirmed_by=None)
         record.refresh_from_db()
     return record
+
+
+@contextmanager
+def _frozen_roster() -> Iterator[None]:
+    """What the process holds when the roster is loaded (the entries: hundreds of thousands of objects, none in a
+    cycle) is left out of Python's cycle collections until the import ends: every full collection while the
+    file was read walked them all again, a third of a re-import's CPU."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _writing_state(record: RosterImport, review: bool) -> str:
