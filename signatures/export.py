@@ -134,18 +134,12 @@ def _sql_time(expression: str) -> str:
     return f"(replace({iso}, '.000000', '') || '+00:00')"
 
 
-def _sql_choice(expression: str) -> str:
-    """A cell holding one of the model's choices (identifiers such as `verified` or `email_domain`, none of which
-    starts like a formula: tests/signatures/test_export.py checks every choice): only empty becomes NULL."""
-    return f"NULLIF({expression}, '')"
-
-
 _CELLS = {
     "full_name": _sql_text("s.full_name"),
     "email": _sql_text("s.email"),
     "affiliation": _sql_text("a.slug"),
-    "verification": _sql_choice("s.verification"),
-    "method": _sql_choice("e.method"),
+    "verification": _sql_text("s.verification"),
+    "method": _sql_text("e.method"),
     "roster_name": _sql_text("e.roster_name"),
     "role": _sql_text("s.role"),
     "organisation": _sql_text("s.organisation"),
@@ -182,18 +176,10 @@ def copy_rows(petition: Petition, verification: str) -> Iterator[memoryview]:
 
     One statement, so one consistent snapshot and no transaction to hold open. Abandoned half-way (a client
     that hangs up), psycopg cancels the COPY and drains it, and the connection stays usable.
-
-    PostgreSQL's JIT compiler is switched off for it: the plan's cost always invites it, and compiling the
-    cell expressions in the backend and each parallel worker cost more CPU than it saved (docs/decisions.md).
     """
     statement, params = copy_statement(petition, verification)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('jit', 'off', false)")
-        try:
-            with cursor.cursor.copy(statement, params) as copy:
-                yield from copy
-        finally:
-            cursor.execute("RESET jit")
+    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+        yield from copy
 
 
 def copy_blocks(rows: Iterable[memoryview]) -> Iterator[bytes]:

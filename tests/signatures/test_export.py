@@ -344,37 +344,3 @@ def test_export_bytes_is_the_export_in_blocks_that_end_at_a_line(petition, hosti
     for block in blocks:
         assert block.endswith(b"\r\n")
         block.decode("utf-8")
-
-
-def test_no_verification_or_evidence_method_starts_like_a_formula():
-    """The COPY writes these two columns without the formula guard (signatures.export._sql_choice): a new choice
-    that starts like a formula must bring the guard back."""
-    from signatures.export import FORMULA_PREFIXES
-    from verification.models import Evidence
-
-    choices = [*Signature.Verification.values, *Evidence.Method.values]
-    assert choices and not [choice for choice in choices if choice.startswith(FORMULA_PREFIXES)]
-
-
-@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the COPY path is PostgreSQL's")
-@pytest.mark.django_db(transaction=True)
-def test_the_export_leaves_the_connections_jit_setting_as_it_found_it(artists):
-    """The COPY runs with PostgreSQL's JIT off; the next query on the connection (a request's, autocommit) has
-    the server's setting again, whether the export was read to the end or abandoned half-way."""
-    from signatures.export import copy_rows
-    from tests.support.bulk import insert_signatures
-
-    def jit() -> str:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW jit")
-            return cursor.fetchone()[0]
-
-    petition = make_petition(slug="jit-letter", affiliations=[artists])
-    insert_signatures(petition, 5_000)
-    before = jit()
-    assert len(list(copy_rows(petition, "all"))) == 5_001
-    assert jit() == before
-    rows = copy_rows(petition, "all")
-    next(rows)
-    rows.close()
-    assert jit() == before
