@@ -71,6 +71,13 @@ PROGRESS_EVERY = 10_000
 def parse_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | None = None) -> list[RosterRow]:
     """All rows of a roster CSV (bytes, or a binary file read line by line), or RosterError listing each bad
     row and why. `progress(lines read)` is called every PROGRESS_EVERY lines (a worker reports it)."""
+    return list(read_roster(source, progress))
+
+
+def read_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | None = None) -> Iterator[RosterRow]:
+    """The good rows of a roster CSV as they are read; once the file is read, RosterError listing each bad row
+    and why if there were any (so a caller that writes rows as they come must do so in a transaction it rolls
+    back then). `progress(lines read)` is called every PROGRESS_EVERY lines."""
     lines = _decoded_lines(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source)
     reader = csv.reader(lines)
     try:
@@ -84,7 +91,7 @@ def parse_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | Non
         raise RosterError(problems)
 
     parse_row = _RowParser(header)
-    rows: list[RosterRow] = []
+    good = 0
     # What must be unique within one file: external ids, emails, and the names of rows with neither (a dict
     # per kind, keyed by the value itself: no tuple per row).
     seen_external_ids: dict[str, int] = {}
@@ -111,16 +118,17 @@ def parse_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | Non
             if row_problems:
                 problems.extend(f"line {start}: {p}" for p in row_problems)
             elif row is not None:
-                rows.append(row)
+                good += 1
+                if not problems:  # after a bad row, the rest is only checked
+                    yield row
     except csv.Error as error:
         problems.append(f"line {line}: {error}")
     if progress is not None:
         progress(reader.line_num)
     if problems:
         raise RosterError(problems)
-    if not rows:
+    if not good:
         raise RosterError(["the file has a header but no rows"])
-    return rows
 
 
 def _first_seen(seen: dict[str, int], value: str, label: str, line: int, problems: list[str]) -> None:

@@ -5,15 +5,18 @@ An upload is imported by a worker (`run_import`, from the `import_roster_file` t
 outcome on its RosterImport. Before an upload is written for good, its dry run (verification.preview) counts
 the claims whose verdict it changes, per letter: the import is written in its transaction, judged, and rolled
 back. If it changes any verdict, it waits in `review` for a keeper to confirm it (`confirm_import`), and is
-then written unless the roster moved on meanwhile (then it is judged again). This module queues nothing
-itself: whoever calls it passes `on_change`, which queues the re-check of the claims in the import's
-transaction (the door passes `rosters.roster_changed`).
+then written unless the roster moved on meanwhile (then it is judged again). On PostgreSQL the file is read
+inside the import's transaction and a row that can match no entry is COPYed in as it is read, so the server
+writes it while Python checks the next rows; the rows that may state an entry go to the plan
+(verification.roster_plan). This module queues nothing itself: whoever calls it passes `on_change`, which
+queues the re-check of the claims in the import's transaction (the door passes `rosters.roster_changed`).
 """
 
-import functools
+import gc
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
@@ -22,13 +25,17 @@ from django.utils import timezone
 
 from . import preview
 from .models import Affiliation, RosterEntry, RosterImport
-from .roster_csv import RosterError, RosterRow, parse_roster
+from .roster_csv import RosterError, RosterRow, parse_roster, read_roster
+from .roster_plan import FIELDS, Existing, Roster, make_plan
 from .signals import roster_imported
 
-FIELDS = ["full_name", "email", "handles", "external_id", "name_key", "email_key"]
 # Problems kept on a failed import's record (all are counted).
 MAX_PROBLEMS_KEPT = 1000
 OnChange = Callable[[int, str, object], None]
+# The databases whose imports read the file inside their transaction, COPYing new entries in as they are read.
+STREAM_ON = {"postgresql"}
+# New entries per message of the COPY that writes them.
+COPY_BATCH = 1000
 # How long an upload waits in `review` for its keeper before it is cancelled and its file deleted.
 REVIEW_DAYS = 7
 
@@ -38,30 +45,6 @@ class _Review(Exception):
 
     def __init__(self, summary: dict):
         self.summary = summary
-
-
-@dataclass(slots=True)
-class _Existing:
-    """An entry already on the roster, as the plan needs it (a big roster is hundreds of thousands of them)."""
-
-    pk: int
-    full_name: str
-    email: str
-    handles: str
-    external_id: str
-    name_key: str
-    email_key: str
-    line: int = 0  # the file's line that states this entry (0: none does)
-
-    def as_entry(self, affiliation: Affiliation) -> RosterEntry:
-        return RosterEntry(pk=self.pk, affiliation=affiliation, **{name: getattr(self, name) for name in FIELDS})
-
-
-@dataclass
-class _Plan:
-    create: list[RosterRow] = field(default_factory=list)  # new entries, as their rows (no model instances)
-    update: list[_Existing] = field(default_factory=list)
-    remove: list[int] = field(default_factory=list)
 
 
 def import_file(
@@ -80,37 +63,57 @@ def import_file(
 
     `source` is the file's bytes or a binary file, read line by line. A row updates the entry with its
     external id, else its email, else its name. Nothing is written unless every row is good and the resulting
-    roster has no email or external id twice. `record`: the upload's RosterImport (a worker's import), else a
-    new one is written; `progress(lines read)` is called while the rows are checked; `on_change(affiliation
-    id, reason, user)` in the import's transaction when the roster changed (it queues the re-check).
+    roster has no email or external id twice. `record`: the upload's RosterImport (a worker's import, whose
+    progress is written on it), else a new one is written; `progress(lines read)` is called while the rows are
+    checked (on PostgreSQL while the import's COPY streams: it must not use the default database connection);
+    `on_change(affiliation id, reason, user)` in the import's transaction when the roster changed (it queues the
+    re-check).
 
     `review` (an upload): unless its keeper confirmed the dry run of this very roster version, the import is
     judged first (verification.preview) and, if it changes any claim's verdict, rolled back and left in
     `review` with what it changes, for its keeper to confirm.
+
+    On PostgreSQL the file is read inside the import's transaction, after the roster is loaded: a row that
+    can match no entry (its external id, email and name are on none) is a new entry whatever the other rows
+    say, and is COPYed in as soon as it is read, so the database writes it while Python checks the next rows.
+    Elsewhere (SQLite) the file is read first, then the same plan is written.
     """
     uploaded = record is not None
-    rows = parse_roster(source, progress)
-    if record is not None:
-        reviewed = record.confirmed_at is not None
-        state = RosterImport.State.WRITING if reviewed or not review else RosterImport.State.PREVIEWING
-        _progress(record.pk, state=state, rows=len(rows))
+    streaming = connection.vendor in STREAM_ON
+    side = _SideProgress(record.pk if record is not None else None, progress, beside=streaming)
+    rows = None
+    if not streaming:
+        rows = parse_roster(source, side.lines)
+        if record is not None:
+            _progress(record.pk, state=_writing_state(record, review), rows=len(rows))
     try:
         with transaction.atomic():
             # One import of an affiliation's roster at a time: the plan is made from what is there now.
             locked = Affiliation.objects.select_for_update().filter(pk=affiliation.pk).first()
             if record is not None:
-                record = RosterImport.objects.select_for_update().get(pk=record.pk)
-                if record.state not in RosterImport.WORKING:
-                    return record  # a repeat delivery of an import written, cancelled or waiting for review
+                current = RosterImport.objects.get(pk=record.pk)  # the affiliation's lock orders redeliveries
+                if current.state not in RosterImport.WORKING:
+                    return current  # a repeat delivery of an import written, cancelled or waiting for review
             before = str(locked.roster_version)
-            existing = [
-                _Existing(*values)
-                for values in RosterEntry.objects.filter(affiliation=affiliation)
-                .order_by("pk")
-                .values_list("pk", *FIELDS)
-                .iterator(10_000)
-            ]
-            plan = _plan(affiliation, rows, existing, replace)
+            roster = Roster(
+                [
+                    Existing(*values)
+                    for values in RosterEntry.objects.filter(affiliation=affiliation)
+                    .order_by("pk")
+                    .values_list("pk", *FIELDS)
+                    .iterator(10_000)
+                ]
+            )
+            with side, _frozen_roster():
+                if streaming:
+                    read, kept = _write_new_while_reading(affiliation, read_roster(source, side.lines), roster)
+                else:
+                    read, kept = _write_new(affiliation, rows, roster)
+                if streaming and record is not None:
+                    side.update(state=_writing_state(record, review), rows=read.rows)
+            if record is not None:
+                record = RosterImport.objects.select_for_update().get(pk=record.pk)
+            plan = make_plan(roster, kept, replace)
             for start in range(0, len(plan.remove), 10_000):
                 RosterEntry.objects.filter(pk__in=plan.remove[start : start + 10_000]).delete()
             if plan.update:
@@ -121,12 +124,12 @@ def import_file(
                 RosterEntry.objects.bulk_update(updated, FIELDS, batch_size=1000)
             _create(affiliation, plan.create)
             counts = {
-                "rows": len(rows),
-                "created": len(plan.create),
+                "rows": read.rows,
+                "created": read.created + len(plan.create),
                 "updated": len(plan.update),
                 "removed": len(plan.remove),
             }
-            changed = bool(plan.create or plan.update or plan.remove)
+            changed = bool(read.created or plan.create or plan.update or plan.remove)
             if review and record is not None and changed and not _confirmed(record, before):
                 letters = preview.verdict_changes(affiliation.pk)
                 if letters:
@@ -154,6 +157,23 @@ def import_file(
     return record
 
 
+@contextmanager
+def _frozen_roster() -> Iterator[None]:
+    """What the process holds when the roster is loaded (the entries: hundreds of thousands of objects, none in a
+    cycle) is left out of Python's cycle collections until the import ends: every full collection while the
+    file was read walked them all again, a third of a re-import's CPU."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _writing_state(record: RosterImport, review: bool) -> str:
+    reviewed = record.confirmed_at is not None
+    return RosterImport.State.WRITING if reviewed or not review else RosterImport.State.PREVIEWING
+
+
 def _confirmed(record: RosterImport, version: str) -> bool:
     """The keeper confirmed the dry run of the roster as it is now (no other change was written since)."""
     return record.confirmed_at is not None and record.preview.get("roster_version") == version
@@ -161,22 +181,124 @@ def _confirmed(record: RosterImport, version: str) -> bool:
 
 def _create(affiliation: Affiliation, rows: list[RosterRow]) -> None:
     """New entries: PostgreSQL's COPY (a big roster in about a second), else bulk inserts (SQLite)."""
+    if not rows:
+        return
     if connection.vendor != "postgresql":
         fields = ("full_name", "email", "handles", "external_id", "name_key", "email_key")
         entries = (RosterEntry(affiliation_id=affiliation.pk, **{f: getattr(row, f) for f in fields}) for row in rows)
         while batch := list(itertools.islice(entries, 1000)):
             RosterEntry.objects.bulk_create(batch)
         return
-    now = timezone.now()
+    with _copy_entries(affiliation) as write:
+        for row in rows:
+            write(row)
+    Affiliation.bump_roster_version(affiliation.pk)
+
+
+@contextmanager
+def _copy_entries(affiliation: Affiliation) -> Iterator[Callable[[RosterRow], None]]:
+    """PostgreSQL's COPY into the roster: `write(row)` sends a new entry (the server inserts it meanwhile).
+
+    The rows are COPY's text lines made here, sent COPY_BATCH at a time (a third of the CPU of psycopg's
+    write_row per row): a checked row holds no control character (roster_csv refuses them), so a backslash is
+    the only character to escape.
+    """
     columns = ["affiliation", "full_name", "email", "handles", "external_id", "name_key", "email_key", "imported_at"]
     names = ", ".join(f'"{RosterEntry._meta.get_field(name).column}"' for name in columns)
     statement = f'COPY "{RosterEntry._meta.db_table}" ({names}) FROM STDIN'
+    before, after = f"{affiliation.pk}\t", f"\t{timezone.now().isoformat()}\n"
+    lines: list[str] = []
+
+    def write(r: RosterRow) -> None:
+        cells = (r.full_name, r.email, r.handles, r.external_id, r.name_key, r.email_key)
+        line = before + "\t".join(cells) + after
+        lines.append(line.replace("\\", "\\\\") if "\\" in line else line)
+        if len(lines) >= COPY_BATCH:
+            copy.write("".join(lines))
+            lines.clear()
+
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for r in rows:
-            copy.write_row(
-                (affiliation.pk, r.full_name, r.email, r.handles, r.external_id, r.name_key, r.email_key, now)
+        yield write
+        if lines:
+            copy.write("".join(lines))
+
+
+@dataclass
+class _Read:
+    rows: int = 0  # the file's good rows
+    created: int = 0  # of which new entries, written as they were read
+
+
+def _write_new_while_reading(
+    affiliation: Affiliation, rows: Iterator[RosterRow], roster: Roster
+) -> tuple[_Read, list[RosterRow]]:
+    """PostgreSQL: the rows that can match no entry are COPYed in as they are read; the others are kept for the
+    plan. A bad row found later raises RosterError out of the COPY (cancelled) and the transaction."""
+    read, kept = _Read(), []
+    with _copy_entries(affiliation) as write:
+        for row in rows:
+            read.rows += 1
+            if roster.may_hold(row):
+                kept.append(row)
+            else:
+                read.created += 1
+                write(row)
+    if read.created:
+        Affiliation.bump_roster_version(affiliation.pk)
+    return read, kept
+
+
+def _write_new(affiliation: Affiliation, rows: list[RosterRow], roster: Roster) -> tuple[_Read, list[RosterRow]]:
+    """The same split for rows read before the transaction (SQLite): new entries written, the others kept."""
+    kept, new = [], []
+    for row in rows:
+        (kept if roster.may_hold(row) else new).append(row)
+    _create(affiliation, new)
+    return _Read(rows=len(rows), created=len(new)), kept
+
+
+class _SideProgress:
+    """Where an import reports how far it has got. Read before the import's transaction (SQLite), through
+    `_progress`; read inside it (PostgreSQL: its connection busy with the COPY, its writes unseen until the
+    commit), through a connection of its own, opened on first use and closed when the reading is over, so the
+    upload's page still sees the lines read. The import's transaction does not touch the record meanwhile."""
+
+    def __init__(self, import_id: int | None, progress: Callable[[int], None] | None, *, beside: bool) -> None:
+        self.import_id, self.progress, self.beside = import_id, progress, beside
+        self.connection = None
+
+    def lines(self, count: int) -> None:
+        if self.import_id is not None:
+            self.update(lines_read=count)
+        if self.progress is not None:
+            self.progress(count)
+
+    def update(self, **fields) -> None:
+        if self.import_id is None:
+            return
+        if not self.beside:
+            _progress(self.import_id, **fields)
+            return
+        if self.connection is None:
+            self.connection = connection.copy()
+        fields["progress_at"] = timezone.now()
+        quote = self.connection.ops.quote_name
+        meta = RosterImport._meta
+        assignments = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in fields)
+        values = [getattr(value, "value", value) for value in fields.values()]
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608
+                [*values, self.import_id],
             )
-    Affiliation.bump_roster_version(affiliation.pk)
+
+    def __enter__(self) -> "_SideProgress":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 def run_import(import_id: int, *, on_change: OnChange) -> RosterImport | None:
@@ -201,7 +323,6 @@ def run_import(import_id: int, *, on_change: OnChange) -> RosterImport | None:
                 user=record.imported_by,
                 record=record,
                 on_change=on_change,
-                progress=functools.partial(_lines_read, record.pk),
                 review=True,
             )
     except RosterError as error:
@@ -253,92 +374,6 @@ def discard_upload(record: RosterImport) -> None:
     RosterImport.objects.filter(pk=record.pk).update(upload="")
 
 
-def _lines_read(import_id: int, lines: int) -> None:
-    _progress(import_id, lines_read=lines)
-
-
 def _progress(import_id: int, **fields) -> None:
     """Outside the import's transaction (autocommit), so the upload page sees it while the import runs."""
     RosterImport.objects.filter(pk=import_id).update(progress_at=timezone.now(), **fields)
-
-
-def _plan(affiliation: Affiliation, rows: list[RosterRow], existing: list[_Existing], replace: bool) -> _Plan:
-    by_external_id = {e.external_id: e for e in existing if e.external_id}
-    by_email = {e.email_key: e for e in existing if e.email_key}
-    # One entry per name, a list only for a name held twice or more (a list per entry cost 12 MB at 100k).
-    by_name: dict[str, _Existing | list[_Existing]] = {}
-    for entry in existing:
-        held = by_name.setdefault(entry.name_key, entry)
-        if held is not entry:
-            if isinstance(held, list):
-                held.append(entry)
-            else:
-                by_name[entry.name_key] = [held, entry]
-    plan = _Plan()
-
-    def find(row: RosterRow) -> _Existing | None:
-        """The entry this row states (an entry already stated by an earlier row, `line` set, is taken)."""
-        entry = by_external_id.get(row.external_id) if row.external_id else None
-        if entry is None and row.email_key:
-            entry = by_email.get(row.email_key)
-            if entry is not None and row.external_id and entry.external_id:
-                entry = None  # the address is another member's (different external id)
-        if entry is None:
-            named = by_name.get(row.name_key)
-            named = named if isinstance(named, list) else [] if named is None else [named]
-            same_name = [e for e in named if _compatible(e, row) and not e.line]
-            entry = same_name[0] if len(same_name) == 1 else None
-        return None if entry is None or entry.line else entry
-
-    for row in rows:
-        entry = find(row)
-        if entry is None:
-            plan.create.append(row)  # a new entry holds exactly the row's values and keys
-        else:
-            entry.line = row.line
-            if row.differs_from(entry):
-                row.apply_to(entry)
-                plan.update.append(entry)
-    if replace:
-        plan.remove = [e.pk for e in existing if not e.line]
-    problems = _conflicts(existing, plan.create, replace)
-    if problems:
-        raise RosterError(problems)
-    return plan
-
-
-def _compatible(entry: _Existing, row: RosterRow) -> bool:
-    """A same-name entry is this row's only if neither has a different email or external id."""
-    return (not entry.email_key or not row.email_key or entry.email_key == row.email_key) and (
-        not entry.external_id or not row.external_id or entry.external_id == row.external_id
-    )
-
-
-def _conflicts(existing: list[_Existing], created: list[RosterRow], replace: bool) -> list[str]:
-    """Emails and external ids the roster would hold twice, reported at the file's rows that cause them.
-
-    The roster to be is the entries no row states (unless `replace` removes them), then those rows state, then
-    the new ones: a clash is reported at the later of the two, which is always a row of the file.
-    """
-    problems: list[tuple[int, str]] = []
-    for label, attr, shown in (("email", "email_key", "email"), ("external_id", "external_id", "external_id")):
-        owners: dict[str, _Existing | RosterRow] = {}
-        roster = itertools.chain(
-            () if replace else (e for e in existing if not e.line), (e for e in existing if e.line), created
-        )
-        for entry in roster:
-            value = getattr(entry, attr)
-            if not value:
-                continue
-            other = owners.setdefault(value, entry)
-            if other is entry:
-                continue
-            where = f"line {other.line}" if other.line else f"the roster's entry {other.full_name!r}"
-            problems.append(
-                (
-                    entry.line,
-                    f"line {entry.line}: {label} {getattr(entry, shown)} is also on {where}"
-                    " (give the same external_id to update it, or import with --replace)",
-                )
-            )
-    return [problem for _, problem in sorted(problems)]
