@@ -112,11 +112,19 @@ def roster_index(affiliation: Affiliation) -> RosterIndex:
     _ROSTER_INDEXES[affiliation.pk] = (affiliation.roster_version, index)
     # The copy is a few hundred thousand objects that live as long as the version, in no reference cycle: the
     # cyclic garbage collector would scan them all again at each full collection (a quarter of a claim check's
-    # time, measured), so they are moved out of its sight (after one collection, so no garbage is frozen with
-    # them). A copy dropped later is still freed, by reference counting.
+    # time, measured).
+    out_of_cycle_collections()
+    return index
+
+
+def out_of_cycle_collections() -> None:
+    """Move what this process holds now out of the cyclic garbage collector's sight, after one collection (so no
+    garbage is frozen with it): for the big structures of a roster (its index, an import's loaded entries),
+    which hold no reference cycle and which every full collection would otherwise scan again. They are still
+    freed by reference counting when dropped. Never undone (gc.unfreeze would put every process-wide frozen
+    object back, the other rosters' indexes included)."""
     gc.collect()
     gc.freeze()
-    return index
 
 
 def preload_roster_indexes() -> int:

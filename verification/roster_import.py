@@ -12,7 +12,6 @@ writes it while Python checks the next rows; the rows that may state an entry go
 queues the re-check of the claims in the import's transaction (the door passes `rosters.roster_changed`).
 """
 
-import gc
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import preview
+from .matching import out_of_cycle_collections
 from .models import Affiliation, RosterEntry, RosterImport
 from .roster_csv import RosterError, RosterRow, parse_roster, read_roster
 from .roster_plan import FIELDS, Existing, Roster, make_plan
@@ -104,7 +104,10 @@ def import_file(
                     .iterator(10_000)
                 ]
             )
-            with side, _frozen_roster():
+            # Every full collection while the file is read would walk the loaded entries again (a third of a
+            # re-import's CPU): they hold no cycle.
+            out_of_cycle_collections()
+            with side:
                 if streaming:
                     read, kept = _write_new_while_reading(affiliation, read_roster(source, side.lines), roster)
                 else:
@@ -155,18 +158,6 @@ def import_file(
         _progress(record.pk, state=RosterImport.State.REVIEW, preview=summary, confirmed_at=None, confirmed_by=None)
         record.refresh_from_db()
     return record
-
-
-@contextmanager
-def _frozen_roster() -> Iterator[None]:
-    """What the process holds when the roster is loaded (the entries: hundreds of thousands of objects, none in a
-    cycle) is left out of Python's cycle collections until the import ends: every full collection while the
-    file was read walked them all again, a third of a re-import's CPU."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _writing_state(record: RosterImport, review: bool) -> str:
