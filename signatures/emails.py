@@ -10,6 +10,7 @@ in the language the signer signed in (`Signature.language`): see `send_email`.
 """
 
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.translation import gettext
 
 from . import tokens
@@ -59,26 +60,21 @@ def send_email(
     The subject is a callable so that it, too, is translated inside the override (a worker has no request to
     take a language from).
     """
+    language, title, text, html = _render(language, subject, template, context)
+    _send(to, language, title, text, html, connection)
+
+
+def _render(language: str, subject: Callable[[], str], template: str, context: dict) -> tuple[str, str, str, str]:
     language = email_language(language)
-    parts = render_parts(template, language, subject, context)
-    send_parts(to=to, language=language, subject=subject, parts=parts, connection=connection)
-
-
-def _title(subject: Callable[[], str]) -> str:
-    return " ".join(_LINE_BREAKS.split(str(subject()))).strip()  # a header cannot hold a line break
-
-
-def render_parts(template: str, language: str, subject: Callable[[], str], context: dict) -> tuple[str, str]:
-    """The plain-text and HTML parts of `template`, rendered in `language` (a supported one: email_language)."""
     with translation.override(language):
-        context = {**context, "subject": _title(subject)}
-        return render_to_string(f"{template}.txt", context), render_to_string(f"{template}.html", context)
+        title = " ".join(_LINE_BREAKS.split(str(subject()))).strip()  # a header cannot hold a line break
+        context = {**context, "subject": title}
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    return language, title, text, html
 
 
-def send_parts(*, to: str, language: str, subject: Callable[[], str], parts: tuple[str, str], connection=None) -> None:
-    with translation.override(language):
-        title = _title(subject)
-    text, html = parts
+def _send(to: str, language: str, title: str, text: str, html: str, connection) -> None:
     headers = {"Content-Language": language}
     message = EmailMultiAlternatives(
         title, text, settings.DEFAULT_FROM_EMAIL, [to], headers=headers, connection=connection
@@ -87,33 +83,72 @@ def send_parts(*, to: str, language: str, subject: Callable[[], str], parts: tup
     message.send()
 
 
-# The confirmation email's two parts, kept by each worker process as rendered for everything but the signer's own
-# strings (their name and three links), which fill the slots left in them. Rendering both templates was half of a
+# Stands in for a blank of a Draft while it is rendered: unguessable (a signer cannot type one), and ending in a
+# character escaping changes, so the rendered text says whether each place was escaped (HTML) or not (text).
+_BLANK_MARK = "\ue000" + secrets.token_hex(8)
+
+
+def _blank(name: str) -> str:
+    return f"{_BLANK_MARK}:{name}<\ue000"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An email rendered once for many recipients, with blanks where their values differ (`draft_email`)."""
+
+    language: str
+    subject: str
+    text: str
+    html: str
+    blanks: tuple[str, ...]
+
+    def send(self, *, to: str, values: dict[str, str], connection=None) -> None:
+        """Send it to `to` with its blanks filled from `values`: the same email as `send_email` with those values
+        in the context (escaped where the template escapes them, as it), to the byte."""
+        text, html = self.text, self.html
+        for name in self.blanks:
+            value, stand_in = values[name], _blank(name)
+            escaped_stand_in, escaped_value = escape(stand_in), conditional_escape(value)
+            value = str(value)
+            text = text.replace(escaped_stand_in, escaped_value).replace(stand_in, value)
+            html = html.replace(escaped_stand_in, escaped_value).replace(stand_in, value)
+        if _BLANK_MARK in text or _BLANK_MARK in html:  # a template that filters a blank: never send a stand-in
+            raise ValueError(f"a blank of {self.blanks} was changed by the template, not only escaped")
+        _send(to, self.language, self.subject, text, html, connection)
+
+
+def draft_email(
+    *, language: str, subject: Callable[[], str], template: str, context: dict, blanks: tuple[str, ...]
+) -> Draft:
+    """Render an email as `send_email` would, once, leaving `blanks` (names of context values, used only as they
+    are or escaped, never filtered, never in the subject) to fill per recipient with `Draft.send`. Rendering both
+    parts is most of an email's CPU (about 1 ms); a sender of many emails alike renders once per kind."""
+    filled = {**context, **{name: _blank(name) for name in blanks}}
+    language, title, text, html = _render(language, subject, template, filled)
+    if _BLANK_MARK in title:
+        raise ValueError("a blank in the subject")
+    return Draft(language, title, text, html, blanks)
+
+
+# The confirmation email, drafted by each worker process once per kind (`draft_email`): everything but the signer's
+# own strings (their name and three links), which fill its blanks. Rendering both templates was half of a
 # confirmation email's CPU, and a viral letter sends thousands that differ only in those four strings. The key
 # holds all else the templates read: the language, the petition (its title and address), the signature's status,
 # whether it is public and the affiliation it claims. The templates see no more of the signature than that (a
 # `_Shown`, not the Signature): a later template reading, say, the signer's role gets nothing rather than
-# another signer's. The memory is bounded (KEPT_PARTS sets of parts, then it starts afresh).
-KEPT_PARTS = 512
-_kept_parts: dict[tuple, tuple[str, str]] = {}
-_SLOTS = ("name", "confirm_url", "withdraw_url", "erase_url")
+# another signer's. The memory is bounded (KEPT_DRAFTS drafts, then it starts afresh).
+KEPT_DRAFTS = 512
+_kept_drafts: dict[tuple, Draft] = {}
+_BLANKS = ("name", "confirm_url", "withdraw_url", "erase_url")
 
 
 @dataclass(frozen=True)
 class _Shown:
-    """What of the signature the confirmation's templates may read (all of it is in the kept parts' key)."""
+    """What of the signature the confirmation's templates may read (all of it is in the kept drafts' key)."""
 
     status: str
     public: bool
     affiliation: object  # the claimed Affiliation or None; the templates read its name
-
-
-def _slot(name: str) -> str:
-    """A mark that escaping, translation and the templates leave as it is (private-use characters)."""
-    return f"\ue000{name}\ue001"
-
-
-_SLOT_MARK = re.compile("\ue000(" + "|".join(_SLOTS) + ")\ue001")
 
 
 def send_confirmation_email(signature: Signature, connection=None) -> None:
@@ -142,33 +177,34 @@ def send_confirmation_email(signature: Signature, connection=None) -> None:
         settings.SIGNATURE_CONFIRM_MAX_AGE,
         settings.SITE_URL,
     )
-    strings = {
+    values = {
         "name": defanged(signature.full_name),
         "confirm_url": absolute_url(reverse("signatures:confirm", args=[tokens.confirm_token(signature)])),
         "withdraw_url": absolute_url(reverse("signatures:withdraw", args=[tokens.withdraw_token(signature)])),
         "erase_url": absolute_url(reverse("signatures:erase", args=[tokens.erase_token(signature)])),
     }
-    parts = _kept_parts.get(key)
-    if parts is None:
+    draft = _kept_drafts.get(key)
+    if draft is None:
         context = {
             "signature": shown,
             "petition": petition,
             "petition_url": absolute_url(petition.get_absolute_url()),
             "privacy_url": absolute_url(reverse("petitions:privacy")),
             "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
-            **{name: _slot(name) for name in _SLOTS},
         }
-        parts = render_parts("signatures/email/confirmation", language, subject, context)
+        draft = draft_email(
+            language=language,
+            subject=subject,
+            template="signatures/email/confirmation",
+            context=context,
+            blanks=_BLANKS,
+        )
         if not settings.DEBUG:  # templates being edited
-            if len(_kept_parts) >= KEPT_PARTS:
-                _kept_parts.clear()
-            _kept_parts[key] = parts
-    text, html = parts
-    # One pass each, so that a value holding a slot's mark (a name can hold any character) is never filled in.
-    text = _SLOT_MARK.sub(lambda slot: strings[slot.group(1)], text)  # the text part is not escaped (autoescape off)
-    html = _SLOT_MARK.sub(lambda slot: escape(strings[slot.group(1)]), html)  # as autoescape would have
-    send_parts(to=signature.email, language=language, subject=subject, parts=(text, html), connection=connection)
+            if len(_kept_drafts) >= KEPT_DRAFTS:
+                _kept_drafts.clear()
+            _kept_drafts[key] = draft
+    draft.send(to=signature.email, values=values, connection=connection)
 
 
-def forget_kept_parts() -> None:
-    _kept_parts.clear()
+def forget_kept_drafts() -> None:
+    _kept_drafts.clear()

@@ -10,11 +10,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from signatures import tokens
 from signatures.models import Signature
+from undersigned.lookups import AnyOf
 
 from .models import RosterChallenge, RosterEntry
 
@@ -50,7 +51,7 @@ class ChallengePlan:
         wanted = set(entry_ids)
         self._entries: dict[int, tuple[int, str]] = {}
         if wanted:
-            rows = RosterEntry.objects.filter(pk__in=wanted).exclude(email="").order_by()
+            rows = RosterEntry.objects.filter(AnyOf(F("pk"), wanted)).exclude(email="").order_by()
             self._entries = {
                 pk: (affiliation_id, email)
                 for pk, affiliation_id, email in rows.values_list("pk", "affiliation_id", "email")
@@ -62,8 +63,9 @@ class ChallengePlan:
         self._slots: dict[int, set[tuple[int, int]]] = {}  # signature: its slots in _open (for `cancel`)
         self._today: dict[int, int] = {}
         if self._entries:
-            wanted = Q(signature_id__in=[signature.pk for signature in signatures])
-            wanted |= Q(roster_entry_id__in=self._entries, petition_id__in={s.petition_id for s in signatures})
+            wanted = Q(AnyOf(F("signature_id"), [signature.pk for signature in signatures]))
+            petitions = {signature.petition_id for signature in signatures}
+            wanted |= Q(AnyOf(F("roster_entry_id"), list(self._entries))) & Q(petition_id__in=petitions)
             for challenge in RosterChallenge.objects.open().filter(wanted).order_by():
                 self._take((challenge.roster_entry_id, challenge.petition_id), challenge)
             self._today = RosterChallenge.objects.sent_to_entries_today(list(self._entries))
@@ -117,7 +119,7 @@ class ChallengePlan:
         concurrent claim took meanwhile is left out (the unique rule decides, ON CONFLICT DO NOTHING): its
         challenge keeps no pk."""
         if self._cancelled:
-            RosterChallenge.objects.open().filter(signature_id__in=sorted(self._cancelled)).update(
+            RosterChallenge.objects.open().filter(AnyOf(F("signature_id"), sorted(self._cancelled))).update(
                 state=State.CANCELLED
             )
         new = sorted((slot, c) for slot, c in self._open.items() if c.pk is None)

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from signatures import counts, services
 from signatures.models import Signature
+from undersigned.lookups import AnyOf
 
 from . import backlog, challenges
 from .candidates import compatible
@@ -57,7 +58,7 @@ def verify_claims(signature_ids: list[int], worker: str = "") -> list[int]:
         return []
     try:
         with transaction.atomic():
-            return _check(_locked(Signature.objects.filter(pk__in=ids)), worker)
+            return _check(_locked(Signature.objects.filter(AnyOf(F("pk"), ids))), worker)
     except Exception as error:
         if len(ids) == 1:
             raise

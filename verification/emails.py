@@ -1,6 +1,7 @@
 """The roster challenge email: sent to the roster entry's own address, never to the address the signer typed.
 
-In the language the claim was made in (`Signature.language`), with a text and an HTML part (`send_email`)."""
+In the language the claim was made in (`Signature.language`), with a text and an HTML part
+(`signatures.emails.draft_email`: rendered once per kind of email in a batch, the names and link filled in)."""
 
 import contextlib
 import logging
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from signatures.emails import defanged, send_email
+from signatures.emails import Draft, defanged, draft_email
 from signatures.outbox import BATCH, LEASE, MailServerUnavailable, Sent
 
 from . import challenges
@@ -77,14 +78,14 @@ def _send(leased: list[RosterChallenge], connection, opening: bool) -> Sent:
     """Send the leased challenges over `connection` (opened first if `opening`); those accepted are marked sent
     together at the end, the others released."""
     result, done, left = Sent(), [], []
-    pending = list(leased)
+    pending, drafts = list(leased), {}
     try:
         if opening:
             connection.open()
         while pending:
             challenge = pending[0]
             try:
-                _send_one(challenge, connection)
+                _send_one(challenge, connection, drafts)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
                 logger.warning("Roster challenge %s not accepted: %s", challenge.pk, error)
                 result.refused += 1
@@ -108,27 +109,39 @@ def _send(leased: list[RosterChallenge], connection, opening: bool) -> Sent:
     return result
 
 
-def _send_one(challenge: RosterChallenge, connection) -> None:
+def _send_one(challenge: RosterChallenge, connection, drafts: dict) -> None:
+    """Email one challenge. Its email is drafted once per letter, affiliation, language and days left (kept in
+    `drafts`, one batch's), and only the names and the link filled in per challenge: the same email, to the byte,
+    as rendering it whole (`signatures.emails.draft_email`), for a fraction of the CPU."""
     signature = challenge.signature
-    petition = signature.petition
+    petition, affiliation = signature.petition, signature.affiliation
+    days = max(1, math.ceil((challenge.expires_at - timezone.now()).total_seconds() / 86400))
+    kind = (signature.language, petition.pk, petition.title, affiliation.pk, affiliation.name, days)
+    draft = drafts.get(kind)
+    if draft is None:
+        draft = drafts[kind] = _draft(petition, affiliation, signature.language, days)
     link = f"{settings.SITE_URL}{reverse('signatures:challenge', args=[challenges.token(challenge)])}"
-    context = {
-        "challenge": challenge,
-        "petition": petition,
+    values = {
         "typed_name": defanged(signature.full_name),
-        "affiliation": signature.affiliation,
         "roster_name": defanged(challenge.roster_entry.full_name),
         "link": link,
+    }
+    draft.send(to=challenge.address, values=values, connection=connection)
+
+
+def _draft(petition, affiliation, language: str, days: int) -> Draft:
+    context = {
+        "petition": petition,
+        "affiliation": affiliation,
         "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
-        "days": max(1, math.ceil((challenge.expires_at - timezone.now()).total_seconds() / 86400)),
+        "days": days,
     }
     # Written in the language of the page the claim was made on (the signer's): the roster member's own
     # language is unknown, and the letter they are asked about was read in that language.
-    send_email(
-        to=challenge.address,
-        language=signature.language,
+    return draft_email(
+        language=language,
         subject=lambda: gettext("Did you sign “%(title)s”?") % {"title": petition.title},
         template="verification/email/challenge",
         context=context,
-        connection=connection,
+        blanks=("typed_name", "roster_name", "link"),
     )

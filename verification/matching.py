@@ -15,11 +15,12 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from petitions.models import Petition
 from signatures.addresses import domain_warnings, email_domain, email_key
 from signatures.models import Signature
+from undersigned.lookups import AnyOf
 
 from .candidates import CandidateIndex, compatible
 from .models import Affiliation, Evidence, RosterEntry
@@ -160,9 +161,9 @@ class RosterAddresses:
             by_affiliation.setdefault(affiliation_id, set()).add(key)
         wanted = Q()
         for affiliation_id, keys in by_affiliation.items():
-            wanted |= Q(affiliation_id=affiliation_id, email_key__in=keys)
+            wanted |= Q(affiliation_id=affiliation_id) & Q(AnyOf(F("email_key"), keys))
         if self._on_roster:
-            wanted |= Q(pk__in={entry_id for _, entry_id in self._on_roster})
+            wanted |= Q(AnyOf(F("pk"), {entry_id for _, entry_id in self._on_roster}))
         if wanted:
             for entry in RosterEntry.objects.filter(wanted).order_by():
                 if (entry.affiliation_id, entry.email_key) in self._entries:
