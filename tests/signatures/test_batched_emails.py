@@ -3,16 +3,15 @@ one SMTP connection, and two senders at once never send one email twice. Against
 PostgreSQL and SMTP sink."""
 
 import math
-import threading
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from signatures import outbox
 from signatures.models import OutgoingConfirmation, Signature
 from tests.support.factories import make_petition, make_signature
 from tests.support.signer import form
+from tests.support.together import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,20 +42,7 @@ def test_two_senders_at_once_never_send_one_email_twice(smtp_sink, settings, mon
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_sink.port
     monkeypatch.setattr(outbox, "BATCH", 4)  # many small claims, so the two senders interleave
-    start, results = threading.Barrier(2), []
-
-    def sender():
-        start.wait()
-        try:
-            results.append(outbox.send_owed())
-        finally:
-            connection.close()  # this thread's own database connection
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = at_once(outbox.send_owed, outbox.send_owed)
 
     assert sum(result.sent for result in results) == len(signatures)
     assert sorted(m["To"] for m in smtp_sink.messages) == sorted(s.email for s in signatures)  # each exactly once

@@ -2,11 +2,9 @@
 one SMTP connection, each exactly once, even with two senders at once; what the mail server could not take stays
 unsent for the sweeper. Against the real worker, broker, PostgreSQL and SMTP sink."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -14,6 +12,7 @@ from signatures.models import Signature
 from signatures.outbox import MailServerUnavailable
 from tests.support.factories import make_petition, make_roster_entry, make_signature
 from tests.support.queued import settled
+from tests.support.together import at_once
 from verification import emails
 from verification.models import RosterChallenge
 from verification.tasks import queue_recheck, requeue_stalled_checks
@@ -74,20 +73,8 @@ def test_two_senders_at_once_never_send_one_challenge_twice(artists, smtp_sink, 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_sink.port
     monkeypatch.setattr(emails, "BATCH", 4)  # many small claims, so the two senders interleave
-    start, results = threading.Barrier(2), []
-
-    def sender():
-        start.wait()
-        try:
-            results.append(emails.send_challenges([c.pk for c in challenges]))
-        finally:
-            connection.close()  # this thread's own database connection
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    ids = [c.pk for c in challenges]
+    results = at_once(lambda: emails.send_challenges(ids), lambda: emails.send_challenges(ids))
 
     assert sum(result.sent for result in results) == len(challenges)
     assert sorted(m["To"] for m in smtp_sink.messages) == sorted(c.address for c in challenges)  # each once

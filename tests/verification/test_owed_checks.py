@@ -3,16 +3,15 @@ row says so), and one `check_owed_claims` run per window checks every claim owed
 worker holds. Against the real worker, broker and PostgreSQL where the behaviour is the workflow."""
 
 import math
-import threading
 
 import pytest
-from django.db import connection
 
 from signatures import counts, services
 from signatures.models import Signature
 from tests.support.counting import real_counts, stored_counts
 from tests.support.factories import make_petition, make_roster_entry, make_signature
 from tests.support.queued import settled
+from tests.support.together import at_once
 from verification import backlog, claims
 from verification.models import Evidence
 from verification.tasks import RECHECK_CHUNK
@@ -53,20 +52,8 @@ def test_two_workers_at_once_never_check_one_claim_twice(artists):
     Signature.objects.filter(petition=letter).update(verification=V.PENDING, evidence=None, verified_at=None)
     Evidence.objects.all().delete()
     assert backlog.owed_checks().count() == len(signatures)
-    start, results = threading.Barrier(2), []
-
-    def worker(name: str) -> None:
-        start.wait()
-        try:
-            results.append(claims.check_owed(name, size=3, chunks=100))  # many small chunks: the two interleave
-        finally:
-            connection.close()  # this thread's own database connection
-
-    threads = [threading.Thread(target=worker, args=(f"worker {n}",)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    # Many small chunks: the two interleave.
+    results = at_once(*(lambda name=f"worker {n}": claims.check_owed(name, size=3, chunks=100) for n in range(2)))
 
     assert sum(result.checked for result in results) == len(signatures)
     assert all(result.checked > 0 for result in results), "one worker took every chunk: the test proves nothing"
