@@ -86,6 +86,8 @@ class Petition(models.Model):
 
     @property
     def accepts_signatures(self) -> bool:
+        """Open and not past its closing time. The signing statement asks the database the same in SQL
+        (signatures.upsert, `accepting`): change both together (tests/front/test_signing.py holds them to it)."""
         return self.status == self.Status.OPEN and (self.closes_at is None or timezone.now() < self.closes_at)
 
     def ended_at(self, now=None):
