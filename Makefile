@@ -37,14 +37,14 @@ run: install
 	$(RUN_ENV) ./bin/serve
 
 # `make serve` runs production on this machine from the environment's settings (docs/production.md): DEBUG off,
-# migrate and collectstatic, then gunicorn, a Celery worker and celery beat, stopped together by Ctrl-C or TERM.
+# migrate and collectstatic, then granian (the web server), a Celery worker and celery beat, stopped together by Ctrl-C or TERM.
 serve: install
 	./bin/production
 
 test: install
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-# Figures, printed: the issue-9 table, before (main) and after (this checkout), with gunicorn, a real worker and a
+# Figures, printed: the issue-9 table, before (main) and after (this checkout), with the production web server (bin/web), a real worker and a
 # load generator (bench/web.py; BENCH_QUICK=1 for a short run; Redis databases 2-5 of REDIS_BENCH_URL); the CSV export at 1M rows; the name index at 100k entries; verification quality on a labelled
 # harness; claim checks per second with 2 worker processes against a 100k roster (its own broker db, /12); roster
 # import time and memory at 100k rows; signing's timing for new and known addresses; the outage drills (a private

@@ -1,6 +1,6 @@
 """What one kept petition page view and one API call cost in-process, through Django's WSGI handler.
 
-No server and no network: each request is a WSGI environ handed to `undersigned.wsgi.application` (as gunicorn
+No server and no network: each request is a WSGI environ handed to `undersigned.wsgi.application` (as the web server
 does), so the figures are the application's own CPU per request. Printed, for the page (an anonymous reader
 without cookies, and one returning with a CSRF cookie) and the API:
 

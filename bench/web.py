@@ -3,13 +3,14 @@
 For each checkout ("before": a copy of `main`, made with `git archive`; "after": this one) a throw-away
 PostgreSQL database is created next to DATABASE_URL's (bench_i9b_<side>, or BENCH_DB_PREFIX_<side>), migrated
 and seeded (petitions of 0, 100,000 and 1,000,000 signatures, a petition holding 100,000 newer rows, ANALYZE),
-then gunicorn (its bin/gunicorn.conf.py: 2 processes x 16 threads) and a real Celery worker (2 processes) are
-started from that checkout, and a load generator in this process (threads over http.client, a new connection
-per request, as gunicorn there keeps none alive) measures:
+then that checkout's production web server (its `bin/web`: granian since 2026-11-26, gunicorn before; 2
+processes, each with the checkout's default WEB_THREADS unless BENCH_WEB_THREADS is set) and a real Celery
+worker (2 processes) are started from that checkout, and a load generator in this process (threads over
+http.client, a new connection per request) measures:
 
 - signing: POST with the page's CSRF token and cookie, a unique address each, at concurrency 16 and 64:
   accepted/s, p50, p99, and CPU per signature of the web, worker and database processes (from
-  /proc/<pid>/stat of gunicorn's processes, the worker's, and the PostgreSQL backends of the bench database),
+  /proc/<pid>/stat of the web server's processes, the worker's, and the PostgreSQL backends of the bench database),
   counted until the worker's queue is empty (the confirmation emails, to dummymail://);
 - the petition page at 0 / 100k / 1M signatures (a new reader: no cookie), at 1M for a returning reader (with
   the CSRF cookie of an earlier view) and for one revalidating (If-None-Match: 304), and the JSON API: views/s,
@@ -21,9 +22,10 @@ per request, as gunicorn there keeps none alive) measures:
 - claim checks with 2 worker processes against a 100,000-entry roster (bench/claim_throughput.py, in chunks
   and one task per claim), unless --claims 0.
 
-The page and API figures use wrk (`apt-get install wrk`: 2 threads, 16 connections, a new connection per request
-as with the threads) when it is installed: at about 0.1 ms of CPU per request instead of the threads' 0.3–0.5 ms,
-it leaves the 2 cores to the server. `--reader-load python` keeps the threads for them.
+The page and API figures use wrk (`apt-get install wrk`: 2 threads, 16 connections, kept open when the server
+keeps them, as granian does; `--new-connections` asks for a new one per request, as gunicorn gave) when it is
+installed: at about 0.1 ms of CPU per request instead of the threads' 0.3–0.5 ms, it leaves the 2 cores to the
+server. `--reader-load python` keeps the threads for them.
 
 Rate limits are raised so that the load generator is not throttled. Redis: REDIS_BENCH_URL (default
 redis://127.0.0.1:6379), databases 2-5 (the cache and broker of each side; flushed), or from BENCH_REDIS_DB
@@ -73,6 +75,11 @@ def main() -> None:
         "--reader-load", choices=("auto", "wrk", "python"), default="auto",
         help="the page and API load generator: wrk (C, far less CPU than threads in Python) when installed, "
         "else this process's threads",
+    )  # fmt: skip
+    parser.add_argument(
+        "--new-connections", action="store_true",
+        help="wrk asks for a new connection per request (Connection: close), as a reverse proxy without upstream "
+        "keep-alive does; by default it keeps them open when the server does (granian does, gunicorn did not)",
     )  # fmt: skip
     parser.add_argument(
         "--only", choices=("all", "reads", "signing"), default="all",
@@ -142,15 +149,16 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         "SIGN_CHALLENGE_THRESHOLD": "100000000/h",
         "PORT": str(args.port),
         "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": "2",
-        "WEB_THREADS": "16",
+        "WEB_CONCURRENCY": os.environ.get("BENCH_WEB_CONCURRENCY", "2"),
         "STATIC_MANIFEST": "0",
         "LOG_LEVEL": "WARNING",
         # As behind the recommended reverse proxy, which logs the requests (docs/production.md); a checkout
-        # that doesn't read it logs each request to gunicorn's standard output, which goes nowhere here.
+        # that doesn't read it logs each request to its web server's standard output, which goes nowhere here.
         "WEB_ACCESS_LOG": "0",
         "PYTHONPATH": str(root),
     }
+    if os.environ.get("BENCH_WEB_THREADS"):  # else each checkout's own default (16 under gunicorn, 8 under granian)
+        env["WEB_THREADS"] = os.environ["BENCH_WEB_THREADS"]
     for db in redis_dbs:
         redis_flush(db)
     found: dict = {}
@@ -173,7 +181,7 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
             found["signing"] = probe(root, env, "signing")
             print(f"{side} signing POST: {found['signing']}", flush=True)
         web = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "--config", "bin/gunicorn.conf.py"],
+            ["bin/web"],  # each checkout's own production web server (gunicorn before 2026-11-26, then granian)
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-{side}-web.log", "w"),  # noqa: SIM115
         )  # fmt: skip
         processes.append(web)
@@ -193,7 +201,8 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
 
         def reads(path: str, label: str, headers: dict | None = None, expected: int = 200) -> dict:
             if wrk:
-                return run_wrk(wrk, args.port, path, headers or {}, expected, args.seconds, meter, label)
+                closing = {"Connection": "close"} if args.new_connections else {}
+                return run_wrk(wrk, args.port, path, (headers or {}) | closing, expected, args.seconds, meter, label)
             return run_load(client.get(path, headers, expected), 16, args.seconds, meter, label=label)
 
         for slug in sizes if args.only in ("all", "reads") else []:
@@ -304,11 +313,11 @@ def wait_for_http(port: int, timeout: float = 60) -> None:
             return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError("gunicorn did not answer")
+    raise RuntimeError("the web server did not answer")
 
 
 def warm_up(port: int, slugs: list[str]) -> None:
-    """Every gunicorn process imports and renders once, and the worker settles, before anything is measured."""
+    """Every web server process imports and renders once, and the worker settles, before anything is measured."""
     for _ in range(20):
         for slug in slugs:
             for path in (f"/petitions/{slug}/", f"/api/petitions/{slug}/"):
@@ -346,7 +355,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Meter:
-    """CPU seconds of gunicorn's processes, the worker's, the PostgreSQL backends of the bench database, and the
+    """CPU seconds of the web server's processes, the worker's, the PostgreSQL backends of the bench database, and the
     Redis server's (when it runs on this machine: everything it serves, so a private one is the clean figure)."""
 
     def __init__(self, web: int, worker: int, database: str, url: str):
@@ -531,8 +540,8 @@ WRK_TIME = re.compile(r"([\d.]+)(us|ms|s)\b")
 
 
 def run_wrk(wrk: str, port: int, path: str, headers: dict, expected: int, seconds: float, meter: Meter, label: str):
-    """The same figures as run_load, the requests made by wrk (2 threads, 16 connections; gunicorn closes each
-    connection after its response, so each request is a new connection, as with run_load). A request is counted
+    """The same figures as run_load, the requests made by wrk (2 threads, 16 connections, kept open if the server
+    keeps them and no `Connection: close` header is given). A request is counted
     if wrk saw a 2xx or 3xx; one request made beforehand must answer `expected`."""
     status = Client(port).request("GET", path, headers=headers)[0].status
     if status != expected:

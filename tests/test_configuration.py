@@ -92,6 +92,7 @@ def test_migrations_can_be_checked_without_any_secret():
         ("ABUSE_TRENDING_THRESHOLD", "1", "ABUSE_TRENDING_THRESHOLD must be at least 2"),
         ("NAME_MATCH_THRESHOLD", "120", "NAME_MATCH_THRESHOLD must be between 0 and 100"),
         ("WEB_ACCESS_LOG", "quiet", "WEB_ACCESS_LOG must be one of"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of"),
     ],
 )
 def test_a_bad_value_stops_the_start_naming_the_variable(variable, value, says):
@@ -108,14 +109,6 @@ def test_good_values_in_every_accepted_spelling_are_read():
         SIGNATURE_CONFIRM_MAX_AGE="3600",
     )
     assert found == {"DEBUG": "True", "SIGN_RATE_PER_IP": "100/5m", "SIGNATURE_CONFIRM_MAX_AGE": "3600"}
-
-
-@pytest.mark.parametrize(("value", "access_log"), [(None, "-"), ("1", "-"), ("0", "None")])
-def test_gunicorn_logs_each_request_unless_told_not_to(value, access_log):
-    environment = {"DEBUG": "1"} | ({"WEB_ACCESS_LOG": value} if value is not None else {})
-    result = python("import runpy; print(runpy.run_path('bin/gunicorn.conf.py')['accesslog'])", **environment)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == access_log
 
 
 def test_privacy_and_proxy_settings_come_from_the_environment():

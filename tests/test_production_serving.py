@@ -1,6 +1,6 @@
 """Production serving, with the real processes `make serve` starts, on loopback ports of this machine.
 
-The web server is `bin/web` (gunicorn with bin/gunicorn.conf.py), DEBUG off, on the test database, after
+The web server is `bin/web` (granian, configured by bin/web_server.py), DEBUG off, on the test database, after
 `collectstatic` into a temporary STATIC_ROOT; `bin/production` is the whole stack (web, worker, beat).
 Every process is started in a session of its own and stopped, with all its children, by the fixture or test
 that started it.
@@ -141,6 +141,7 @@ def web(django_db_setup, tmp_path_factory):
     server = start([str(ROOT / "bin" / "web")], env, tmp / "web.log")
     server.port = int(env["PORT"])
     server.static_root = Path(env["STATIC_ROOT"])
+    server.log = tmp / "web.log"
     yield server
     stop(server)
 
@@ -164,9 +165,9 @@ def test_static_files_are_served_by_the_web_server_hashed_compressed_and_cached_
 
 @on_the_test_database
 def test_the_pages_come_from_the_database_and_link_the_hashed_static_files(web, client, admin_user):
-    make_petition(title="Open letter served by gunicorn")
+    make_petition(title="Open letter served by the production server")
     home = request(web.port, "/")
-    assert home.status == 200 and b"Open letter served by gunicorn" in home.body
+    assert home.status == 200 and b"Open letter served by the production server" in home.body
 
     client.force_login(admin_user)
     admin = request(web.port, "/admin/", {"Cookie": f"sessionid={client.cookies['sessionid'].value}"})
@@ -175,13 +176,19 @@ def test_the_pages_come_from_the_database_and_link_the_hashed_static_files(web, 
 
 
 @on_the_test_database
-def test_slow_clients_do_not_hold_up_a_normal_request(web):
-    slow = []
+def test_slow_and_idle_clients_do_not_hold_up_a_normal_request(web):
+    # More than the server has threads (WEB_CONCURRENCY 2 x WEB_THREADS 8 by default): half send half a
+    # request and then nothing (slowloris), half make a request and keep the connection open without another.
+    held = []
     try:
-        for _ in range(8):  # each sends half a request and then nothing (slowloris)
+        for n in range(64):
             s = socket.create_connection(("127.0.0.1", web.port), timeout=5)
-            s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Still-Typing: ")
-            slow.append(s)
+            if n % 2:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Still-Typing: ")
+            else:
+                s.sendall(b"GET /static/admin/css/base.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                assert s.recv(12) == b"HTTP/1.1 200"
+            held.append(s)
         time.sleep(0.5)
         for _ in range(4):
             started = time.monotonic()
@@ -189,8 +196,17 @@ def test_slow_clients_do_not_hold_up_a_normal_request(web):
             assert request(web.port, "/", timeout=5).status == 200
             assert time.monotonic() - started < 5
     finally:
-        for s in slow:
+        for s in held:
             s.close()
+
+
+@on_the_test_database
+def test_each_request_is_logged_on_standard_output(web):
+    assert request(web.port, "/static/admin/css/base.css?logged").status == 200
+    deadline = time.monotonic() + 5
+    while b"GET /static/admin/css/base.css" not in web.log.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert b'"GET /static/admin/css/base.css HTTP/1.1" 200' in web.log.read_bytes()
 
 
 @on_the_test_database
@@ -202,13 +218,28 @@ def test_x_forwarded_proto_is_ignored_unless_behind_a_tls_proxy(web):
 
 @on_the_test_database
 def test_behind_a_tls_proxy_x_forwarded_proto_https_makes_the_request_secure(django_db_setup, tmp_path):
-    env = production_env(tmp_path, BEHIND_TLS_PROXY="1", WEB_CONCURRENCY="1", WEB_THREADS="2")
+    env = production_env(tmp_path, BEHIND_TLS_PROXY="1", WEB_CONCURRENCY="1", WEB_THREADS="2", WEB_ACCESS_LOG="0")
     collectstatic(env)
     server = start([str(ROOT / "bin" / "web")], env, tmp_path / "web.log")
     try:
         forwarded = request(int(env["PORT"]), "/", {"X-Forwarded-Proto": "https"})
         assert forwarded.headers["Strict-Transport-Security"] == "max-age=3600"
         assert "Strict-Transport-Security" not in request(int(env["PORT"]), "/").headers
+    finally:
+        stop(server)
+    assert b"GET / HTTP/1.1" not in (tmp_path / "web.log").read_bytes()  # WEB_ACCESS_LOG=0: no access log
+
+
+@on_the_test_database
+def test_behind_a_tls_proxy_x_forwarded_proto_from_any_other_peer_is_ignored(django_db_setup, tmp_path):
+    env = production_env(
+        tmp_path, BEHIND_TLS_PROXY="1", FORWARDED_ALLOW_IPS="192.0.2.7,10.0.0.0/8", WEB_CONCURRENCY="1", WEB_THREADS="2"
+    )
+    collectstatic(env)
+    server = start([str(ROOT / "bin" / "web")], env, tmp_path / "web.log")
+    try:
+        forwarded = request(int(env["PORT"]), "/", {"X-Forwarded-Proto": "https"})
+        assert forwarded.status == 200 and "Strict-Transport-Security" not in forwarded.headers
     finally:
         stop(server)
 

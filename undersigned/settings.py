@@ -118,7 +118,7 @@ BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY")
 if BEHIND_TLS_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# The proxies whose X-Forwarded-Proto gunicorn believes (bin/gunicorn.conf.py; only with BEHIND_TLS_PROXY).
+# The reverse proxies whose X-Forwarded-Proto is believed (undersigned/serving.py; only with BEHIND_TLS_PROXY).
 FORWARDED_ALLOW_IPS = env_networks("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -318,14 +318,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
 
-# The production web server (bin/web with bin/gunicorn.conf.py): where it listens, how many processes, and
-# how many threads each (a thread waits on one slow client without holding up the others).
+# The production web server (bin/web: granian, configured by bin/web_server.py): where it listens, how many
+# processes, and how many threads each runs the application in (connections themselves hold no thread).
 HOST = env("HOST", "127.0.0.1")
 PORT = env_int("PORT", 8000, minimum=1)
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
-WEB_THREADS = env_int("WEB_THREADS", 16, minimum=1)
-# gunicorn's access log on standard output (one line per request). Behind the reverse proxy, which logs every
-# request already, turn it off: formatting the line costs about 0.06 ms of CPU per request (docs/production.md).
+WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
+# The web server's access log on standard output (one line per request). Behind the reverse proxy, which logs
+# every request already, turn it off: it costs CPU on every request (docs/production.md).
 WEB_ACCESS_LOG = env_bool("WEB_ACCESS_LOG", True)
 
 # Issue 8 (i8b): the letter's PDF (/petitions/<slug>/letter.pdf). One copy per letter is cached and remade
@@ -386,11 +386,14 @@ CELERY_BEAT_SCHEDULE |= {
 RESEND_RATE_PER_IP = env_rate("RESEND_RATE_PER_IP", "10/h")
 RESEND_RATE_PER_EMAIL = env_rate("RESEND_RATE_PER_EMAIL", "3/h")
 
+LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
+    raise ImproperlyConfigured(f"LOG_LEVEL must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, not {LOG_LEVEL!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # WeasyPrint narrates every step of every PDF at INFO.
     "loggers": {"weasyprint": {"level": "WARNING"}},
 }

@@ -1,7 +1,7 @@
 """The production stack as real processes on loopback ports, for the outage tests and drills.
 
 A private `redis-server` (the broker, without persistence: a restart loses every queued task, the worst case),
-an SMTP sink that can be taken down and brought back on the same port, and `bin/web` (gunicorn), `bin/worker`
+an SMTP sink that can be taken down and brought back on the same port, and `bin/web` (granian), `bin/worker`
 and `bin/beat` as `make serve` starts them, each in a session of its own so that it can be killed whole.
 Used by tests/test_outages.py and bench/outage_drills.py; every process is stopped by whoever started it.
 """
