@@ -149,8 +149,7 @@ def sign(
         signature = services.sign(petition, details, version=version, **options)
         # In the signing's transaction, one statement whether or not the address signed before (a known
         # signature keeps the source it was first stored with).
-        source = Source(signature=signature, petition=petition, network=screening.network, domain=screening.domain)
-        Source.objects.bulk_create([source], ignore_conflicts=True)
+        Source.objects.record(signature.pk, petition.pk, screening.network, screening.domain)
     return signature
 
 

@@ -2,18 +2,21 @@
 
 Each layer is a fixed-window counter: the first hit sets the window's expiry. The same script raises the
 petition's "challenge on" flag when its rate crosses SIGN_CHALLENGE_THRESHOLD, says whether it is up, and marks
-a solved challenge used (a solution is good for one signature). One EVAL is all of a signing's Redis work.
+a solved challenge used (a solution is good for one signature). One EVALSHA (the script by its digest; EVAL
+when the server has not seen it yet, e.g. after a restart) is all of a signing's Redis work.
 With a cache that is not Redis (`make run`: local memory) the same counters go through Django's cache API.
 If the cache cannot be reached, nothing is limited and the failure is logged: refusing every signer
 because Redis is down would hand the attacker the outage.
 """
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ if #KEYS > n + 1 then
 end
 return counts
 """
+_SCRIPT_DIGEST = hashlib.sha1(_SCRIPT.encode(), usedforsecurity=False).hexdigest()  # its name in Redis
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -114,7 +118,11 @@ def count(layers: list[Layer], petition_id: int, solution: str = "") -> Usage:
         keys = [cache.make_key(name) for name in names]
         args = [len(everything), *(layer.window for layer in everything)]
         args += [len(everything), trigger.limit, settings.SIGN_CHALLENGE_HOLD, used_for]
-        result = [int(n) for n in client.eval(_SCRIPT, len(keys), *keys, *args)]
+        try:
+            found = client.evalsha(_SCRIPT_DIGEST, len(keys), *keys, *args)
+        except NoScriptError:  # a server that has not run it since it started: EVAL also keeps it for EVALSHA
+            found = client.eval(_SCRIPT, len(keys), *keys, *args)
+        result = [int(n) for n in found]
         counts = {layer.name: n for layer, n in zip(everything, result, strict=False)}
         first_use = bool(result[len(everything) + 1]) if solution else True
         return Usage(counts, challenge_on=bool(result[len(everything)]), first_use=first_use)

@@ -97,7 +97,7 @@ class SignatureForm(forms.ModelForm):
     def __init__(self, *args, petition: Petition, **kwargs):
         super().__init__(*args, **kwargs)
         self.petition = petition
-        self.fields["affiliation"].queryset = petition.affiliations.all()
+        self.fields["affiliation"].queryset = petition.offered_affiliations
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
         if petition.current_version_id and not self.is_bound:

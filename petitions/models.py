@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +84,13 @@ class Petition(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status != self.Status.DRAFT
+
+    @cached_property
+    def offered_affiliations(self) -> models.QuerySet:
+        """The affiliations a signer of this petition may claim (the signing form's choices), as a query built
+        once per instance: each form takes a copy (`.all()`), cheaper than building the filter again, and the
+        signing POST reads its petition from a copy kept a few seconds (front.kept_petitions)."""
+        return self.affiliations.all()
 
     @property
     def accepts_signatures(self) -> bool:

@@ -49,6 +49,14 @@ def signer(client, django_capture_on_commit_callbacks):
     return Signer()
 
 
+@pytest.fixture(autouse=True)
+def counting_script_known_to_redis():
+    """Redis keeps the limits' script from its first EVAL until it restarts: as in production, not the first."""
+    client = limits._redis_client()
+    assert client is not None, "these tests need REDIS_URL (the real cache)"
+    client.script_load(limits._SCRIPT)
+
+
 def sign(signer, letter, **overrides):
     with CaptureQueriesContext(connection) as queries:
         response = signer.sign(letter, **overrides)
@@ -74,10 +82,20 @@ def test_a_signing_post_validates_the_affiliation_without_reading_it_again(signe
 
 
 def test_a_signing_post_counts_every_limit_in_one_redis_round_trip(signer, letter, monkeypatch):
-    assert limits._redis_client() is not None, "this test needs REDIS_URL (the real cache)"
     trips = RedisRoundTrips(monkeypatch)
     sign(signer, letter, email="ada@example.org")
-    assert len(trips) == 1 and b"EVAL" in trips.sent[0]
+    assert len(trips) == 1 and b"EVALSHA" in trips.sent[0] and b"redis.call" not in trips.sent[0]  # not the script
+
+
+def test_a_redis_server_that_forgot_the_script_is_sent_it_once(signer, letter, monkeypatch):
+    limits._redis_client().script_flush()  # as after a restart
+    trips = RedisRoundTrips(monkeypatch)
+    sign(signer, letter, email="ada@example.org")
+    assert len(trips) == 2 and b"EVALSHA" in trips.sent[0] and b"redis.call('INCR'" in trips.sent[1]
+    usage = limits.count([], letter.pk)  # one more attempt on the petition: its rate was 1 (the EVAL), now 2
+    assert usage.available and usage.counts["challenge_rate"] == 2
+    sign(signer, letter, email="grace@example.org")
+    assert len(trips) == 4 and b"EVALSHA" in trips.sent[3]
 
 
 def test_a_solved_challenge_is_marked_used_in_the_same_round_trip(signer, letter, monkeypatch):
