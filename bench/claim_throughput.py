@@ -22,11 +22,12 @@ purged: never the tests' (/14).
 
     SECRET_KEY=x DATABASE_URL=postgres://postgres@127.0.0.1:5432/undersigned \\
     CELERY_BROKER_URL=redis://127.0.0.1:6379/12 REDIS_URL=redis://127.0.0.1:6379/13 \\
-        .venv/bin/python bench/claim_throughput.py [--claims 8000] [--roster 100000] [--profile 300]
+        .venv/bin/python bench/claim_throughput.py [--claims 8000] [--roster 100000] [--profile 300] [--dump FILE]
 
 About 4½ minutes on 2 cores with the defaults; --claims 20000 takes about 10. --profile N then checks N claims
 of each kind in this process, one by one and as one chunk: time and queries per claim, and the hottest
-functions (cProfile).
+functions (cProfile). --dump FILE then checks every claim once more in this process and writes each one's outcome,
+evidence and challenges (compare two checkouts' files, run with the same PYTHONHASHSEED).
 """
 
 import argparse
@@ -76,6 +77,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="then profile N claims in this process (cProfile)"
+    )
+    parser.add_argument(
+        "--dump",
+        metavar="FILE",
+        help="then check every claim again in this process, in chunks of 500 in id order, and write each claim's "
+        "outcome, evidence and challenges to FILE (JSON lines), to compare two checkouts' outcomes",
     )
     args = parser.parse_args()
 
@@ -472,6 +479,8 @@ def run(args, bench_db: str, worker: Worker) -> None:
     print(f"worker log: {len(errors)} error/retry lines" + (f"; first: {errors[0][:300]}" if errors else ""))
     if args.profile:
         profile(petition, ids, kinds, args.profile)
+    if args.dump:
+        dump_outcomes(petition, ids, args.dump)
 
 
 def load_roster(affiliation, members, data: bytes, how: str) -> None:
@@ -801,6 +810,39 @@ def challenge_emails(worker: Worker, bench_db: str, timeout: float) -> None:
         f"ms per email; Redis {m['redis']:.2f} s",
         flush=True,
     )
+
+
+def dump_outcomes(petition, ids: list[int], path: str) -> None:
+    """Every claim checked again from scratch in this process, in chunks of 500 in id order (one worker, so which
+    claim of two naming one member gets the challenge does not depend on timing), then each claim's verification
+    and evidence (all but its ids and times) and the challenges opened, one JSON line a claim. Two checkouts'
+    files are equal when they decide every claim alike (run both with the same PYTHONHASHSEED: the candidate
+    search breaks rare ties in the order of a set of strings)."""
+    import json
+
+    from signatures.models import Signature
+    from verification import claims
+    from verification.models import RosterChallenge
+
+    reset(petition)
+    for n in range(0, len(ids), 500):
+        claims.verify_claims(ids[n : n + 500], worker="bench-dump")
+    challenged: dict[int, list[tuple[int, str]]] = {}
+    for signature_id, entry_id, address in (
+        RosterChallenge.objects.filter(petition=petition)
+        .order_by("signature_id", "roster_entry_id")
+        .values_list("signature_id", "roster_entry_id", "address")
+    ):
+        challenged.setdefault(signature_id, []).append((entry_id, address))
+    with open(path, "w", encoding="utf-8") as out:
+        for s in Signature.objects.filter(pk__in=ids).select_related("evidence").order_by("pk"):
+            row = [s.pk, s.verification, s.verified_at is not None]
+            if (e := s.evidence) is not None:
+                row += [e.verdict, e.method, e.roster_entry_id, e.roster_name, e.shown_name, e.score, e.candidates]
+                row += [e.detail, e.warnings]
+            row.append(challenged.get(s.pk, []))
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"every claim's outcome, evidence and challenges written to {path}", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------- profile

@@ -161,7 +161,10 @@ class RosterAddresses:
             by_affiliation.setdefault(affiliation_id, set()).add(key)
         wanted = Q()
         for affiliation_id, keys in by_affiliation.items():
-            wanted |= Q(affiliation_id=affiliation_id) & Q(AnyOf(F("email_key"), keys))
+            # `~Q(email_key="")` restates the partial unique index's condition (unique_roster_email), which
+            # PostgreSQL cannot infer from an array of more than 100 keys: without it a chunk's read is a
+            # sequential scan of every roster (13 ms per chunk at 100,000 entries, against well under 1).
+            wanted |= Q(affiliation_id=affiliation_id) & Q(AnyOf(F("email_key"), keys)) & ~Q(email_key="")
         if self._on_roster:
             wanted |= Q(AnyOf(F("pk"), {entry_id for _, entry_id in self._on_roster}))
         if wanted:

@@ -378,3 +378,59 @@ def test_the_chunks_bulk_writes_store_what_djangos_generic_path_stores(artists, 
     assert fast == generic
     assert fast[0][4] == awkward[:200] and fast[0][7] == awkward
     assert fast[2][3] == verified_at and fast[3][3] is None
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the JSON-parameter writes are PostgreSQL's")
+def test_a_chunks_new_challenges_are_stored_alike_from_json_and_from_a_values_list(artists, letter, monkeypatch):
+    """ChallengePlan.write sends PostgreSQL one JSON parameter; the embedded database a VALUES list. Both store the
+    same rows (address, who asked, both times to the microsecond), each challenge given its own row's id, and the
+    rows inserted in entry order."""
+    moderator = make_user("asker@example.org")
+    entries = [make_roster_entry(artists, f"Named Person{n}", f"o'named.{n}@roster.example") for n in range(3)]
+
+    def open_for(email: str, vendor: str) -> list[tuple]:
+        signature = unchecked(letter, artists, "Named Person", email)
+        plan = challenges.ChallengePlan([signature], [entry.pk for entry in entries])
+        plan._now = plan._now.replace(microsecond=654321)
+        opened = plan.open(signature, [entries[2].pk, entries[0].pk, entries[1].pk], requested_by=moderator)
+        with monkeypatch.context() as patch:
+            patch.setattr(connection, "vendor", vendor)
+            plan.write()
+        assert [c.pk for c in sorted(opened, key=lambda c: c.roster_entry_id)] == sorted(c.pk for c in opened)
+        stored = RosterChallenge.objects.in_bulk([c.pk for c in opened])
+        assert [stored[c.pk].roster_entry_id for c in opened] == [entries[2].pk, entries[0].pk, entries[1].pk]
+        fields = ["roster_entry_id", "address", "state", "requested_by_id", "created_at", "expires_at", "sent_at"]
+        rows = RosterChallenge.objects.filter(signature=signature).order_by("roster_entry_id").values_list(*fields)
+        RosterChallenge.objects.filter(signature=signature).update(state=RosterChallenge.State.CANCELLED)
+        return list(rows)
+
+    fast = open_for("first@else.example", "postgresql")
+    generic = open_for("second@else.example", "sqlite")
+    assert fast == generic
+    assert [row[1] for row in fast] == [entry.email for entry in entries]
+    assert {row[3] for row in fast} == {moderator.pk} and fast[0][4].microsecond == 654321
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="plans are PostgreSQL's")
+def test_a_chunks_roster_read_uses_the_roster_address_index_however_many_addresses(artists, letter):
+    """PostgreSQL cannot tell that an array of more than 100 addresses holds no empty one, so the read must say so
+    itself, or the partial index unique_roster_email is unusable and every roster is read row by row."""
+    make_roster_entry(artists, "Listed Member", "listed@roster.example")
+    signatures = [unchecked(letter, artists, "Some One", f"signer{n}@else.example") for n in range(150)]
+    signatures = list(Signature.objects.filter(pk__in=[s.pk for s in signatures]).select_related("evidence"))
+    with CaptureQueriesContext(connection) as captured:
+        matching.RosterAddresses.for_claims(signatures)
+    [read] = [q["sql"] for q in captured.captured_queries if 'FROM "verification_rosterentry"' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # on a table this small, the planner would read it all
+        cursor.execute("EXPLAIN (FORMAT JSON) " + read)
+        [[plan]] = cursor.fetchall()
+    nodes, todo = [], [plan[0]["Plan"]]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        todo += node.get("Plans", [])
+    reads = {node.get("Index Name") or node["Node Type"] for node in nodes if "Relation Name" in node}
+    reads |= {node["Index Name"] for node in nodes if node["Node Type"] == "Bitmap Index Scan"}
+    assert "Seq Scan" not in reads
+    assert "unique_roster_email" in reads

@@ -34,7 +34,6 @@ under a key counts 9, one among 500 counts 1); only the best-sharing few dozen e
 """
 
 import gc
-import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -209,7 +208,9 @@ class CandidateIndex:
             else:
                 for _ in range(weight):
                     shared.update(ids)  # counted in C
-        ranked = heapq.nlargest(SHORTLIST, shared.items(), key=itemgetter(1))
+        # What heapq.nlargest returns (ties in first-seen order), without its Python loop over every entry counted
+        # (a claim counts 170 on average, up to a few thousand): one sort in C.
+        ranked = sorted(shared.items(), key=itemgetter(1), reverse=True)[:SHORTLIST]
         if not ranked:
             return []
         # Entries sharing far less than the best one are not worth scoring (they would not make the list).
