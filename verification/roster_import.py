@@ -27,6 +27,7 @@ from .matching import out_of_cycle_collections
 from .models import Affiliation, RosterEntry, RosterImport
 from .roster_csv import RosterError, RosterRow, parse_roster, read_roster
 from .roster_plan import FIELDS, Existing, Roster, make_plan
+from .roster_sql import RosterKeys, Stage, write_plan
 from .signals import roster_imported
 
 # Problems kept on a failed import's record (all are counted).
@@ -95,44 +96,28 @@ def import_file(
                 if current.state not in RosterImport.WORKING:
                     return current  # a repeat delivery of an import written, cancelled or waiting for review
             before = str(locked.roster_version)
-            roster = Roster(
-                [
-                    Existing(*values)
-                    for values in RosterEntry.objects.filter(affiliation=affiliation)
-                    .order_by("pk")
-                    .values_list("pk", *FIELDS)
-                    .iterator(10_000)
-                ]
-            )
-            # Every full collection while the file is read would walk the loaded entries again (a third of a
-            # re-import's CPU): they hold no cycle.
-            out_of_cycle_collections()
-            with side:
-                if streaming:
-                    read, kept = _write_new_while_reading(affiliation, read_roster(source, side.lines), roster)
-                else:
-                    read, kept = _write_new(affiliation, rows, roster)
-                if streaming and record is not None:
-                    side.update(state=_writing_state(record, review), rows=read.rows)
-            if record is not None:
-                record = RosterImport.objects.select_for_update().get(pk=record.pk)
-            plan = make_plan(roster, kept, replace)
-            for start in range(0, len(plan.remove), 10_000):
-                RosterEntry.objects.filter(pk__in=plan.remove[start : start + 10_000]).delete()
-            if plan.update:
-                # Unique keys may move between entries (a swap): clear them first, then set them.
-                cleared = [RosterEntry(pk=e.pk, email_key="", external_id="") for e in plan.update]
-                RosterEntry.objects.bulk_update(cleared, ["email_key", "external_id"], batch_size=1000)
-                updated = [e.as_entry(affiliation) for e in plan.update]
-                RosterEntry.objects.bulk_update(updated, FIELDS, batch_size=1000)
-            _create(affiliation, plan.create)
+            if streaming:  # the roster's keys only: the plan is made in the database (verification.roster_sql)
+                keys = RosterKeys(affiliation.pk)
+                with Stage() as stage:
+                    with side:
+                        read = _write_new_while_reading(affiliation, read_roster(source, side.lines), keys, stage)
+                        if record is not None:
+                            side.update(state=_writing_state(record, review), rows=read.rows)
+                    if record is not None:
+                        record = RosterImport.objects.select_for_update().get(pk=record.pk)
+                    created, updated, removed = write_plan(affiliation, stage, keys, replace)
+            else:
+                created, updated, removed = _plan_in_python(affiliation, rows, replace, side)
+                read = _Read(rows=len(rows))
+                if record is not None:
+                    record = RosterImport.objects.select_for_update().get(pk=record.pk)
             counts = {
                 "rows": read.rows,
-                "created": read.created + len(plan.create),
-                "updated": len(plan.update),
-                "removed": len(plan.remove),
+                "created": read.created + created,
+                "updated": updated,
+                "removed": removed,
             }
-            changed = bool(read.created or plan.create or plan.update or plan.remove)
+            changed = bool(read.created or created or updated or removed)
             if review and record is not None and changed and not _confirmed(record, before):
                 letters = preview.verdict_changes(affiliation.pk)
                 if letters:
@@ -221,31 +206,57 @@ class _Read:
 
 
 def _write_new_while_reading(
-    affiliation: Affiliation, rows: Iterator[RosterRow], roster: Roster
-) -> tuple[_Read, list[RosterRow]]:
-    """PostgreSQL: the rows that can match no entry are COPYed in as they are read; the others are kept for the
-    plan. A bad row found later raises RosterError out of the COPY (cancelled) and the transaction."""
-    read, kept = _Read(), []
+    affiliation: Affiliation, rows: Iterator[RosterRow], keys: RosterKeys, stage: Stage
+) -> _Read:
+    """PostgreSQL: the rows that can match no entry are COPYed in as they are read; the others are staged for
+    the plan. A bad row found later raises RosterError out of the COPY (cancelled) and the transaction."""
+    read = _Read()
     with _copy_entries(affiliation) as write:
         for row in rows:
             read.rows += 1
-            if roster.may_hold(row):
-                kept.append(row)
+            if keys.may_hold(row):
+                stage.add(row)
             else:
                 read.created += 1
                 write(row)
     if read.created:
         Affiliation.bump_roster_version(affiliation.pk)
-    return read, kept
+    return read
 
 
-def _write_new(affiliation: Affiliation, rows: list[RosterRow], roster: Roster) -> tuple[_Read, list[RosterRow]]:
-    """The same split for rows read before the transaction (SQLite): new entries written, the others kept."""
+def _plan_in_python(
+    affiliation: Affiliation, rows: list[RosterRow], replace: bool, side: "_SideProgress"
+) -> tuple[int, int, int]:
+    """Rows read before the transaction (SQLite): the roster loaded, the rows that can match no entry written,
+    the others planned by verification.roster_plan and the plan written; (created, updated, removed)."""
+    roster = Roster(
+        [
+            Existing(*values)
+            for values in RosterEntry.objects.filter(affiliation=affiliation)
+            .order_by("pk")
+            .values_list("pk", *FIELDS)
+            .iterator(10_000)
+        ]
+    )
+    # Every full collection would walk the loaded entries again (a third of a re-import's CPU): they hold no
+    # cycle.
+    out_of_cycle_collections()
     kept, new = [], []
     for row in rows:
         (kept if roster.may_hold(row) else new).append(row)
-    _create(affiliation, new)
-    return _Read(rows=len(rows), created=len(new)), kept
+    with side:
+        _create(affiliation, new)
+    plan = make_plan(roster, kept, replace)
+    for start in range(0, len(plan.remove), 10_000):
+        RosterEntry.objects.filter(pk__in=plan.remove[start : start + 10_000]).delete()
+    if plan.update:
+        # Unique keys may move between entries (a swap): clear them first, then set them.
+        cleared = [RosterEntry(pk=e.pk, email_key="", external_id="") for e in plan.update]
+        RosterEntry.objects.bulk_update(cleared, ["email_key", "external_id"], batch_size=1000)
+        updated = [e.as_entry(affiliation) for e in plan.update]
+        RosterEntry.objects.bulk_update(updated, FIELDS, batch_size=1000)
+    _create(affiliation, plan.create)
+    return len(new) + len(plan.create), len(plan.update), len(plan.remove)
 
 
 class _SideProgress:

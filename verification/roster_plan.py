@@ -68,8 +68,20 @@ class Roster:
 def make_plan(roster: Roster, rows: list[RosterRow], replace: bool) -> Plan:
     """Rows that may state an entry, in the file's order: the entry each states, or a new one. New entries
     written while reading clash with nothing (their keys are on no entry and unique in the file)."""
-    by_external_id, by_email, by_name = roster.by_external_id, roster.by_email, roster.by_name
+    plan = match_rows(roster, rows)
     existing = roster.existing
+    if replace:
+        plan.remove = [e.pk for e in existing if not e.line]
+    problems = _conflicts(existing, plan.create, replace)
+    if problems:
+        raise RosterError(problems)
+    return plan
+
+
+def match_rows(roster: Roster, rows: list[RosterRow]) -> Plan:
+    """The entry each row states, in the file's order (`line` set on it, its values updated), or a new one.
+    Also the PostgreSQL plan's (verification.roster_sql) for the rows that compete for an entry."""
+    by_external_id, by_email, by_name = roster.by_external_id, roster.by_email, roster.by_name
     plan = Plan()
 
     def find(row: RosterRow) -> Existing | None:
@@ -95,11 +107,6 @@ def make_plan(roster: Roster, rows: list[RosterRow], replace: bool) -> Plan:
             if row.differs_from(entry):
                 row.apply_to(entry)
                 plan.update.append(entry)
-    if replace:
-        plan.remove = [e.pk for e in existing if not e.line]
-    problems = _conflicts(existing, plan.create, replace)
-    if problems:
-        raise RosterError(problems)
     return plan
 
 

@@ -1,0 +1,337 @@
+"""The roster import's plan on PostgreSQL, worked out in the database: the same plan as verification.roster_plan
+(which SQLite's import runs in Python), without holding the roster or the file's rows in Python.
+
+While the file is read, a row is tested against `RosterKeys`, a bit table of the roster's keys (a few hundred
+kilobytes for 100,000 entries): a row none of whose keys is in it can match no entry and is COPYed into the
+roster at once (verification.roster_import); the others (the table may say "maybe" for a row that matches
+nothing: it is then planned as a new entry, as it would have been) go to a temporary file as COPY lines, and
+once the file is read into a temporary table, `stage`, and the plan is made there:
+
+- the entry each staged row can state, as roster_plan's `find` looks it up: the entry with its external id,
+  else the one with its email key (unless both have an external id), else the compatible entries of its name
+  (`reach`);
+- a row is *contested* if one of those entries is within reach of another row too. Every other row's entries
+  are within its reach alone, so no earlier row can take them, and its outcome does not depend on the file's
+  order: the entry it reaches directly, else its one compatible namesake, else a new entry;
+- the contested rows (few: namesakes, an address moved between members) are fetched with the entries within
+  their reach and matched in Python by roster_plan's own `match_rows`, in the file's order. The entries they
+  reach are reached by no uncontested row, so this gives what matching the whole file in order gives;
+- the conflicts (an email or external id the new roster would hold twice) are found with a window over the
+  roster to be, in roster_plan's order, and worded in Python as roster_plan words them; then entries are removed
+  (`replace`), updated (their unique keys cleared first) and created, as roster_plan's are.
+
+tests/verification/test_import_paths.py runs this plan and roster_plan's on the same rosters and files
+(tricky and random ones) and compares the rosters, the counts and the problems.
+"""
+
+import tempfile
+
+from django.db import connection
+from django.utils import timezone
+
+from signatures.addresses import email_key
+
+from .models import Affiliation, RosterEntry
+from .roster_csv import COLUMNS, RosterError, RosterRow
+from .roster_plan import Existing, Roster, match_rows
+
+TABLE = RosterEntry._meta.db_table
+STAGED = ("line", "full_name", "email", "handles", "external_id", "name_key", "email_key")
+# The staged rows are copied from the temporary file in blocks of this many bytes.
+BLOCK = 1 << 16
+# PostgreSQL's memory per sort or hash table while the plan is made (its default, 4 MB, spills 100,000 rows).
+WORK_MEM = "64MB"
+
+
+class RosterKeys:
+    """The roster's keys (external ids, email keys, name keys) as a table of bits, two per key (Python's string
+    hash, its low and high bits): `may_hold(row)` is False only for a row whose keys are on no entry. About 2 %
+    of the rows that are on no entry are staged nonetheless, at a roster's size; at 32 bits per key, 100,000
+    entries take 1.5 MB (a dict of each kind of key took 40 MB with the entries it held)."""
+
+    def __init__(self, affiliation_id: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*), coalesce(max(id), 0) FROM {TABLE} WHERE affiliation_id = %s",  # noqa: S608
+                [affiliation_id],
+            )
+            count, self.last_pk = cursor.fetchone()
+        self.empty = count == 0
+        size = 1 << max(10, (count * 3 * 32).bit_length())
+        self.mask, self.bits = size - 1, bytearray(size >> 3)
+        if self.empty:
+            return
+        bits, mask = self.bits, self.mask
+        keys = (
+            RosterEntry.objects.filter(affiliation_id=affiliation_id, pk__lte=self.last_pk)
+            .values_list("external_id", "email_key", "name_key")
+            .iterator(10_000)
+        )
+        for values in keys:
+            for key in values:
+                if key:
+                    h = hash(key)
+                    i, j = h & mask, (h >> 32) & mask
+                    bits[i >> 3] |= 1 << (i & 7)
+                    bits[j >> 3] |= 1 << (j & 7)
+
+    def may_hold(self, row: RosterRow) -> bool:
+        if self.empty:
+            return False
+        bits, mask = self.bits, self.mask
+        for key in (row.external_id, row.email_key, row.name_key):
+            if key:
+                h = hash(key)
+                i, j = h & mask, (h >> 32) & mask
+                if bits[i >> 3] >> (i & 7) & 1 and bits[j >> 3] >> (j & 7) & 1:
+                    return True
+        return False
+
+
+class Stage:
+    """The rows that may state an entry, as COPY lines in a temporary file (on disk, not in memory) until the
+    file is read. A checked row holds no control character (roster_csv): a backslash is all there is to escape."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__)
+        self.lines: list[str] = []
+        self.count = 0
+        self.given = frozenset(COLUMNS)
+
+    def add(self, r: RosterRow) -> None:
+        self.given = r.given
+        line = f"{r.line}\t{r.full_name}\t{r.email}\t{r.handles}\t{r.external_id}\t{r.name_key}\t{r.email_key}\n"
+        self.lines.append(line.replace("\\", "\\\\") if "\\" in line else line)
+        self.count += 1
+        if len(self.lines) >= 1000:
+            self.flush()
+
+    def flush(self) -> None:
+        self.file.write("".join(self.lines).encode())
+        self.lines.clear()
+
+    def __enter__(self) -> "Stage":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.file.close()
+
+
+def write_plan(affiliation: Affiliation, stage: Stage, keys: RosterKeys, replace: bool) -> tuple[int, int, int]:
+    """Plan the staged rows against the roster (its entries up to `keys.last_pk`: those written while the
+    file was read are not matched) and write the plan; (created, updated, removed). RosterError, writing
+    nothing, if the new roster would hold an email or external id twice."""
+    if not stage.count and not (replace and not keys.empty):
+        return 0, 0, 0
+    stage.flush()
+    stage.file.seek(0)
+    params = {"affiliation": affiliation.pk, "last": keys.last_pk, "replace": replace}
+    entries = f"{TABLE} e WHERE e.affiliation_id = %(affiliation)s AND e.id <= %(last)s"
+    with connection.cursor() as cursor:
+        # The plan's hash tables (100,000 rows: tens of megabytes) in memory rather than in batches on disk,
+        # for this transaction's statements; set back when the plan is written.
+        cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [WORK_MEM])
+        work_mem = cursor.fetchone()[0]
+        _stage(cursor, stage)
+        cursor.execute(_REACH.format(table=TABLE), params)
+        cursor.execute("ANALYZE roster_import_reach")
+        _choose(cursor, stage.given)
+        cursor.execute(_changes(stage.given), params)
+        changes = cursor.rowcount
+        if changes and "email" not in stage.given:
+            _fill_email_keys(cursor)
+        problems = _conflicts(cursor, params) if changes else []
+        if problems:
+            raise RosterError(problems)
+        removed = 0
+        if replace:
+            cursor.execute(
+                f"SELECT e.id FROM {entries} AND NOT EXISTS "  # noqa: S608
+                "(SELECT FROM roster_import_reach c WHERE c.entry_id = e.id) ORDER BY e.id",
+                params,
+            )
+            remove = [pk for (pk,) in cursor.fetchall()]
+            for start in range(0, len(remove), 10_000):
+                RosterEntry.objects.filter(pk__in=remove[start : start + 10_000]).delete()
+            removed = len(remove)
+        updated = created = 0
+        if changes:
+            # Unique keys may move between entries (a swap): clear them first, then set them.
+            cursor.execute(
+                f"UPDATE {TABLE} e SET email_key = '', external_id = '' FROM roster_import_change o "  # noqa: S608
+                "WHERE o.entry_id = e.id"
+            )
+            cursor.execute(
+                f"UPDATE {TABLE} e SET full_name = o.full_name, email = o.email, handles = o.handles, "  # noqa: S608
+                "external_id = o.external_id, name_key = o.name_key, email_key = o.email_key "
+                "FROM roster_import_change o WHERE o.entry_id = e.id"
+            )
+            updated = cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO {TABLE} (affiliation_id, full_name, email, handles, external_id, name_key, "  # noqa: S608
+                "email_key, imported_at) SELECT %(affiliation)s, full_name, email, handles, external_id, name_key, "
+                "email_key, %(now)s FROM roster_import_change WHERE entry_id IS NULL ORDER BY line",
+                {**params, "now": timezone.now()},
+            )
+            created = cursor.rowcount
+        cursor.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+    if created or updated:
+        Affiliation.bump_roster_version(affiliation.pk)
+    return created, updated, removed
+
+
+_TEMPORARY = ("roster_import_stage", "roster_import_reach", "roster_import_change")
+
+
+def _stage(cursor, stage: Stage) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_TEMPORARY)}")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE roster_import_stage (line integer NOT NULL, full_name text NOT NULL, "
+        "email text NOT NULL, handles text NOT NULL, external_id text NOT NULL, name_key text NOT NULL, "
+        "email_key text NOT NULL) ON COMMIT DROP"
+    )
+    with cursor.cursor.copy(f"COPY roster_import_stage ({', '.join(STAGED)}) FROM STDIN") as copy:
+        while block := stage.file.read(BLOCK):
+            copy.write(block)
+
+
+# Each staged row's reach (roster_plan's `find` without the taken entries): the entry with its external id, else
+# the one with its email key unless both have an external id, else every compatible entry of its name.
+_REACH = """
+CREATE TEMPORARY TABLE roster_import_reach ON COMMIT DROP AS
+WITH direct AS (
+    SELECT s.line, s.name_key, s.email_key, s.external_id, coalesce(x.id, y.id) AS entry_id
+    FROM roster_import_stage s
+    LEFT JOIN {table} x ON x.affiliation_id = %(affiliation)s AND x.id <= %(last)s
+        AND x.external_id <> '' AND x.external_id = s.external_id
+    LEFT JOIN {table} y ON y.affiliation_id = %(affiliation)s AND y.id <= %(last)s
+        AND y.email_key <> '' AND y.email_key = s.email_key AND (s.external_id = '' OR y.external_id = '')
+)
+SELECT line, entry_id, false AS named FROM direct WHERE entry_id IS NOT NULL
+UNION ALL
+SELECT d.line, n.id, true
+FROM direct d
+JOIN {table} n ON n.affiliation_id = %(affiliation)s AND n.id <= %(last)s AND n.name_key = d.name_key
+    AND (n.email_key = '' OR d.email_key = '' OR n.email_key = d.email_key)
+    AND (n.external_id = '' OR d.external_id = '' OR n.external_id = d.external_id)
+WHERE d.entry_id IS NULL
+"""
+
+
+def _choose(cursor, given: frozenset[str]) -> None:
+    """roster_import_reach becomes each row's entry (a row without one is a new entry). A row whose reach is
+    its own (no other row reaches its entries) states its entry if it reaches exactly one; the rows that
+    compete for an entry (one within the reach of two rows or more) are matched in the file's order by
+    roster_plan, against the entries within their reach (no other row reaches those)."""
+    cursor.execute(
+        "SELECT line, entry_id, count(*) OVER (PARTITION BY entry_id) > 1 FROM roster_import_reach WHERE line IN ("
+        "SELECT line FROM roster_import_reach WHERE named GROUP BY line HAVING count(*) > 1 UNION "
+        "SELECT line FROM roster_import_reach WHERE entry_id IN ("
+        "SELECT entry_id FROM roster_import_reach GROUP BY entry_id HAVING count(*) > 1))"
+    )
+    reach = cursor.fetchall()
+    competing = sorted({line for line, _, shared in reach if shared})
+    stated = _match_competing(cursor, given, competing) if competing else {}
+    if reach:  # the lines reaching several entries or competing: they state the entry matched, if any
+        cursor.execute("DELETE FROM roster_import_reach WHERE line = ANY(%s)", [sorted({line for line, *_ in reach})])
+    if stated:
+        cursor.execute(
+            "INSERT INTO roster_import_reach (line, entry_id, named) "
+            "SELECT *, false FROM unnest(%s::integer[], %s::integer[])",
+            [list(stated), list(stated.values())],
+        )
+    cursor.execute("ANALYZE roster_import_reach")
+
+
+def _match_competing(cursor, given: frozenset[str], lines: list[int]) -> dict[int, int]:
+    """The entry each of these rows states (none: a new entry), matched in the file's order by roster_plan."""
+    cursor.execute(
+        f"SELECT {', '.join(STAGED)} FROM roster_import_stage WHERE line = ANY(%s) ORDER BY line",  # noqa: S608
+        [lines],
+    )
+    rows = [RosterRow(*values[:5], given, *values[5:]) for values in cursor.fetchall()]
+    cursor.execute(
+        f"SELECT e.id, e.full_name, e.email, e.handles, e.external_id, e.name_key, e.email_key FROM {TABLE} e "  # noqa: S608
+        "WHERE e.id IN (SELECT entry_id FROM roster_import_reach WHERE line = ANY(%s)) ORDER BY e.id",
+        [lines],
+    )
+    roster = Roster([Existing(*values) for values in cursor.fetchall()])
+    match_rows(roster, rows)
+    return {entry.line: entry.pk for entry in roster.existing if entry.line}
+
+
+def _changes(given: frozenset[str]) -> str:
+    """The rows that change the roster (roster_import_change): those that state an entry and differ from it,
+    and the new entries, with the values the entry holds afterwards, as roster_plan's RosterRow.apply_to sets
+    them. An email key left NULL (a file without an email column, an entry it changes) is the entry's
+    address's key, worked out in Python (_fill_email_keys)."""
+    differs = " OR ".join(f"s.{name} <> e.{name}" for name in COLUMNS if name in given)
+    values = ", ".join(
+        f"s.{name}" if name in given else f"coalesce(e.{name}, s.{name}) AS {name}"
+        for name in ("full_name", "email", "handles", "external_id")
+    )
+    changed_key = "s.email_key" if "email" in given else "CASE WHEN e.id IS NULL THEN s.email_key END"
+    return f"""
+CREATE TEMPORARY TABLE roster_import_change ON COMMIT DROP AS
+SELECT s.line, c.entry_id, {values}, s.name_key, {changed_key} AS email_key
+FROM roster_import_stage s
+LEFT JOIN roster_import_reach c ON c.line = s.line
+LEFT JOIN {TABLE} e ON e.id = c.entry_id AND e.affiliation_id = %(affiliation)s
+WHERE e.id IS NULL OR {differs}
+"""  # noqa: S608
+
+
+def _fill_email_keys(cursor) -> None:
+    cursor.execute("SELECT line, email FROM roster_import_change WHERE email_key IS NULL")
+    found = cursor.fetchall()
+    if found:
+        cursor.execute(
+            "UPDATE roster_import_change o SET email_key = k.email_key "
+            "FROM unnest(%s::integer[], %s::text[]) AS k(line, email_key) WHERE o.line = k.line",
+            [[line for line, _ in found], [email_key(email) if email else "" for _, email in found]],
+        )
+
+
+def _conflicts(cursor, params: dict) -> list[str]:
+    """roster_plan's conflicts: the roster to be is the entries no row states (unless `replace` removes them),
+    in the order of their ids, then those rows state, in the same order, then the new ones, in the file's; a
+    value held twice is reported at every holder after the first, worded as roster_plan words it.
+
+    Only a value a row changes or brings can be held twice: the entries no row changes keep their values, and
+    those were unique on the roster (its unique constraints). So only those values are looked at, and none
+    when no row changes an entry or brings a new one (a re-import of the same file)."""
+    problems: list[tuple[int, str]] = []
+    for label, key, shown in (("email", "email_key", "email"), ("external_id", "external_id", "external_id")):
+        cursor.execute(
+            f"""
+WITH members AS (
+    SELECT CASE WHEN c.line IS NULL THEN 0 ELSE 1 END AS part, e.id AS position, coalesce(c.line, 0) AS line,
+        e.full_name, e.{shown} AS shown, e.{key} AS value
+    FROM {TABLE} e LEFT JOIN roster_import_reach c ON c.entry_id = e.id
+    WHERE e.affiliation_id = %(affiliation)s AND e.id <= %(last)s
+        AND e.{key} IN (SELECT {key} FROM roster_import_change WHERE {key} <> '')
+        AND (c.line IS NULL AND NOT %(replace)s)
+        OR (c.line IS NOT NULL AND NOT EXISTS (SELECT FROM roster_import_change o WHERE o.entry_id = e.id))
+    UNION ALL
+    SELECT CASE WHEN entry_id IS NULL THEN 2 ELSE 1 END, coalesce(entry_id, line), line, full_name, {shown}, {key}
+    FROM roster_import_change WHERE {key} <> ''
+)
+SELECT line, shown, first_line, first_name FROM (
+    SELECT line, shown, row_number() OVER holders AS rank, first_value(line) OVER holders AS first_line,
+        first_value(full_name) OVER holders AS first_name
+    FROM members WINDOW holders AS (PARTITION BY value ORDER BY part, position)
+) ranked WHERE rank > 1
+""",  # noqa: S608
+            params,
+        )
+        for line, value, first_line, first_name in cursor.fetchall():
+            where = f"line {first_line}" if first_line else f"the roster's entry {first_name!r}"
+            problems.append(
+                (
+                    line,
+                    f"line {line}: {label} {value} is also on {where}"
+                    " (give the same external_id to update it, or import with --replace)",
+                )
+            )
+    return [problem for _, problem in sorted(problems)]
