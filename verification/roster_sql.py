@@ -311,8 +311,8 @@ WITH members AS (
     FROM {TABLE} e LEFT JOIN roster_import_reach c ON c.entry_id = e.id
     WHERE e.affiliation_id = %(affiliation)s AND e.id <= %(last)s
         AND e.{key} IN (SELECT {key} FROM roster_import_change WHERE {key} <> '')
-        AND (c.line IS NULL AND NOT %(replace)s)
-        OR (c.line IS NOT NULL AND NOT EXISTS (SELECT FROM roster_import_change o WHERE o.entry_id = e.id))
+        AND ((c.line IS NULL AND NOT %(replace)s)
+            OR (c.line IS NOT NULL AND NOT EXISTS (SELECT FROM roster_import_change o WHERE o.entry_id = e.id)))
     UNION ALL
     SELECT CASE WHEN entry_id IS NULL THEN 2 ELSE 1 END, coalesce(entry_id, line), line, full_name, {shown}, {key}
     FROM roster_import_change WHERE {key} <> ''
