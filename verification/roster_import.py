@@ -27,7 +27,7 @@ from .matching import out_of_cycle_collections
 from .models import Affiliation, RosterEntry, RosterImport
 from .roster_csv import RosterError, RosterRow, parse_roster, read_roster
 from .roster_plan import FIELDS, Existing, Roster, make_plan
-from .roster_sql import RosterKeys, Stage, write_plan
+from .roster_sql import RosterBefore, staging, write_plan
 from .signals import roster_imported
 
 # Problems kept on a failed import's record (all are counted).
@@ -96,16 +96,17 @@ def import_file(
                 if current.state not in RosterImport.WORKING:
                     return current  # a repeat delivery of an import written, cancelled or waiting for review
             before = str(locked.roster_version)
-            if streaming:  # the roster's keys only: the plan is made in the database (verification.roster_sql)
-                keys = RosterKeys(affiliation.pk)
-                with Stage() as stage:
-                    with side:
-                        read = _write_new_while_reading(affiliation, read_roster(source, side.lines), keys, stage)
-                        if record is not None:
-                            side.update(state=_writing_state(record, review), rows=read.rows)
+            if streaming:  # the plan is made in the database (verification.roster_sql)
+                roster = RosterBefore.of(affiliation.pk)
+                with side:
+                    read = _copy_while_reading(affiliation, read_roster(source, side.lines), roster)
                     if record is not None:
-                        record = RosterImport.objects.select_for_update().get(pk=record.pk)
-                    created, updated, removed = write_plan(affiliation, stage, keys, replace)
+                        side.update(state=_writing_state(record, review), rows=read.rows)
+                if record is not None:
+                    record = RosterImport.objects.select_for_update().get(pk=record.pk)
+                created = updated = removed = 0
+                if not roster.empty:
+                    created, updated, removed = write_plan(roster, read.given, replace)
             else:
                 created, updated, removed = _plan_in_python(affiliation, rows, replace, side)
                 read = _Read(rows=len(rows))
@@ -203,23 +204,21 @@ def _copy_entries(affiliation: Affiliation) -> Iterator[Callable[[RosterRow], No
 class _Read:
     rows: int = 0  # the file's good rows
     created: int = 0  # of which new entries, written as they were read
+    given: frozenset[str] = frozenset()  # the file's columns
 
 
-def _write_new_while_reading(
-    affiliation: Affiliation, rows: Iterator[RosterRow], keys: RosterKeys, stage: Stage
-) -> _Read:
-    """PostgreSQL: the rows that can match no entry are COPYed in as they are read; the others are staged for
-    the plan. A bad row found later raises RosterError out of the COPY (cancelled) and the transaction."""
+def _copy_while_reading(affiliation: Affiliation, rows: Iterator[RosterRow], roster: RosterBefore) -> _Read:
+    """PostgreSQL: the rows are COPYed as they are read, into the roster if it is empty (each is a new entry),
+    else into the table the plan is made from. A bad row found later raises RosterError out of the COPY
+    (cancelled) and the transaction."""
     read = _Read()
-    with _copy_entries(affiliation) as write:
+    with _copy_entries(affiliation) if roster.empty else staging() as write:
         for row in rows:
             read.rows += 1
-            if keys.may_hold(row):
-                stage.add(row)
-            else:
-                read.created += 1
-                write(row)
-    if read.created:
+            read.given = row.given
+            write(row)
+    if roster.empty:
+        read.created = read.rows
         Affiliation.bump_roster_version(affiliation.pk)
     return read
 

@@ -24,121 +24,91 @@ tests/verification/test_import_paths.py runs this plan and roster_plan's on the 
 (tricky and random ones) and compares the rosters, the counts and the problems.
 """
 
-import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
 
 from signatures.addresses import email_key
 
+from . import roster_plan
 from .models import Affiliation, RosterEntry
 from .roster_csv import COLUMNS, RosterError, RosterRow
-from .roster_plan import Existing, Roster, match_rows
 
 TABLE = RosterEntry._meta.db_table
 STAGED = ("line", "full_name", "email", "handles", "external_id", "name_key", "email_key")
-# The staged rows are copied from the temporary file in blocks of this many bytes.
-BLOCK = 1 << 16
+# Staged rows per message of the COPY that stages them.
+COPY_BATCH = 1000
 # PostgreSQL's memory per sort or hash table while the plan is made (its default, 4 MB, spills 100,000 rows).
 WORK_MEM = "64MB"
+_TEMPORARY = ("roster_import_stage", "roster_import_reach", "roster_import_change")
 
 
-class RosterKeys:
-    """The roster's keys (external ids, email keys, name keys) as a table of bits, two per key (Python's string
-    hash, its low and high bits): `may_hold(row)` is False only for a row whose keys are on no entry. About 2 %
-    of the rows that are on no entry are staged nonetheless, at a roster's size; at 32 bits per key, 100,000
-    entries take 1.5 MB (a dict of each kind of key took 40 MB with the entries it held)."""
+@dataclass
+class RosterBefore:
+    """The roster as the import found it: its entries are those up to `last_pk` (the file's are written after)."""
 
-    def __init__(self, affiliation_id: int) -> None:
+    affiliation_id: int
+    last_pk: int
+    empty: bool
+
+    @classmethod
+    def of(cls, affiliation_id: int) -> "RosterBefore":
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT count(*), coalesce(max(id), 0) FROM {TABLE} WHERE affiliation_id = %s",  # noqa: S608
                 [affiliation_id],
             )
-            count, self.last_pk = cursor.fetchone()
-        self.empty = count == 0
-        size = 1 << max(10, (count * 3 * 32).bit_length())
-        self.mask, self.bits = size - 1, bytearray(size >> 3)
-        if self.empty:
-            return
-        bits, mask = self.bits, self.mask
-        keys = (
-            RosterEntry.objects.filter(affiliation_id=affiliation_id, pk__lte=self.last_pk)
-            .values_list("external_id", "email_key", "name_key")
-            .iterator(10_000)
-        )
-        for values in keys:
-            for key in values:
-                if key:
-                    h = hash(key)
-                    i, j = h & mask, (h >> 32) & mask
-                    bits[i >> 3] |= 1 << (i & 7)
-                    bits[j >> 3] |= 1 << (j & 7)
-
-    def may_hold(self, row: RosterRow) -> bool:
-        if self.empty:
-            return False
-        bits, mask = self.bits, self.mask
-        for key in (row.external_id, row.email_key, row.name_key):
-            if key:
-                h = hash(key)
-                i, j = h & mask, (h >> 32) & mask
-                if bits[i >> 3] >> (i & 7) & 1 and bits[j >> 3] >> (j & 7) & 1:
-                    return True
-        return False
+            count, last_pk = cursor.fetchone()
+        return cls(affiliation_id, last_pk, count == 0)
 
 
-class Stage:
-    """The rows that may state an entry, as COPY lines in a temporary file (on disk, not in memory) until the
-    file is read. A checked row holds no control character (roster_csv): a backslash is all there is to escape."""
+@contextmanager
+def staging() -> Iterator[Callable[[RosterRow], None]]:
+    """`stage(row)` sends a row of the file to the temporary table the plan is made from, through a COPY that
+    stays open while the file is read (the server stores each row while Python checks the next). A checked
+    row holds no control character (roster_csv): a backslash is all there is to escape."""
+    lines: list[str] = []
 
-    def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__)
-        self.lines: list[str] = []
-        self.count = 0
-        self.given = frozenset(COLUMNS)
-
-    def add(self, r: RosterRow) -> None:
-        self.given = r.given
+    def stage(r: RosterRow) -> None:
         line = f"{r.line}\t{r.full_name}\t{r.email}\t{r.handles}\t{r.external_id}\t{r.name_key}\t{r.email_key}\n"
-        self.lines.append(line.replace("\\", "\\\\") if "\\" in line else line)
-        self.count += 1
-        if len(self.lines) >= 1000:
-            self.flush()
+        lines.append(line.replace("\\", "\\\\") if "\\" in line else line)
+        if len(lines) >= COPY_BATCH:
+            copy.write("".join(lines))
+            lines.clear()
 
-    def flush(self) -> None:
-        self.file.write("".join(self.lines).encode())
-        self.lines.clear()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_TEMPORARY)}")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE roster_import_stage (line integer NOT NULL, full_name text NOT NULL, "
+            "email text NOT NULL, handles text NOT NULL, external_id text NOT NULL, name_key text NOT NULL, "
+            "email_key text NOT NULL) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY roster_import_stage ({', '.join(STAGED)}) FROM STDIN") as copy:
+            yield stage
+            if lines:
+                copy.write("".join(lines))
 
-    def __enter__(self) -> "Stage":
-        return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.file.close()
-
-
-def write_plan(affiliation: Affiliation, stage: Stage, keys: RosterKeys, replace: bool) -> tuple[int, int, int]:
-    """Plan the staged rows against the roster (its entries up to `keys.last_pk`: those written while the
-    file was read are not matched) and write the plan; (created, updated, removed). RosterError, writing
-    nothing, if the new roster would hold an email or external id twice."""
-    if not stage.count and not (replace and not keys.empty):
-        return 0, 0, 0
-    stage.flush()
-    stage.file.seek(0)
-    params = {"affiliation": affiliation.pk, "last": keys.last_pk, "replace": replace}
+def write_plan(roster: RosterBefore, given: frozenset[str], replace: bool) -> tuple[int, int, int]:
+    """Plan the staged rows against the roster (its entries up to `roster.last_pk`) and write the plan;
+    (created, updated, removed). RosterError, writing nothing, if the new roster would hold an email or
+    external id twice."""
+    params = {"affiliation": roster.affiliation_id, "last": roster.last_pk, "replace": replace}
     entries = f"{TABLE} e WHERE e.affiliation_id = %(affiliation)s AND e.id <= %(last)s"
     with connection.cursor() as cursor:
         # The plan's hash tables (100,000 rows: tens of megabytes) in memory rather than in batches on disk,
         # for this transaction's statements; set back when the plan is written.
         cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [WORK_MEM])
         work_mem = cursor.fetchone()[0]
-        _stage(cursor, stage)
         cursor.execute(_REACH.format(table=TABLE), params)
         cursor.execute("ANALYZE roster_import_reach")
-        _choose(cursor, stage.given)
-        cursor.execute(_changes(stage.given), params)
+        _choose(cursor, given)
+        cursor.execute(_changes(given), params)
         changes = cursor.rowcount
-        if changes and "email" not in stage.given:
+        if changes and "email" not in given:
             _fill_email_keys(cursor)
         problems = _conflicts(cursor, params) if changes else []
         if problems:
@@ -177,45 +147,25 @@ def write_plan(affiliation: Affiliation, stage: Stage, keys: RosterKeys, replace
         cursor.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")
         cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
     if created or updated:
-        Affiliation.bump_roster_version(affiliation.pk)
+        Affiliation.bump_roster_version(roster.affiliation_id)
     return created, updated, removed
-
-
-_TEMPORARY = ("roster_import_stage", "roster_import_reach", "roster_import_change")
-
-
-def _stage(cursor, stage: Stage) -> None:
-    cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_TEMPORARY)}")
-    cursor.execute(
-        "CREATE TEMPORARY TABLE roster_import_stage (line integer NOT NULL, full_name text NOT NULL, "
-        "email text NOT NULL, handles text NOT NULL, external_id text NOT NULL, name_key text NOT NULL, "
-        "email_key text NOT NULL) ON COMMIT DROP"
-    )
-    with cursor.cursor.copy(f"COPY roster_import_stage ({', '.join(STAGED)}) FROM STDIN") as copy:
-        while block := stage.file.read(BLOCK):
-            copy.write(block)
 
 
 # Each staged row's reach (roster_plan's `find` without the taken entries): the entry with its external id, else
 # the one with its email key unless both have an external id, else every compatible entry of its name.
 _REACH = """
 CREATE TEMPORARY TABLE roster_import_reach ON COMMIT DROP AS
-WITH direct AS (
-    SELECT s.line, s.name_key, s.email_key, s.external_id, coalesce(x.id, y.id) AS entry_id
-    FROM roster_import_stage s
-    LEFT JOIN {table} x ON x.affiliation_id = %(affiliation)s AND x.id <= %(last)s
-        AND x.external_id <> '' AND x.external_id = s.external_id
-    LEFT JOIN {table} y ON y.affiliation_id = %(affiliation)s AND y.id <= %(last)s
-        AND y.email_key <> '' AND y.email_key = s.email_key AND (s.external_id = '' OR y.external_id = '')
-)
-SELECT line, entry_id, false AS named FROM direct WHERE entry_id IS NOT NULL
-UNION ALL
-SELECT d.line, n.id, true
-FROM direct d
-JOIN {table} n ON n.affiliation_id = %(affiliation)s AND n.id <= %(last)s AND n.name_key = d.name_key
-    AND (n.email_key = '' OR d.email_key = '' OR n.email_key = d.email_key)
-    AND (n.external_id = '' OR d.external_id = '' OR n.external_id = d.external_id)
-WHERE d.entry_id IS NULL
+SELECT s.line, coalesce(x.id, y.id, n.id) AS entry_id, n.id IS NOT NULL AS named
+FROM roster_import_stage s
+LEFT JOIN {table} x ON x.affiliation_id = %(affiliation)s AND x.id <= %(last)s
+    AND x.external_id <> '' AND x.external_id = s.external_id
+LEFT JOIN {table} y ON y.affiliation_id = %(affiliation)s AND y.id <= %(last)s
+    AND y.email_key <> '' AND y.email_key = s.email_key AND (s.external_id = '' OR y.external_id = '')
+LEFT JOIN {table} n ON x.id IS NULL AND y.id IS NULL AND n.affiliation_id = %(affiliation)s AND n.id <= %(last)s
+    AND n.name_key = s.name_key
+    AND (n.email_key = '' OR s.email_key = '' OR n.email_key = s.email_key)
+    AND (n.external_id = '' OR s.external_id = '' OR n.external_id = s.external_id)
+WHERE coalesce(x.id, y.id, n.id) IS NOT NULL
 """
 
 
@@ -256,8 +206,8 @@ def _match_competing(cursor, given: frozenset[str], lines: list[int]) -> dict[in
         "WHERE e.id IN (SELECT entry_id FROM roster_import_reach WHERE line = ANY(%s)) ORDER BY e.id",
         [lines],
     )
-    roster = Roster([Existing(*values) for values in cursor.fetchall()])
-    match_rows(roster, rows)
+    roster = roster_plan.Roster([roster_plan.Existing(*values) for values in cursor.fetchall()])
+    roster_plan.match_rows(roster, rows)
     return {entry.line: entry.pk for entry in roster.existing if entry.line}
 
 

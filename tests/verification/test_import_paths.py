@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from tests.support.factories import make_roster_entry
-from verification import roster_import, roster_sql
+from verification import roster_import
 from verification.models import Affiliation, RosterEntry, RosterImport
 from verification.roster_csv import COLUMNS
 from verification.rosters import RosterError, import_roster
@@ -177,13 +177,9 @@ def random_case(rng: random.Random) -> tuple[list, str, bool]:
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="compares PostgreSQL's path with the other")
-@pytest.mark.parametrize("staged", ["as read", "every row staged"])
-def test_random_rosters_and_files_give_the_same_roster_on_both_paths(monkeypatch, staged):
+def test_random_rosters_and_files_give_the_same_roster_on_both_paths(monkeypatch):
     """The database's plan (verification.roster_sql) against roster_plan's, on random files whose rows compete
-    for entries; "every row staged": as if the roster's key table said "maybe" for every row (its false
-    positives are planned in the database, as new entries)."""
-    if staged == "every row staged":
-        monkeypatch.setattr(roster_sql.RosterKeys, "may_hold", lambda self, row: not self.empty)
+    for entries."""
     rng = random.Random(9)
     for case in range(100):
         roster, content, replace = random_case(rng)
