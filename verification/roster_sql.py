@@ -103,8 +103,7 @@ def write_plan(roster: RosterBefore, given: frozenset[str], replace: bool) -> tu
         # for this transaction's statements; set back when the plan is written.
         cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [WORK_MEM])
         work_mem = cursor.fetchone()[0]
-        cursor.execute(_REACH.format(table=TABLE), params)
-        cursor.execute("ANALYZE roster_import_reach")
+        cursor.execute(_reach(given), params)
         _choose(cursor, given)
         cursor.execute(_changes(given), params)
         changes = cursor.rowcount
@@ -151,22 +150,26 @@ def write_plan(roster: RosterBefore, given: frozenset[str], replace: bool) -> tu
     return created, updated, removed
 
 
-# Each staged row's reach (roster_plan's `find` without the taken entries): the entry with its external id, else
-# the one with its email key unless both have an external id, else every compatible entry of its name.
-_REACH = """
+def _reach(given: frozenset[str]) -> str:
+    """Each staged row's reach (roster_plan's `find` without the taken entries): the entry with its external id,
+    else the one with its email key unless both have an external id, else every compatible entry of its name;
+    and whether the row differs from it (in the file's columns)."""
+    entry = {name: f"coalesce(x.{name}, y.{name}, n.{name})" for name in COLUMNS}
+    differs = " OR ".join(f"s.{name} <> {entry[name]}" for name in COLUMNS if name in given)
+    return f"""
 CREATE TEMPORARY TABLE roster_import_reach ON COMMIT DROP AS
-SELECT s.line, coalesce(x.id, y.id, n.id) AS entry_id, n.id IS NOT NULL AS named
+SELECT s.line, coalesce(x.id, y.id, n.id) AS entry_id, n.id IS NOT NULL AS named, {differs} AS differs
 FROM roster_import_stage s
-LEFT JOIN {table} x ON x.affiliation_id = %(affiliation)s AND x.id <= %(last)s
+LEFT JOIN {TABLE} x ON x.affiliation_id = %(affiliation)s AND x.id <= %(last)s
     AND x.external_id <> '' AND x.external_id = s.external_id
-LEFT JOIN {table} y ON y.affiliation_id = %(affiliation)s AND y.id <= %(last)s
+LEFT JOIN {TABLE} y ON y.affiliation_id = %(affiliation)s AND y.id <= %(last)s
     AND y.email_key <> '' AND y.email_key = s.email_key AND (s.external_id = '' OR y.external_id = '')
-LEFT JOIN {table} n ON x.id IS NULL AND y.id IS NULL AND n.affiliation_id = %(affiliation)s AND n.id <= %(last)s
+LEFT JOIN {TABLE} n ON x.id IS NULL AND y.id IS NULL AND n.affiliation_id = %(affiliation)s AND n.id <= %(last)s
     AND n.name_key = s.name_key
     AND (n.email_key = '' OR s.email_key = '' OR n.email_key = s.email_key)
     AND (n.external_id = '' OR s.external_id = '' OR n.external_id = s.external_id)
 WHERE coalesce(x.id, y.id, n.id) IS NOT NULL
-"""
+"""  # noqa: S608
 
 
 def _choose(cursor, given: frozenset[str]) -> None:
@@ -184,12 +187,11 @@ def _choose(cursor, given: frozenset[str]) -> None:
     competing = sorted({line for line, _, shared in reach if shared})
     stated = _match_competing(cursor, given, competing) if competing else {}
     if reach:  # the lines reaching several entries or competing: they state the entry matched, if any
-        cursor.execute("DELETE FROM roster_import_reach WHERE line = ANY(%s)", [sorted({line for line, *_ in reach})])
-    if stated:
         cursor.execute(
-            "INSERT INTO roster_import_reach (line, entry_id, named) "
-            "SELECT *, false FROM unnest(%s::integer[], %s::integer[])",
-            [list(stated), list(stated.values())],
+            "DELETE FROM roster_import_reach r WHERE line = ANY(%s) AND NOT EXISTS ("
+            "SELECT FROM unnest(%s::integer[], %s::integer[]) AS m(line, entry_id) "
+            "WHERE m.line = r.line AND m.entry_id = r.entry_id)",
+            [sorted({line for line, *_ in reach}), list(stated), list(stated.values())],
         )
     cursor.execute("ANALYZE roster_import_reach")
 
@@ -216,7 +218,6 @@ def _changes(given: frozenset[str]) -> str:
     and the new entries, with the values the entry holds afterwards, as roster_plan's RosterRow.apply_to sets
     them. An email key left NULL (a file without an email column, an entry it changes) is the entry's
     address's key, worked out in Python (_fill_email_keys)."""
-    differs = " OR ".join(f"s.{name} <> e.{name}" for name in COLUMNS if name in given)
     values = ", ".join(
         f"s.{name}" if name in given else f"coalesce(e.{name}, s.{name}) AS {name}"
         for name in ("full_name", "email", "handles", "external_id")
@@ -227,8 +228,8 @@ CREATE TEMPORARY TABLE roster_import_change ON COMMIT DROP AS
 SELECT s.line, c.entry_id, {values}, s.name_key, {changed_key} AS email_key
 FROM roster_import_stage s
 LEFT JOIN roster_import_reach c ON c.line = s.line
-LEFT JOIN {TABLE} e ON e.id = c.entry_id AND e.affiliation_id = %(affiliation)s
-WHERE e.id IS NULL OR {differs}
+LEFT JOIN {TABLE} e ON e.id = c.entry_id AND c.differs
+WHERE c.line IS NULL OR c.differs
 """  # noqa: S608
 
 
