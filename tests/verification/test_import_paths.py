@@ -61,7 +61,7 @@ CASES = {
         False,
     ),
     "an address an untouched entry holds, whose name needs quoting": (
-        [("O'Brien \"Bo\"", "bo@studio.example", "O-1"), ("Ann Lee", "ann@studio.example", "L-1")],
+        [('O\'Brien "Bo"', "bo@studio.example", "O-1"), ("Ann Lee", "ann@studio.example", "L-1")],
         HEADER + "Ann Lee,bo@studio.example,,L-1\nNew One,new@studio.example,,O-1\nNew Two,ann@studio.example,,\n",
         False,
     ),
