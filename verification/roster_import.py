@@ -98,6 +98,9 @@ def import_file(
             before = str(locked.roster_version)
             if streaming:  # the plan is made in the database (verification.roster_sql)
                 roster = RosterBefore.of(affiliation.pk)
+                # What the process holds is out of the collector's sight while 100,000 rows come and go (and the
+                # garbage it held is freed first, for the rows to reuse).
+                out_of_cycle_collections()
                 with side:
                     read = _copy_while_reading(affiliation, read_roster(source, side.lines), roster)
                     if record is not None:
