@@ -158,7 +158,8 @@ def _reach(given: frozenset[str]) -> str:
     differs = " OR ".join(f"s.{name} <> {entry[name]}" for name in COLUMNS if name in given)
     return f"""
 CREATE TEMPORARY TABLE roster_import_reach ON COMMIT DROP AS
-SELECT s.line, coalesce(x.id, y.id, n.id) AS entry_id, n.id IS NOT NULL AS named, {differs} AS differs
+SELECT s.line, coalesce(x.id, y.id, n.id) AS entry_id, n.id IS NOT NULL AS named, {differs} AS differs,
+    n.id IS NOT NULL OR (x.id IS NULL AND s.external_id = '' AND y.external_id <> '') AS open
 FROM roster_import_stage s
 LEFT JOIN {TABLE} x ON x.affiliation_id = %(affiliation)s AND x.id <= %(last)s
     AND x.external_id <> '' AND x.external_id = s.external_id
@@ -177,12 +178,7 @@ def _choose(cursor, given: frozenset[str]) -> None:
     its own (no other row reaches its entries) states its entry if it reaches exactly one; the rows that
     compete for an entry (one within the reach of two rows or more) are matched in the file's order by
     roster_plan, against the entries within their reach (no other row reaches those)."""
-    cursor.execute(
-        "SELECT line, entry_id, count(*) OVER (PARTITION BY entry_id) > 1 FROM roster_import_reach WHERE line IN ("
-        "SELECT line FROM roster_import_reach WHERE named GROUP BY line HAVING count(*) > 1 UNION "
-        "SELECT line FROM roster_import_reach WHERE entry_id IN ("
-        "SELECT entry_id FROM roster_import_reach GROUP BY entry_id HAVING count(*) > 1))"
-    )
+    cursor.execute(_SEVERAL)
     reach = cursor.fetchall()
     competing = sorted({line for line, _, shared in reach if shared})
     stated = _match_competing(cursor, given, competing) if competing else {}
@@ -194,6 +190,23 @@ def _choose(cursor, given: frozenset[str]) -> None:
             [sorted({line for line, *_ in reach}), list(stated), list(stated.values())],
         )
     cursor.execute("ANALYZE roster_import_reach")
+
+
+# The lines that reach several entries or share one with another line (and whether they share it). Only an entry
+# `open` to a second line can be shared: one within a name's reach, or reached by its address from a line without
+# an external id while it has one (another line may reach it by that id). Entries reached otherwise, by an external
+# id or by an address, are reached from one line only: the file holds each external id and address once.
+_SEVERAL = """
+WITH shared AS (
+    SELECT entry_id FROM roster_import_reach
+    WHERE entry_id IN (SELECT entry_id FROM roster_import_reach WHERE open)
+    GROUP BY entry_id HAVING count(*) > 1
+)
+SELECT line, entry_id, entry_id IN (SELECT entry_id FROM shared) FROM roster_import_reach WHERE line IN (
+    SELECT line FROM roster_import_reach WHERE named GROUP BY line HAVING count(*) > 1
+    UNION SELECT line FROM roster_import_reach WHERE entry_id IN (SELECT entry_id FROM shared)
+)
+"""
 
 
 def _match_competing(cursor, given: frozenset[str], lines: list[int]) -> dict[int, int]:
