@@ -6,8 +6,9 @@ outcome on its RosterImport. Before an upload is written for good, its dry run (
 the claims whose verdict it changes, per letter: the import is written in its transaction, judged, and rolled
 back. If it changes any verdict, it waits in `review` for a keeper to confirm it (`confirm_import`), and is
 then written unless the roster moved on meanwhile (then it is judged again). On PostgreSQL the file is read
-inside the import's transaction and a row that can match no entry is COPYed in as it is read, so the server
-writes it while Python checks the next rows; the rows that may state an entry go to the plan
+inside the import's transaction and each row is COPYed as it is read, so the server stores it while Python
+checks the next rows: into the roster if it is empty, else into a temporary table the plan is then made from,
+in the database (verification.roster_sql). Elsewhere (SQLite) the plan is made in Python
 (verification.roster_plan). This module queues nothing itself: whoever calls it passes `on_change`, which
 queues the re-check of the claims in the import's transaction (the door passes `rosters.roster_changed`).
 """
@@ -74,10 +75,11 @@ def import_file(
     judged first (verification.preview) and, if it changes any claim's verdict, rolled back and left in
     `review` with what it changes, for its keeper to confirm.
 
-    On PostgreSQL the file is read inside the import's transaction, after the roster is loaded: a row that
-    can match no entry (its external id, email and name are on none) is a new entry whatever the other rows
-    say, and is COPYed in as soon as it is read, so the database writes it while Python checks the next rows.
-    Elsewhere (SQLite) the file is read first, then the same plan is written.
+    On PostgreSQL the file is read inside the import's transaction, each row COPYed as soon as it is read (the
+    database stores it while Python checks the next rows): into an empty roster as a new entry, else into the
+    temporary table the plan is made from once the file is read (verification.roster_sql: neither the roster
+    nor the file's rows are held in Python). Elsewhere (SQLite) the file is read first, then the roster loaded
+    and the plan made in Python (verification.roster_plan); both plans write the same roster.
     """
     uploaded = record is not None
     streaming = connection.vendor in STREAM_ON
@@ -111,10 +113,10 @@ def import_file(
                 if not roster.empty:
                     created, updated, removed = write_plan(roster, read.given, replace)
             else:
-                created, updated, removed = _plan_in_python(affiliation, rows, replace, side)
-                read = _Read(rows=len(rows))
                 if record is not None:
                     record = RosterImport.objects.select_for_update().get(pk=record.pk)
+                created, updated, removed = _plan_in_python(affiliation, rows, replace)
+                read = _Read(rows=len(rows))
             counts = {
                 "rows": read.rows,
                 "created": read.created + created,
@@ -226,9 +228,7 @@ def _copy_while_reading(affiliation: Affiliation, rows: Iterator[RosterRow], ros
     return read
 
 
-def _plan_in_python(
-    affiliation: Affiliation, rows: list[RosterRow], replace: bool, side: "_SideProgress"
-) -> tuple[int, int, int]:
+def _plan_in_python(affiliation: Affiliation, rows: list[RosterRow], replace: bool) -> tuple[int, int, int]:
     """Rows read before the transaction (SQLite): the roster loaded, the rows that can match no entry written,
     the others planned by verification.roster_plan and the plan written; (created, updated, removed)."""
     roster = Roster(
@@ -246,8 +246,7 @@ def _plan_in_python(
     kept, new = [], []
     for row in rows:
         (kept if roster.may_hold(row) else new).append(row)
-    with side:
-        _create(affiliation, new)
+    _create(affiliation, new)
     plan = make_plan(roster, kept, replace)
     for start in range(0, len(plan.remove), 10_000):
         RosterEntry.objects.filter(pk__in=plan.remove[start : start + 10_000]).delete()

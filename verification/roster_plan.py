@@ -1,5 +1,7 @@
 """The roster import's plan: which entry each row of the file states, what is created, updated and removed,
-and the emails and external ids the new roster would hold twice (verification.roster_import writes it).
+and the emails and external ids the new roster would hold twice (verification.roster_import writes it). This
+is the plan of SQLite's import; PostgreSQL's is made in the database (verification.roster_sql), to the same
+rules, and uses `match_rows` for the rows that compete for an entry.
 
 A row updates the entry with its external id, else its email, else its name (when exactly one entry of that
 name, compatible and not yet taken, has it), in the file's order: an entry an earlier row stated is taken.

@@ -1,27 +1,25 @@
-"""The roster import's plan on PostgreSQL, worked out in the database: the same plan as verification.roster_plan
-(which SQLite's import runs in Python), without holding the roster or the file's rows in Python.
+"""The roster import's plan on PostgreSQL, worked out in the database: the plan of verification.roster_plan (which
+SQLite's import runs in Python), without holding the roster or the file's rows in Python.
 
-While the file is read, a row is tested against `RosterKeys`, a bit table of the roster's keys (a few hundred
-kilobytes for 100,000 entries): a row none of whose keys is in it can match no entry and is COPYed into the
-roster at once (verification.roster_import); the others (the table may say "maybe" for a row that matches
-nothing: it is then planned as a new entry, as it would have been) go to a temporary file as COPY lines, and
-once the file is read into a temporary table, `stage`, and the plan is made there:
+Unless the roster is empty (then every row is a new entry, COPYed into it: verification.roster_import), the
+file's rows are COPYed as they are read into a temporary table, `roster_import_stage`; once the file is read
+(and only if every row is good), the plan is made there:
 
-- the entry each staged row can state, as roster_plan's `find` looks it up: the entry with its external id,
-  else the one with its email key (unless both have an external id), else the compatible entries of its name
-  (`reach`);
-- a row is *contested* if one of those entries is within reach of another row too. Every other row's entries
-  are within its reach alone, so no earlier row can take them, and its outcome does not depend on the file's
-  order: the entry it reaches directly, else its one compatible namesake, else a new entry;
-- the contested rows (few: namesakes, an address moved between members) are fetched with the entries within
-  their reach and matched in Python by roster_plan's own `match_rows`, in the file's order. The entries they
-  reach are reached by no uncontested row, so this gives what matching the whole file in order gives;
-- the conflicts (an email or external id the new roster would hold twice) are found with a window over the
-  roster to be, in roster_plan's order, and worded in Python as roster_plan words them; then entries are removed
-  (`replace`), updated (their unique keys cleared first) and created, as roster_plan's are.
+- each row's reach, as roster_plan's `find` looks rows up but regardless of what earlier rows took: the entry
+  with its external id, else the one with its email key (unless both have an external id), else the
+  compatible entries of its name; and whether the row differs from it (`roster_import_reach`);
+- a row *competes* if an entry within its reach is within another row's too. Every other row's entries are
+  within its reach alone, so no earlier row can take them, and its outcome does not depend on the file's
+  order: the entry it reaches if it reaches exactly one, else a new entry;
+- the competing rows (few: namesakes, an address on one member and an external id on another) are fetched with
+  the entries within their reach and matched in the file's order by roster_plan's own `match_rows`. The
+  entries they reach are reached by no other row, so this gives what matching the whole file in order gives;
+- the changes (rows that differ from their entry, new entries: `roster_import_change`) are checked for an email
+  or external id the new roster would hold twice, worded as roster_plan words it, then written as roster_plan's
+  are: entries removed (`replace`), updated (their unique keys cleared first) and created.
 
 tests/verification/test_import_paths.py runs this plan and roster_plan's on the same rosters and files
-(tricky and random ones) and compares the rosters, the counts and the problems.
+(chosen and random ones) and compares the rosters, the counts and the problems.
 """
 
 from collections.abc import Callable, Iterator
