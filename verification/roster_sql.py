@@ -39,8 +39,11 @@ TABLE = RosterEntry._meta.db_table
 STAGED = ("line", "full_name", "email", "handles", "external_id", "name_key", "email_key")
 # Staged rows per message of the COPY that stages them.
 COPY_BATCH = 1000
-# PostgreSQL's memory per sort or hash table while the plan is made (its default, 4 MB, spills 100,000 rows).
-WORK_MEM = "64MB"
+# PostgreSQL's settings while the plan is made: hash tables of 100,000 rows in memory (its default work_mem, 4 MB,
+# spills them to disk), and no nested loops. Right after a big import the roster's statistics are stale (until
+# autovacuum analyses it) and the planner may take 100,000 entries for a handful: a nested loop over them took
+# minutes where hash joins take a fraction of a second.
+PLANNING = {"work_mem": "64MB", "enable_nestloop": "off"}
 _TEMPORARY = ("roster_import_stage", "roster_import_reach", "roster_import_change")
 
 
@@ -97,10 +100,13 @@ def write_plan(roster: RosterBefore, given: frozenset[str], replace: bool) -> tu
     params = {"affiliation": roster.affiliation_id, "last": roster.last_pk, "replace": replace}
     entries = f"{TABLE} e WHERE e.affiliation_id = %(affiliation)s AND e.id <= %(last)s"
     with connection.cursor() as cursor:
-        # The plan's hash tables (100,000 rows: tens of megabytes) in memory rather than in batches on disk,
-        # for this transaction's statements; set back when the plan is written.
-        cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [WORK_MEM])
-        work_mem = cursor.fetchone()[0]
+        # For this transaction's statements (PLANNING), set back when the plan is written.
+        cursor.execute(
+            "SELECT name, current_setting(name), set_config(name, value, true) "
+            "FROM unnest(%s::text[], %s::text[]) AS s(name, value)",
+            [list(PLANNING), list(PLANNING.values())],
+        )
+        settings = [(name, value) for name, value, _ in cursor.fetchall()]
         cursor.execute(_reach(given), params)
         _choose(cursor, given)
         cursor.execute(_changes(given), params)
@@ -126,12 +132,14 @@ def write_plan(roster: RosterBefore, given: frozenset[str], replace: bool) -> tu
             # Unique keys may move between entries (a swap): clear them first, then set them.
             cursor.execute(
                 f"UPDATE {TABLE} e SET email_key = '', external_id = '' FROM roster_import_change o "  # noqa: S608
-                "WHERE o.entry_id = e.id"
+                "WHERE o.entry_id = e.id AND e.affiliation_id = %(affiliation)s",
+                params,
             )
             cursor.execute(
                 f"UPDATE {TABLE} e SET full_name = o.full_name, email = o.email, handles = o.handles, "  # noqa: S608
                 "external_id = o.external_id, name_key = o.name_key, email_key = o.email_key "
-                "FROM roster_import_change o WHERE o.entry_id = e.id"
+                "FROM roster_import_change o WHERE o.entry_id = e.id AND e.affiliation_id = %(affiliation)s",
+                params,
             )
             updated = cursor.rowcount
             cursor.execute(
@@ -142,7 +150,8 @@ def write_plan(roster: RosterBefore, given: frozenset[str], replace: bool) -> tu
             )
             created = cursor.rowcount
         cursor.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+        for name, value in settings:
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
     if created or updated:
         Affiliation.bump_roster_version(roster.affiliation_id)
     return created, updated, removed
@@ -239,7 +248,7 @@ CREATE TEMPORARY TABLE roster_import_change ON COMMIT DROP AS
 SELECT s.line, c.entry_id, {values}, s.name_key, {changed_key} AS email_key
 FROM roster_import_stage s
 LEFT JOIN roster_import_reach c ON c.line = s.line
-LEFT JOIN {TABLE} e ON e.id = c.entry_id AND c.differs
+LEFT JOIN {TABLE} e ON e.id = c.entry_id AND c.differs AND e.affiliation_id = %(affiliation)s
 WHERE c.line IS NULL OR c.differs
 """  # noqa: S608
 
@@ -273,8 +282,7 @@ WITH members AS (
     FROM {TABLE} e LEFT JOIN roster_import_reach c ON c.entry_id = e.id
     WHERE e.affiliation_id = %(affiliation)s AND e.id <= %(last)s
         AND e.{key} IN (SELECT {key} FROM roster_import_change WHERE {key} <> '')
-        AND ((c.line IS NULL AND NOT %(replace)s)
-            OR (c.line IS NOT NULL AND NOT EXISTS (SELECT FROM roster_import_change o WHERE o.entry_id = e.id)))
+        AND ((c.line IS NULL AND NOT %(replace)s) OR (c.line IS NOT NULL AND NOT c.differs))
     UNION ALL
     SELECT CASE WHEN entry_id IS NULL THEN 2 ELSE 1 END, coalesce(entry_id, line), line, full_name, {shown}, {key}
     FROM roster_import_change WHERE {key} <> ''
