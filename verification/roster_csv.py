@@ -68,7 +68,7 @@ class RosterError(Exception):
 
 PROGRESS_EVERY = 10_000
 # Bytes of the file read and decoded at a time.
-_BLOCK = 1 << 18
+_BLOCK = 1 << 16
 
 
 def parse_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | None = None) -> list[RosterRow]:
