@@ -44,12 +44,12 @@ COPY_BATCH = 1000
 # autovacuum analyses it) and the planner may take 100,000 entries for a handful: a nested loop over them took
 # minutes where hash joins take a fraction of a second.
 PLANNING = {"work_mem": "64MB", "enable_nestloop": "off"}
-_TEMPORARY = ("roster_import_stage", "roster_import_reach", "roster_import_change")
+_TEMPORARY = "pg_temp.roster_import_stage, pg_temp.roster_import_reach, pg_temp.roster_import_change"
 
 
 @dataclass
 class RosterBefore:
-    """The roster as the import found it: its entries are those up to `last_pk` (the file's are written after)."""
+    """The roster as the import found it (its affiliation locked): the entries up to `last_pk`."""
 
     affiliation_id: int
     last_pk: int
@@ -81,7 +81,7 @@ def staging() -> Iterator[Callable[[RosterRow], None]]:
             lines.clear()
 
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_TEMPORARY)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {_TEMPORARY}")
         cursor.execute(
             "CREATE TEMPORARY TABLE roster_import_stage (line integer NOT NULL, full_name text NOT NULL, "
             "email text NOT NULL, handles text NOT NULL, external_id text NOT NULL, name_key text NOT NULL, "
@@ -101,12 +101,10 @@ def write_plan(roster: RosterBefore, given: frozenset[str], replace: bool) -> tu
     entries = f"{TABLE} e WHERE e.affiliation_id = %(affiliation)s AND e.id <= %(last)s"
     with connection.cursor() as cursor:
         # For this transaction's statements (PLANNING), set back when the plan is written.
-        cursor.execute(
-            "SELECT name, current_setting(name), set_config(name, value, true) "
-            "FROM unnest(%s::text[], %s::text[]) AS s(name, value)",
-            [list(PLANNING), list(PLANNING.values())],
-        )
-        settings = [(name, value) for name, value, _ in cursor.fetchall()]
+        cursor.execute("SELECT name, current_setting(name) FROM unnest(%s::text[]) AS name", [list(PLANNING)])
+        settings = cursor.fetchall()
+        for name, value in PLANNING.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
         cursor.execute(_reach(given), params)
         _choose(cursor, given)
         cursor.execute(_changes(given), params)
@@ -149,7 +147,7 @@ def write_plan(roster: RosterBefore, given: frozenset[str], replace: bool) -> tu
                 {**params, "now": timezone.now()},
             )
             created = cursor.rowcount
-        cursor.execute(f"DROP TABLE {', '.join(_TEMPORARY)}")
+        cursor.execute(f"DROP TABLE {_TEMPORARY}")
         for name, value in settings:
             cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
     if created or updated:

@@ -186,3 +186,20 @@ def test_random_rosters_and_files_give_the_same_roster_on_both_paths(monkeypatch
         streamed = outcome(monkeypatch, True, roster, content, replace, slug=f"random-{case}")
         read_first = outcome(monkeypatch, False, roster, content, replace, slug=f"random-{case}")
         assert streamed == read_first, (roster, content, replace)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the plan's settings are PostgreSQL's")
+def test_the_plans_settings_do_not_outlast_it(artists):
+    """The plan runs with nested loops off and more work_mem; what follows in the import's transaction (the dry
+    run's verdicts, the re-check) is planned as usual."""
+    make_roster_entry(artists, "Old Member", "old@studio.example")
+
+    def settings():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_nestloop'), current_setting('work_mem')")
+            return cursor.fetchone()
+
+    before = settings()
+    import_roster(artists, (HEADER + "Old Member,old@studio.example,,O-1\nNew Member,,,\n").encode(), "roster.csv")
+    assert settings() == before
+    assert RosterEntry.objects.filter(affiliation=artists).count() == 2
