@@ -3,7 +3,8 @@
 A throw-away PostgreSQL database is created next to DATABASE_URL's (dropped at the end) and migrated; one
 affiliation gets --rows generated members (accented names, ~80 % with an address, ~50 % with an external id),
 imported from a file on disk, as the worker imports an upload. Then the same file again (every row matches
-an entry: nothing to write), and with --sqlite the first import on an SQLite file too. Peak memory is the
+an entry: nothing to write), then the same members with a tenth of the addresses moved and a tenth more members,
+and with --sqlite the same on an SQLite file too. Peak memory is the
 process's peak resident size during the import, above what it held before (Linux VmHWM, reset per step);
 "CPU here" is this process's CPU time, and PostgreSQL's that of its backend (the figures least moved by a busy
 machine).
@@ -33,15 +34,18 @@ FIRST = ["Jane", "Kim", "Ana", "Pedro", "María", "Sven", "Aiko", "Olu", "Chen",
 LAST = ["Doe", "Lee", "Núñez", "Alvarez", "Søren", "Tanaka", "Adeyemi", "Wei", "Haddad", "Rossi", "O'Brien"]
 
 
-def write_roster(path: Path, rows: int, seed: int = 1) -> None:
+def write_roster(path: Path, rows: int, seed: int = 1, changed: bool = False) -> None:
+    """`changed`: the same members, a tenth of them with a new address, then a tenth more new members."""
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("full_name,email,handles,external_id\n")
-        for n in range(rows):
+        for n in range(rows + (rows // 10 if changed else 0)):
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}-{n}"
             email = f"member{n}@studio.example" if rng.random() < 0.8 else ""
             external_id = f"M-{n}" if rng.random() < 0.5 else ""
             handle = f"@member{n}" if rng.random() < 0.2 else ""
+            if changed and n % 10 == 0 and email:
+                email = f"member{n}@moved.example"
             out.write(f'"{name}",{email},{handle},{external_id}\n')
 
 
@@ -83,6 +87,7 @@ def run(args, roster: Path) -> None:
     size = roster.stat().st_size / 1024 / 1024
     measure(f"import {args.rows:,} new rows ({size:.1f} MB), {engine}", affiliation, roster)
     measure(f"the same file again (all unchanged), {engine}", affiliation, roster)
+    measure(f"a tenth moved, a tenth more, {engine}", affiliation, roster.with_name("changed.csv"))
 
 
 def main() -> None:
@@ -106,6 +111,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         roster = Path(tmp) / "roster.csv"
         write_roster(roster, args.rows)
+        write_roster(roster.with_name("changed.csv"), args.rows, changed=True)
         bench_url, bench_db = throwaway_database_url(url)
         create_database(url, bench_db)
         command = [sys.executable, __file__, "--rows", str(args.rows), "--file", str(roster), "--child"]

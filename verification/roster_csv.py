@@ -20,6 +20,7 @@ from .names import name_key
 
 COLUMNS = ("full_name", "email", "handles", "external_id")
 LIMITS = {"full_name": 200, "email": 254, "handles": 1000, "external_id": 200}
+_NAME_LIMIT, _EMAIL_LIMIT, _HANDLES_LIMIT, _EXTERNAL_ID_LIMIT = (LIMITS[name] for name in COLUMNS)
 _AT_NAME = re.compile(r"^@[\w.\-]{1,100}(@[\w\-]+(\.[\w\-]+)+)?$")
 _is_url = URLValidator(schemes=["http", "https"])
 
@@ -66,6 +67,8 @@ class RosterError(Exception):
 
 
 PROGRESS_EVERY = 10_000
+# Bytes of the file read and decoded at a time.
+_BLOCK = 1 << 16
 
 
 def parse_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | None = None) -> list[RosterRow]:
@@ -108,13 +111,19 @@ def read_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | None
             if not "".join(cells).strip():
                 continue  # a blank line, or one of empty cells
             row, row_problems = parse_row(start, cells)
-            if row is not None:
+            if row is not None:  # the first line of each value (inline: once or twice a row)
                 if row.external_id:
-                    _first_seen(seen_external_ids, row.external_id, "external_id", start, row_problems)
+                    first = seen_external_ids.setdefault(row.external_id, start)
+                    if first != start:
+                        row_problems.append(f"duplicate external_id of line {first}")
                 if row.email:
-                    _first_seen(seen_emails, row.email_key, "email", start, row_problems)
+                    first = seen_emails.setdefault(row.email_key, start)
+                    if first != start:
+                        row_problems.append(f"duplicate email of line {first}")
                 if not row.external_id and not row.email:
-                    _first_seen(seen_names, row.name_key, "name", start, row_problems)
+                    first = seen_names.setdefault(row.name_key, start)
+                    if first != start:
+                        row_problems.append(f"duplicate name of line {first}")
             if row_problems:
                 problems.extend(f"line {start}: {p}" for p in row_problems)
             elif row is not None:
@@ -131,20 +140,47 @@ def read_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | None
         raise RosterError(["the file has a header but no rows"])
 
 
-def _first_seen(seen: dict[str, int], value: str, label: str, line: int, problems: list[str]) -> None:
-    first = seen.setdefault(value, line)
-    if first != line:
-        problems.append(f"duplicate {label} of line {first}")
-
-
 def _decoded_lines(source: BinaryIO) -> Iterator[str]:
-    """The file's lines as text, read one at a time; the first that is not UTF-8, or holds NUL, stops it."""
-    offset = 0
-    for number, raw in enumerate(source, start=1):
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw, offset = raw[len(codecs.BOM_UTF8) :], len(codecs.BOM_UTF8)
+    """The file's lines as text (split at line feeds only), read a block at a time and decoded a block at a time
+    (in C: a line at a time cost a Python step per line); the first line that is not UTF-8, or holds NUL, stops
+    it, after the lines before it, as when the file was read line by line."""
+    number = offset = 0  # lines and bytes read before this block
+    pending = b""
+    while True:
+        block = source.read(_BLOCK)
+        data = pending + block
+        if block:
+            cut = data.rfind(b"\n") + 1
+            data, pending = data[:cut], data[cut:]
+            if not data:
+                continue  # no line ends in this block yet
+        elif not data:
+            return
+        else:
+            pending = b""  # the last line, without a line feed
+        if not number and data.startswith(codecs.BOM_UTF8):
+            data, offset = data[len(codecs.BOM_UTF8) :], len(codecs.BOM_UTF8)
+        text = _utf8(data) if b"\x00" not in data else None
+        if text is None:  # a bad line in this block: line by line, up to it
+            yield from _checked_lines(data, number, offset)
+        else:
+            yield from io.StringIO(text, newline="\n")
+        number += data.count(b"\n") + (not data.endswith(b"\n"))
+        offset += len(data)
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _checked_lines(data: bytes, number: int, offset: int) -> Iterator[str]:
+    """The lines of a block holding NUL or bytes that are not UTF-8, up to the first such line (RosterError)."""
+    for number, raw in enumerate(io.BytesIO(data), start=number + 1):  # noqa: B020 (the first line's number)
         if not raw:
-            continue  # nothing but the byte order mark
+            continue
         if b"\x00" in raw:
             raise RosterError(["the file contains NUL bytes: is it a spreadsheet rather than a CSV export?"])
         try:
@@ -188,26 +224,24 @@ class _RowParser:
             return None, [f"{len(cells)} {unit} where the header has {self.width}"]
         cells.append("")
         full_name, email, handles, external_id = self.cells_of(cells)
-        full_name, email, handles, external_id = (
-            full_name.strip(),
-            email.strip(),
-            " ".join(handles.split()),
-            external_id.strip(),
-        )
-        values = (full_name, email, handles, external_id)
+        full_name, email, external_id = full_name.strip(), email.strip(), external_id.strip()
+        if handles:
+            handles = " ".join(handles.split())
         problems = []
         if (
-            len(full_name) > LIMITS["full_name"]
-            or len(email) > LIMITS["email"]
-            or len(handles) > LIMITS["handles"]
-            or len(external_id) > LIMITS["external_id"]
+            len(full_name) > _NAME_LIMIT
+            or len(email) > _EMAIL_LIMIT
+            or len(handles) > _HANDLES_LIMIT
+            or len(external_id) > _EXTERNAL_ID_LIMIT
         ):
+            values = (full_name, email, handles, external_id)
             problems += [
                 f"{name} is longer than {LIMITS[name]} characters"
                 for name, value in zip(COLUMNS, values, strict=True)
                 if len(value) > LIMITS[name]
             ]
         if _CONTROL.search(full_name + email + handles + external_id):
+            values = (full_name, email, handles, external_id)
             problems += [f"{name} contains control characters" for name, value in zip(COLUMNS, values, strict=True)
                          if _has_control(value)]  # fmt: skip
         key = name_key(full_name)  # once per row: the plan and the entry reuse it

@@ -6,8 +6,9 @@ outcome on its RosterImport. Before an upload is written for good, its dry run (
 the claims whose verdict it changes, per letter: the import is written in its transaction, judged, and rolled
 back. If it changes any verdict, it waits in `review` for a keeper to confirm it (`confirm_import`), and is
 then written unless the roster moved on meanwhile (then it is judged again). On PostgreSQL the file is read
-inside the import's transaction and a row that can match no entry is COPYed in as it is read, so the server
-writes it while Python checks the next rows; the rows that may state an entry go to the plan
+inside the import's transaction and each row is COPYed as it is read, so the server stores it while Python
+checks the next rows: into the roster if it is empty, else into a temporary table the plan is then made from,
+in the database (verification.roster_sql). Elsewhere (SQLite) the plan is made in Python
 (verification.roster_plan). This module queues nothing itself: whoever calls it passes `on_change`, which
 queues the re-check of the claims in the import's transaction (the door passes `rosters.roster_changed`).
 """
@@ -27,6 +28,7 @@ from .matching import out_of_cycle_collections
 from .models import Affiliation, RosterEntry, RosterImport
 from .roster_csv import RosterError, RosterRow, parse_roster, read_roster
 from .roster_plan import FIELDS, Existing, Roster, make_plan
+from .roster_sql import RosterBefore, staging, write_plan
 from .signals import roster_imported
 
 # Problems kept on a failed import's record (all are counted).
@@ -73,10 +75,11 @@ def import_file(
     judged first (verification.preview) and, if it changes any claim's verdict, rolled back and left in
     `review` with what it changes, for its keeper to confirm.
 
-    On PostgreSQL the file is read inside the import's transaction, after the roster is loaded: a row that
-    can match no entry (its external id, email and name are on none) is a new entry whatever the other rows
-    say, and is COPYed in as soon as it is read, so the database writes it while Python checks the next rows.
-    Elsewhere (SQLite) the file is read first, then the same plan is written.
+    On PostgreSQL the file is read inside the import's transaction, each row COPYed as soon as it is read (the
+    database stores it while Python checks the next rows): into an empty roster as a new entry, else into the
+    temporary table the plan is made from once the file is read (verification.roster_sql: neither the roster
+    nor the file's rows are held in Python). Elsewhere (SQLite) the file is read first, then the roster loaded
+    and the plan made in Python (verification.roster_plan); both plans write the same roster.
     """
     uploaded = record is not None
     streaming = connection.vendor in STREAM_ON
@@ -95,44 +98,32 @@ def import_file(
                 if current.state not in RosterImport.WORKING:
                     return current  # a repeat delivery of an import written, cancelled or waiting for review
             before = str(locked.roster_version)
-            roster = Roster(
-                [
-                    Existing(*values)
-                    for values in RosterEntry.objects.filter(affiliation=affiliation)
-                    .order_by("pk")
-                    .values_list("pk", *FIELDS)
-                    .iterator(10_000)
-                ]
-            )
-            # Every full collection while the file is read would walk the loaded entries again (a third of a
-            # re-import's CPU): they hold no cycle.
-            out_of_cycle_collections()
-            with side:
-                if streaming:
-                    read, kept = _write_new_while_reading(affiliation, read_roster(source, side.lines), roster)
-                else:
-                    read, kept = _write_new(affiliation, rows, roster)
-                if streaming and record is not None:
-                    side.update(state=_writing_state(record, review), rows=read.rows)
-            if record is not None:
-                record = RosterImport.objects.select_for_update().get(pk=record.pk)
-            plan = make_plan(roster, kept, replace)
-            for start in range(0, len(plan.remove), 10_000):
-                RosterEntry.objects.filter(pk__in=plan.remove[start : start + 10_000]).delete()
-            if plan.update:
-                # Unique keys may move between entries (a swap): clear them first, then set them.
-                cleared = [RosterEntry(pk=e.pk, email_key="", external_id="") for e in plan.update]
-                RosterEntry.objects.bulk_update(cleared, ["email_key", "external_id"], batch_size=1000)
-                updated = [e.as_entry(affiliation) for e in plan.update]
-                RosterEntry.objects.bulk_update(updated, FIELDS, batch_size=1000)
-            _create(affiliation, plan.create)
+            if streaming:  # the plan is made in the database (verification.roster_sql)
+                roster = RosterBefore.of(affiliation.pk)
+                # What the process holds is out of the collector's sight while 100,000 rows come and go (and the
+                # garbage it held is freed first, for the rows to reuse).
+                out_of_cycle_collections()
+                with side:
+                    read = _copy_while_reading(affiliation, read_roster(source, side.lines), roster)
+                    if record is not None:
+                        side.update(state=_writing_state(record, review), rows=read.rows)
+                if record is not None:
+                    record = RosterImport.objects.select_for_update().get(pk=record.pk)
+                created = updated = removed = 0
+                if not roster.empty:
+                    created, updated, removed = write_plan(roster, read.given, replace)
+            else:
+                if record is not None:
+                    record = RosterImport.objects.select_for_update().get(pk=record.pk)
+                created, updated, removed = _plan_in_python(affiliation, rows, replace)
+                read = _Read(rows=len(rows))
             counts = {
                 "rows": read.rows,
-                "created": read.created + len(plan.create),
-                "updated": len(plan.update),
-                "removed": len(plan.remove),
+                "created": read.created + created,
+                "updated": updated,
+                "removed": removed,
             }
-            changed = bool(read.created or plan.create or plan.update or plan.remove)
+            changed = bool(read.created or created or updated or removed)
             if review and record is not None and changed and not _confirmed(record, before):
                 letters = preview.verdict_changes(affiliation.pk)
                 if letters:
@@ -218,34 +209,55 @@ def _copy_entries(affiliation: Affiliation) -> Iterator[Callable[[RosterRow], No
 class _Read:
     rows: int = 0  # the file's good rows
     created: int = 0  # of which new entries, written as they were read
+    given: frozenset[str] = frozenset()  # the file's columns
 
 
-def _write_new_while_reading(
-    affiliation: Affiliation, rows: Iterator[RosterRow], roster: Roster
-) -> tuple[_Read, list[RosterRow]]:
-    """PostgreSQL: the rows that can match no entry are COPYed in as they are read; the others are kept for the
-    plan. A bad row found later raises RosterError out of the COPY (cancelled) and the transaction."""
-    read, kept = _Read(), []
-    with _copy_entries(affiliation) as write:
+def _copy_while_reading(affiliation: Affiliation, rows: Iterator[RosterRow], roster: RosterBefore) -> _Read:
+    """PostgreSQL: the rows are COPYed as they are read, into the roster if it is empty (each is a new entry),
+    else into the table the plan is made from. A bad row found later raises RosterError out of the COPY
+    (cancelled) and the transaction."""
+    read = _Read()
+    with _copy_entries(affiliation) if roster.empty else staging() as write:
         for row in rows:
             read.rows += 1
-            if roster.may_hold(row):
-                kept.append(row)
-            else:
-                read.created += 1
-                write(row)
-    if read.created:
+            read.given = row.given
+            write(row)
+    if roster.empty:
+        read.created = read.rows
         Affiliation.bump_roster_version(affiliation.pk)
-    return read, kept
+    return read
 
 
-def _write_new(affiliation: Affiliation, rows: list[RosterRow], roster: Roster) -> tuple[_Read, list[RosterRow]]:
-    """The same split for rows read before the transaction (SQLite): new entries written, the others kept."""
+def _plan_in_python(affiliation: Affiliation, rows: list[RosterRow], replace: bool) -> tuple[int, int, int]:
+    """Rows read before the transaction (SQLite): the roster loaded, the rows that can match no entry written,
+    the others planned by verification.roster_plan and the plan written; (created, updated, removed)."""
+    roster = Roster(
+        [
+            Existing(*values)
+            for values in RosterEntry.objects.filter(affiliation=affiliation)
+            .order_by("pk")
+            .values_list("pk", *FIELDS)
+            .iterator(10_000)
+        ]
+    )
+    # Every full collection would walk the loaded entries again (a third of a re-import's CPU): they hold no
+    # cycle.
+    out_of_cycle_collections()
     kept, new = [], []
     for row in rows:
         (kept if roster.may_hold(row) else new).append(row)
     _create(affiliation, new)
-    return _Read(rows=len(rows), created=len(new)), kept
+    plan = make_plan(roster, kept, replace)
+    for start in range(0, len(plan.remove), 10_000):
+        RosterEntry.objects.filter(pk__in=plan.remove[start : start + 10_000]).delete()
+    if plan.update:
+        # Unique keys may move between entries (a swap): clear them first, then set them.
+        cleared = [RosterEntry(pk=e.pk, email_key="", external_id="") for e in plan.update]
+        RosterEntry.objects.bulk_update(cleared, ["email_key", "external_id"], batch_size=1000)
+        updated = [e.as_entry(affiliation) for e in plan.update]
+        RosterEntry.objects.bulk_update(updated, FIELDS, batch_size=1000)
+    _create(affiliation, plan.create)
+    return len(new) + len(plan.create), len(plan.update), len(plan.remove)
 
 
 class _SideProgress:

@@ -1,5 +1,7 @@
 """The roster import's plan: which entry each row of the file states, what is created, updated and removed,
-and the emails and external ids the new roster would hold twice (verification.roster_import writes it).
+and the emails and external ids the new roster would hold twice (verification.roster_import writes it). This
+is the plan of SQLite's import; PostgreSQL's is made in the database (verification.roster_sql), to the same
+rules, and uses `match_rows` for the rows that compete for an entry.
 
 A row updates the entry with its external id, else its email, else its name (when exactly one entry of that
 name, compatible and not yet taken, has it), in the file's order: an entry an earlier row stated is taken.
@@ -68,8 +70,20 @@ class Roster:
 def make_plan(roster: Roster, rows: list[RosterRow], replace: bool) -> Plan:
     """Rows that may state an entry, in the file's order: the entry each states, or a new one. New entries
     written while reading clash with nothing (their keys are on no entry and unique in the file)."""
-    by_external_id, by_email, by_name = roster.by_external_id, roster.by_email, roster.by_name
+    plan = match_rows(roster, rows)
     existing = roster.existing
+    if replace:
+        plan.remove = [e.pk for e in existing if not e.line]
+    problems = _conflicts(existing, plan.create, replace)
+    if problems:
+        raise RosterError(problems)
+    return plan
+
+
+def match_rows(roster: Roster, rows: list[RosterRow]) -> Plan:
+    """The entry each row states, in the file's order (`line` set on it, its values updated), or a new one.
+    Also the PostgreSQL plan's (verification.roster_sql) for the rows that compete for an entry."""
+    by_external_id, by_email, by_name = roster.by_external_id, roster.by_email, roster.by_name
     plan = Plan()
 
     def find(row: RosterRow) -> Existing | None:
@@ -95,11 +109,6 @@ def make_plan(roster: Roster, rows: list[RosterRow], replace: bool) -> Plan:
             if row.differs_from(entry):
                 row.apply_to(entry)
                 plan.update.append(entry)
-    if replace:
-        plan.remove = [e.pk for e in existing if not e.line]
-    problems = _conflicts(existing, plan.create, replace)
-    if problems:
-        raise RosterError(problems)
     return plan
 
 

@@ -372,3 +372,52 @@ def test_the_roster_email_check_accepts_exactly_what_django_validate_email_accep
         valid = False
     assert is_email(address) is valid
     assert is_email(address) is valid  # the remembered answer too
+
+
+def _lines_one_at_a_time(source):
+    """How the file was read before it was decoded a block at a time: a line at a time (the reference)."""
+    import codecs
+
+    offset = 0
+    for number, raw in enumerate(source, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw, offset = raw[3:], 3
+        if not raw:
+            continue
+        if b"\x00" in raw:
+            raise RosterError(["the file contains NUL bytes: is it a spreadsheet rather than a CSV export?"])
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise RosterError(
+                [f"line {number}: the file is not UTF-8 (byte {offset + error.start + 1} cannot be decoded)"]
+            )
+        offset += len(raw)
+
+
+def _read_all(lines):
+    read = []
+    try:
+        for line in lines:
+            read.append(line)
+    except RosterError as error:
+        return read, error.problems
+    return read, None
+
+
+@pytest.mark.parametrize("block", [1, 5, 17, 1 << 18])
+def test_a_file_decoded_a_block_at_a_time_gives_the_lines_and_errors_of_one_line_at_a_time(monkeypatch, block):
+    from verification import roster_csv
+
+    monkeypatch.setattr(roster_csv, "_BLOCK", block)
+    good = 'full_name,email\nJosé Núñez,a@b.example\r\nŁukasz\x85 \u2028Søren,\n"Multi\nline",x@y.example\nlast'
+    files = [
+        b"", b"\xef\xbb\xbf", b"\xef\xbb\xbf\n", b"\n\n", good.encode(), b"\xef\xbb\xbf" + good.encode(),
+        good.encode() + b"\n", good.encode() + b"\nJane\x00 Doe\nafter\n", b"\xef\xbb\xbfok\n\xff\n",
+        "full_name\nJane Doe\nJosé Núñez\n".encode("latin-1"), good.encode() + "\nAnn é\n".encode("latin-1") + b"x\n",
+        b"a\nb\xe2\x82", "x" * 100 + "\n" + "é" * 40,
+    ]  # fmt: skip
+    for content in files:
+        content = content.encode() if isinstance(content, str) else content
+        expected = _read_all(_lines_one_at_a_time(io.BytesIO(content)))
+        assert _read_all(roster_csv._decoded_lines(io.BytesIO(content))) == expected, content
