@@ -41,7 +41,15 @@ def test_the_process_environment_never_reaches_a_request():
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("peer", "believed"),
-    [("127.0.0.1", True), ("::1", True), ("203.0.113.5", False), ("10.0.0.1", False), ("", False)],
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("203.0.113.5", False),
+        ("::ffff:203.0.113.5", False),
+        ("10.0.0.1", False),
+        ("", False),
+    ],
 )
 def test_x_forwarded_proto_is_kept_only_from_the_proxies_in_forwarded_allow_ips(peer, believed):
     environ = environ_as_granian_builds_it(REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")

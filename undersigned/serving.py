@@ -40,6 +40,8 @@ def from_a_proxy(peer: str) -> bool:
         address = ipaddress.ip_address(peer)
     except ValueError:  # no address: nothing to believe
         return False
+    if address.version == 6 and address.ipv4_mapped:  # an IPv4 client of a server bound to `::`
+        address = address.ipv4_mapped
     return any(address in network for network in _PROXIES)
 
 
