@@ -656,3 +656,31 @@ def test_hostile_roster_names_do_not_match_ordinary_claims():
     index = CandidateIndex([(1, "😀"), (2, "!!!"), (3, ""), (4, "\u200b"), (5, "Ana Lima")])
     assert len(index) == 1
     assert found(index, "Ana Lima") == [5]
+
+
+TIES = """
+from verification.candidates import CandidateIndex
+GIVEN = ["Carlos", "Cesar", "Cristina", "Carmen", "Claudia", "Camila", "Cecilia", "Clara", "Cristian", "Celia",
+         "Catalina", "Carla", "Cruz", "Ciro", "Conrado", "Cayetano", "Casimiro", "Cirilo", "Clemente", "Constanza"]
+people = ((given, family) for family in ("Ruiz", "Soto", "Vega", "Leon") for given in GIVEN)
+index = CandidateIndex([(n, f"{given} {family} Manuel") for n, (given, family) in enumerate(people, start=1)])
+print([c.entry_id for c in index.candidates("C Manuel", limit=5)])
+"""
+
+
+def test_two_processes_shortlist_the_same_entries_whatever_their_hash_seed():
+    """80 entries tie for a claim of "C Manuel": which of them are scored must not depend on the order of a set of
+    strings, which changes with each process's hash seed (two workers would disagree on the same claim)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = {
+        subprocess.run(
+            [sys.executable, "-c", TIES], cwd=root, env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }  # fmt: skip
+    assert len(found) == 1, found

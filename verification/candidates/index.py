@@ -190,7 +190,9 @@ class CandidateIndex:
         shared: Counter[int] = Counter()
         postings = self._postings
         blocks = []
-        for key in block_keys(forms, query=True, korean_names=self._korean):
+        # In the keys' sorted order, and ties ranked by entry id below: a set's order changes with the process's
+        # hash seed, and two workers must shortlist the same entries for the same claim.
+        for key in sorted(block_keys(forms, query=True, korean_names=self._korean)):
             ids = postings.get(key)
             if type(ids) is int:
                 shared[ids] += 9
@@ -208,9 +210,9 @@ class CandidateIndex:
             else:
                 for _ in range(weight):
                     shared.update(ids)  # counted in C
-        # What heapq.nlargest returns (ties in first-seen order), without its Python loop over every entry counted
-        # (a claim counts 170 on average, up to a few thousand): one sort in C.
-        ranked = sorted(shared.items(), key=itemgetter(1), reverse=True)[:SHORTLIST]
+        # The entries sharing most, ties by entry id (a stable sort of the id-sorted items), without a Python loop
+        # over every entry counted (a claim counts 170 on average, up to a few thousand): two sorts in C.
+        ranked = sorted(sorted(shared.items()), key=itemgetter(1), reverse=True)[:SHORTLIST]
         if not ranked:
             return []
         # Entries sharing far less than the best one are not worth scoring (they would not make the list).
