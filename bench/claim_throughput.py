@@ -27,7 +27,8 @@ purged: never the tests' (/14).
 About 4½ minutes on 2 cores with the defaults; --claims 20000 takes about 10. --profile N then checks N claims
 of each kind in this process, one by one and as one chunk: time and queries per claim, and the hottest
 functions (cProfile). --dump FILE then checks every claim once more in this process and writes each one's outcome,
-evidence and challenges (compare two checkouts' files, run with the same PYTHONHASHSEED).
+evidence and challenges (compare two checkouts' files; with a checkout before `cd8de10`, run both with the same
+PYTHONHASHSEED).
 """
 
 import argparse
@@ -816,8 +817,8 @@ def dump_outcomes(petition, ids: list[int], path: str) -> None:
     """Every claim checked again from scratch in this process, in chunks of 500 in id order (one worker, so which
     claim of two naming one member gets the challenge does not depend on timing), then each claim's verification
     and evidence (all but its ids and times) and the challenges opened, one JSON line a claim. Two checkouts'
-    files are equal when they decide every claim alike (run both with the same PYTHONHASHSEED: the candidate
-    search breaks rare ties in the order of a set of strings)."""
+    files are equal when they decide every claim alike (before `cd8de10` run both with the same PYTHONHASHSEED:
+    the candidate search broke rare ties in the order of a set of strings)."""
     import json
 
     from signatures.models import Signature
