@@ -81,8 +81,8 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument(
         "--signer-load", choices=("auto", "python"), default="auto",
-        help="the signing load generator: wrk with a Lua script when wrk is installed (auto), else this process's "
-        "threads (python; always on a checkout's first GET of the page)",
+        help="the signing load generator: wrk with a Lua script when wrk is installed and --reader-load allows it "
+        "(auto), or this process's threads (python)",
     )  # fmt: skip
     parser.add_argument(
         "--new-connections", action="store_true",
@@ -231,10 +231,14 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         for concurrency in (16, 64) if args.only in ("all", "signing") else ():
             label = f"signing c{concurrency}"
             if wrk and args.signer_load != "python":
-                found[f"sign c{concurrency}"] = run_wrk(
-                    wrk, args.port, "/petitions/bench-sign/sign/", {}, 200, args.seconds, meter, label,
-                    connections=concurrency, script=client.signing_script(side, concurrency), drain=busy,
-                )  # fmt: skip
+                script = client.signing_script(side, concurrency)
+                try:
+                    found[f"sign c{concurrency}"] = run_wrk(
+                        wrk, args.port, "/petitions/bench-sign/sign/", {}, 200, args.seconds, meter, label,
+                        connections=concurrency, script=script, drain=busy,
+                    )  # fmt: skip
+                finally:
+                    os.unlink(script)
             else:
                 found[f"sign c{concurrency}"] = run_load(
                     client.signer(side, concurrency), concurrency, args.seconds, meter, label=label, drain=busy,
@@ -456,17 +460,23 @@ class Client:
         cookie = re.search(r"csrftoken=[^;]+", response.getheader("Set-Cookie") or "").group(0)
         return cookie, response.getheader("ETag")
 
-    def signing_script(self, side: str, concurrency: int) -> str:
-        """A wrk Lua script (its path) that signs as `signer` does: the page's CSRF token and cookie, read once,
-        and a new address for each POST (the wrk thread, a per-run number and a counter make it unique)."""
+    def signing_session(self) -> tuple[str, str, str]:
+        """What a signer reads from the page before signing: the form's CSRF token, the CSRF cookie, the version."""
         response, data, _ = self.request("GET", "/petitions/bench-sign/")
         html = data.decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
         version = re.search(r'name="version" value="(\d+)"', html)
         cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "").group(1)
+        return token, cookie, version.group(1) if version else ""
+
+    def signing_script(self, side: str, concurrency: int) -> str:
+        """A wrk Lua script (its path; the caller deletes it) that signs as `signer` does: the page's CSRF token
+        and cookie, read once, and a new address for each POST (the wrk thread, a per-run number and a counter
+        make it unique)."""
+        token, cookie, version = self.signing_session()
         fields = urlencode({
             "csrfmiddlewaretoken": token, "affiliation": "", "role": "", "organisation": "", "comment": "",
-            "public": "on", "version": version.group(1) if version else "",
+            "public": "on", "version": version,
         })  # fmt: skip
         script = WRK_SIGNING.replace("FIELDS", fields).replace("COOKIE", cookie)
         script = script.replace("PREFIX", f"{side}.{concurrency}")
@@ -483,12 +493,7 @@ class Client:
 
         def one(thread: int):
             if thread not in sessions:
-                response, data, _ = self.request("GET", "/petitions/bench-sign/")
-                html = data.decode()
-                token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-                version = re.search(r'name="version" value="(\d+)"', html)
-                cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "").group(1)
-                sessions[thread] = (token, cookie, version.group(1) if version else "")
+                sessions[thread] = self.signing_session()
             token, cookie, version = sessions[thread]
             with lock:
                 n = next(counter)
@@ -502,6 +507,16 @@ class Client:
             return response.status == 200, took
 
         return one
+
+
+def wait_until_drained(drain) -> None:
+    """Until drain() is false (the worker's queue is empty; at most 120 s), so its CPU is counted too."""
+    if drain is None:
+        return
+    deadline = time.monotonic() + 120
+    while drain() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)
 
 
 def run_load(one, concurrency: int, seconds: float, meter: Meter, label: str, drain=None) -> dict:
@@ -540,11 +555,7 @@ def run_load(one, concurrency: int, seconds: float, meter: Meter, label: str, dr
         thread.join(seconds + 120)
     wall = time.monotonic() - began
     client = time.process_time() - client_began
-    if drain is not None:
-        deadline = time.monotonic() + 120
-        while drain() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.5)
+    wait_until_drained(drain)
     spent = Meter.spent(before, meter.sample())
     count = len(latencies)
     latencies.sort()
@@ -620,11 +631,7 @@ def run_wrk(
     children = os.times()
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     after = os.times()
-    if drain is not None:
-        deadline = time.monotonic() + 120
-        while drain() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.5)
+    wait_until_drained(drain)
     spent = Meter.spent(before, meter.sample())
 
     def latency(percent: str) -> float:
