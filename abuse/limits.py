@@ -13,6 +13,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,6 +50,7 @@ return counts
 _SCRIPT_DIGEST = hashlib.sha1(_SCRIPT.encode(), usedforsecurity=False).hexdigest()  # its name in Redis
 
 
+@lru_cache(maxsize=64)  # the few rates of the settings, read about 14 times a signing
 def parse_rate(rate: str) -> tuple[int, int]:
     """`30/h` → (30, 3600); `100/10m` → (100, 600): the rates settings.env_rate accepts."""
     match = _RATE.match(rate.replace(" ", ""))

@@ -13,11 +13,12 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.html import conditional_escape, escape
 from django.utils.translation import gettext
@@ -42,6 +43,28 @@ def defanged(text: str) -> str:
 
 def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
+
+
+# A link's token as Django's signing makes it (URL-safe base64 and ":"): characters reverse() leaves as they are.
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_:-]+\Z")
+_TOKEN_PLACE = "0token0"
+
+
+@lru_cache(maxsize=32)
+def _around_token(name: str, prefix: str, urlconf: str | None) -> tuple[str, str]:
+    """The path of link `name` before and after its token (reverse()d once per process, prefix and URLconf)."""
+    before, found, after = reverse(name, urlconf=urlconf, args=[_TOKEN_PLACE]).partition(_TOKEN_PLACE)
+    assert found, name
+    return before, after
+
+
+def token_url(name: str, token: str) -> str:
+    """absolute_url(reverse(name, args=[token])), to the byte: three per confirmation email, where reverse() was
+    a sixth of the email's CPU, so the path around the token is kept (any other token goes through reverse())."""
+    if not _PLAIN_TOKEN.match(token):
+        return absolute_url(reverse(name, args=[token]))
+    before, after = _around_token(name, get_script_prefix(), get_urlconf())
+    return f"{settings.SITE_URL}{before}{token}{after}"
 
 
 def email_language(code: str) -> str:
@@ -179,9 +202,9 @@ def send_confirmation_email(signature: Signature, connection=None) -> None:
     )
     values = {
         "name": defanged(signature.full_name),
-        "confirm_url": absolute_url(reverse("signatures:confirm", args=[tokens.confirm_token(signature)])),
-        "withdraw_url": absolute_url(reverse("signatures:withdraw", args=[tokens.withdraw_token(signature)])),
-        "erase_url": absolute_url(reverse("signatures:erase", args=[tokens.erase_token(signature)])),
+        "confirm_url": token_url("signatures:confirm", tokens.confirm_token(signature)),
+        "withdraw_url": token_url("signatures:withdraw", tokens.withdraw_token(signature)),
+        "erase_url": token_url("signatures:erase", tokens.erase_token(signature)),
     }
     draft = _kept_drafts.get(key)
     if draft is None:

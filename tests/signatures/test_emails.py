@@ -122,3 +122,18 @@ def test_emails_from_the_kept_parts_carry_each_signers_own_name_and_links_as_a_f
     assert bob.status == Signature.Status.CONFIRMED
     assert Signature.objects.get(email="ada@example.org").status == Signature.Status.UNCONFIRMED
 
+
+
+@pytest.mark.parametrize("name", ["signatures:confirm", "signatures:withdraw", "signatures:erase"])
+def test_an_emailed_link_is_the_link_reverse_would_make(name, settings):
+    """The emails keep each link's path around its token; the link must be reverse()'s to the byte, a token
+    reverse() would quote included (that one goes through reverse())."""
+    from django.urls import reverse
+
+    from signatures import emails, tokens
+
+    made = [tokens.make_token(n, tokens.CONFIRM, "f" * 24) for n in (1, 42, 10**12)]
+    for token in [*made, "a:b-c_D", "needs quoting?#", "é"]:
+        assert emails.token_url(name, token) == emails.absolute_url(reverse(name, args=[token]))
+    settings.SITE_URL = "https://letters.example"
+    assert emails.token_url(name, made[0]) == f"https://letters.example{reverse(name, args=[made[0]])}"
