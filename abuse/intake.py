@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from petitions.models import Petition, PetitionVersion
@@ -145,12 +144,9 @@ def sign(
         if not Petition.objects.only("status", "closes_at").get(pk=petition.pk).accepts_signatures:
             raise services.PetitionNotOpen(petition.slug)
         return park(petition, details, screening, reason)
-    with transaction.atomic():
-        signature = services.sign(petition, details, version=version, **options)
-        # In the signing's transaction, one statement whether or not the address signed before (a known
-        # signature keeps the source it was first stored with).
-        Source.objects.record(signature.pk, petition.pk, screening.network, screening.domain)
-    return signature
+    # Where it came from is written by the signing's own statement (a known signature keeps its first source).
+    source = Source.alongside(petition.pk, screening.network, screening.domain)
+    return services.sign(petition, details, version=version, alongside=[source], **options)
 
 
 def park(petition: Petition, details: dict, screening: Screening, reason: str) -> Parked:

@@ -3,6 +3,8 @@
 Each is lock → the model's named transition → save → counters → enqueue (or signal, for the layer above).
 """
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.db import transaction
 
@@ -28,7 +30,12 @@ class LinkNotValid(Exception):
 
 
 def sign(
-    petition: Petition, details: dict, version: PetitionVersion | None = None, *, send_email: bool = True
+    petition: Petition,
+    details: dict,
+    version: PetitionVersion | None = None,
+    *,
+    send_email: bool = True,
+    alongside: Sequence[upsert.Alongside] = (),
 ) -> Signature:
     """Store an unconfirmed signature, or find this address's earlier one, and email the signer.
 
@@ -36,6 +43,7 @@ def sign(
     `petition` may be a copy read a few seconds ago (front.kept_petitions): whether it accepts signatures is
     checked again by the database in the signing's own statement (signatures.upsert).
     `send_email=False` is for signatures entered by the operators (the demo), never for the public.
+    `alongside`: rows of the apps above, keyed by the signature, written with it (where it came from: abuse.intake).
     """
     if not petition.accepts_signatures:
         raise PetitionNotOpen(petition.slug)
@@ -44,17 +52,14 @@ def sign(
     fresh.start_claim()
     fresh.email_key = email_key(fresh.email)
     # One statement, whether or not this address signed before, so the response time does not tell (see
-    # signatures.upsert for the rules of signing again). savepoint=False: inside a caller's transaction (abuse.intake
-    # stores the signature's source in the same one) no SAVEPOINT and RELEASE round trips.
+    # signatures.upsert for the rules of signing again). The confirmation is owed in it, so no outage loses it
+    # (signatures.outbox; a rejected signature's row is dropped by the sender, unsent).
     restated = tuple(name for name in DETAILS if name in details)
-    with transaction.atomic(savepoint=False):
-        # Owed in the signing transaction, so no outage loses it (signatures.outbox); a rejected signature's row
-        # is dropped by the sender, unsent.
-        signature = upsert.sign(fresh, restated, owe_email=send_email)
-        if signature is None:  # closed (or past its closing time) since `petition` was read: nothing was written
-            raise PetitionNotOpen(petition.slug)
-        if send_email:
-            send_owed_confirmations_soon()
+    signature = upsert.sign(fresh, restated, owe_email=send_email, alongside=alongside)
+    if signature is None:  # closed (or past its closing time) since `petition` was read: nothing was written
+        raise PetitionNotOpen(petition.slug)
+    if send_email:
+        send_owed_confirmations_soon()  # after the caller's commit, if it holds a transaction
     return signature
 
 

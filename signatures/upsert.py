@@ -10,9 +10,11 @@ building them). The rules of signing again are in the `DO UPDATE`, row by row, o
 - a counted or rejected signature keeps every value, but is written all the same, so a known address costs
   the same work as a new one and the response time does not tell them apart.
 
-On PostgreSQL the outbox row is owed in the same statement (a data-modifying `WITH`, signatures.outbox's upsert);
-SQLite (`make run`) has no data-modifying `WITH`, so there `outbox.owe_confirmation` follows in the same
-transaction. Both answer the signature as stored, in one `Signature` built from the returned row.
+On PostgreSQL the outbox row is owed in the same statement (a data-modifying `WITH`, signatures.outbox's upsert), and
+so are the rows an app above keys by the signature (`Alongside`: where it came from, abuse.Source), inserted unless
+the signature has one already. So a signing is one statement, atomic by itself: no BEGIN and COMMIT round trips.
+SQLite (`make run`) has no data-modifying `WITH`, so there `outbox.owe_confirmation` and the other rows follow in
+the same transaction. Both answer the signature as stored, in one `Signature` built from the returned row.
 
 The statement also checks, in the database, that the petition accepts signatures (open, not past its closing
 time): `INSERT … SELECT … WHERE EXISTS (the petition, open)` stores nothing and returns no row otherwise. So the
@@ -20,9 +22,11 @@ signing POST can judge the petition from a copy kept a few seconds (front.kept_p
 petition ever taking a signature: the database says the last word, in the same statement, at no extra query.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db import connection
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from petitions.models import Petition
@@ -34,27 +38,60 @@ from .models import OutgoingConfirmation, Signature
 OPEN = (Signature.Status.UNCONFIRMED, Signature.Status.WITHDRAWN)
 
 
-def sign(fresh: Signature, restated: tuple[str, ...], *, owe_email: bool) -> Signature | None:
+@dataclass(frozen=True)
+class Alongside:
+    """A row of `model` (a table of an app above, whose `signature` is unique) written with the signing: inserted
+    if the signature has none yet, kept as it is otherwise. `values`: its other fields, by attribute name."""
+
+    model: type[models.Model]
+    values: dict
+
+    def shape(self) -> tuple:
+        return (self.model._meta.db_table, tuple(self.model._meta.get_field(name).column for name in self.values))
+
+    def params(self) -> list:
+        return [
+            self.model._meta.get_field(name).get_db_prep_save(value, connection) for name, value in self.values.items()
+        ]
+
+
+def sign(
+    fresh: Signature, restated: tuple[str, ...], *, owe_email: bool, alongside: Sequence[Alongside] = ()
+) -> Signature | None:
     """Insert `fresh`, or restate `restated` (field names) of the address's signature on that petition; the
     signature as stored, or None (nothing written) if the petition does not accept signatures as the database
-    has it now. With `owe_email`, the confirmation email is owed in the same transaction."""
+    has it now. With `owe_email`, the confirmation email is owed with it, and the `alongside` rows are written with
+    it: in the same statement on PostgreSQL, in the same transaction elsewhere."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic(savepoint=False):
+            signature = _upsert(fresh, restated, owe_email=False, alongside=())
+            if signature is not None:
+                if owe_email:
+                    outbox.owe_confirmation(signature.pk)
+                for row in alongside:
+                    row.model._default_manager.bulk_create(
+                        [row.model(signature_id=signature.pk, **row.values)], ignore_conflicts=True
+                    )
+        return signature
+    return _upsert(fresh, restated, owe_email=owe_email, alongside=alongside)
+
+
+def _upsert(fresh: Signature, restated: tuple[str, ...], *, owe_email: bool, alongside: Sequence[Alongside]):
     fields = _fields()
     values = [field.get_db_prep_save(field.pre_save(fresh, add=True), connection) for field in fields[1:]]
-    together = owe_email and connection.vendor == "postgresql"
-    statement = _statement(tuple(sorted(restated)), together)
+    statement = _statement(tuple(sorted(restated)), owe_email, tuple(row.shape() for row in alongside))
     now = timezone.now()
     params = [*values, fresh.petition_id, connection.ops.adapt_datetimefield_value(now)]  # SQLite: as stored
-    if together:
+    if owe_email:
         params.append(now)
+    for row in alongside:
+        params += row.params()
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    signature = Signature.from_db(connection.alias, None, _converted(row))
-    if owe_email and not together:
-        outbox.owe_confirmation(signature.pk)
-    return signature
+    return Signature.from_db(connection.alias, None, _converted(row))
 
 
 @lru_cache
@@ -88,8 +125,9 @@ def _converted(row) -> list:
 
 
 @lru_cache
-def _statement(restated: tuple[str, ...], owe_email: bool) -> str:
-    """The statement for this set of restated fields (one per process and set: almost always the form's)."""
+def _statement(restated: tuple[str, ...], owe_email: bool, alongside: tuple = ()) -> str:
+    """The statement for this set of restated fields and rows alongside (one per process and set: almost always the
+    form's); `owe_email` and `alongside` are PostgreSQL's only (data-modifying `WITH`)."""
     q = connection.ops.quote_name
     table = q(Signature._meta.db_table)
     fields = _fields()
@@ -128,13 +166,21 @@ def _statement(restated: tuple[str, ...], owe_email: bool) -> str:
         f"ON CONFLICT ({q('petition_id')}, {q('email_key')}) DO UPDATE SET {', '.join(assignments)} "
         f"RETURNING {returned}"
     )
-    if not owe_email:
+    if not owe_email and not alongside:
         return statement
-    owed = q(OutgoingConfirmation._meta.db_table)
-    return (
-        f"WITH signed AS ({statement}), owed AS ("  # noqa: S608 (names from the models)
-        f"INSERT INTO {owed} (signature_id, requested_at, leased_until, refusals, last_error) "
-        f"SELECT {q('id')}, %s, NULL, 0, '' FROM signed "
-        "ON CONFLICT (signature_id) DO UPDATE SET requested_at = EXCLUDED.requested_at"
-        ") SELECT * FROM signed"
-    )
+    parts = [f"signed AS ({statement})"]
+    if owe_email:
+        owed = q(OutgoingConfirmation._meta.db_table)
+        parts.append(
+            f"owed AS (INSERT INTO {owed} (signature_id, requested_at, leased_until, refusals, last_error) "  # noqa: S608 (names from the models)
+            f"SELECT {q('id')}, %s, NULL, 0, '' FROM signed "
+            "ON CONFLICT (signature_id) DO UPDATE SET requested_at = EXCLUDED.requested_at)"
+        )
+    for n, (other, columns) in enumerate(alongside):
+        names = ", ".join(q(column) for column in columns)
+        placeholders = ", ".join(["%s"] * len(columns))
+        parts.append(
+            f"alongside_{n} AS (INSERT INTO {q(other)} (signature_id, {names}) "  # noqa: S608 (names from the models)
+            f"SELECT {q('id')}, {placeholders} FROM signed ON CONFLICT (signature_id) DO NOTHING)"
+        )
+    return f"WITH {', '.join(parts)} SELECT * FROM signed"  # noqa: S608 (names from the models)

@@ -140,3 +140,15 @@ def test_privacy_and_proxy_settings_come_from_the_environment():
 def test_a_bad_privacy_or_proxy_setting_stops_the_start_naming_it(name, value):
     result = python("import django; django.setup()", DEBUG="1", **{name: value})
     assert result.returncode != 0 and name in result.stderr
+
+
+def test_postgresql_statements_are_prepared_unless_turned_off():
+    url = "postgres://u@127.0.0.1:5432/undersigned"
+    on = settings_with(["DATABASES"], DEBUG="1", DATABASE_URL=url)["DATABASES"]
+    assert "'server_side_binding': True" in on and "'prepare_threshold': 5" in on
+    off = settings_with(["DATABASES"], DEBUG="1", DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="0")["DATABASES"]
+    assert "server_side_binding" not in off and "prepare_threshold" not in off
+    from_url = settings_with(["DATABASES"], DEBUG="1", DATABASE_URL=f"{url}?prepare_threshold=20")["DATABASES"]
+    assert "'prepare_threshold': 20" in from_url
+    embedded = settings_with(["DATABASES"], DEBUG="1")["DATABASES"]
+    assert "prepare_threshold" not in embedded  # SQLite: nothing to prepare

@@ -161,6 +161,30 @@ def test_the_signers_ip_is_kept_only_as_a_keyed_hash_of_its_range(bot, letter):
     assert "127.0.42" not in source.network and "127.0.42" not in str(source.__dict__)
 
 
+def test_a_known_address_keeps_the_source_it_was_first_stored_with(bot, letter):
+    """The source is written by the signing's own statement, unless the signature has one already."""
+    bot(letter, ip="127.0.42.17", email="ada@example.org")
+    first = Source.objects.get()
+    bot(letter, ip="10.9.8.7", email="ada@example.org")  # signs again from elsewhere: restated, same signature
+    bot(letter, ip="10.9.8.7", email="bob@example.org")
+    assert Signature.objects.count() == 2 and Source.objects.count() == 2
+    again = Source.objects.get(signature__email="ada@example.org")
+    assert (again.pk, again.network, again.created_at) == (first.pk, first.network, first.created_at)
+    assert Source.objects.get(signature__email="bob@example.org").network != first.network
+    assert Source.objects.get(signature__email="bob@example.org").petition_id == letter.pk
+
+
+def test_a_signing_refused_by_a_closed_letter_writes_no_source_either(bot, letter):
+    from front import kept_petitions
+    from petitions.models import Petition
+
+    kept_petitions.signing_petition(letter.slug)  # this process holds it open
+    Petition.objects.filter(pk=letter.pk).update(status=Petition.Status.CLOSED)  # closed by another process
+    response = bot(letter, email="late@example.org")
+    assert response.status_code == 400
+    assert Signature.objects.count() == 0 and Source.objects.count() == 0
+
+
 def test_a_malformed_client_address_still_signs(client, letter, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/petitions/{letter.slug}/sign/", form(), REMOTE_ADDR="not-an-ip")

@@ -1,6 +1,7 @@
 """The embedded database (`make run`, SQLite) signs through the same statement as PostgreSQL (signatures.upsert), less
-the outbox's data-modifying WITH: a new address is stored, a known one restated, and a petition closed or past its
-closing time takes nothing, whatever copy of it the caller holds. In a fresh process, as the site runs there."""
+the data-modifying WITH (the outbox's row and the rows alongside follow in the same transaction): a new address is
+stored, a known one restated and keeps its first source, and a petition closed or past its closing time takes
+nothing, whatever copy of it the caller holds. In a fresh process, as the site runs there."""
 
 import subprocess
 import sys
@@ -35,6 +36,14 @@ Petition.objects.filter(pk=letter.pk).update(status=Petition.Status.CLOSED)  # `
 Petition.objects.filter(pk=closing.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
 print(attempt(letter, email="carol@example.org"), attempt(closing, email="dan@example.org"))
 print(Signature.objects.count(), OutgoingConfirmation.objects.count())
+from abuse.models import Source
+open_letter = make_petition()
+def sourced(email, network):
+    source = Source.alongside(open_letter.pk, network, "example.org")
+    return services.sign(open_letter, {**details, "email": email}, alongside=[source]).pk
+erin = sourced("erin@example.org", "first")
+print(erin == sourced("erin@example.org", "second"), sourced("fay@example.org", "third") != erin)
+print(sorted(Source.objects.values_list("signature__email", "network")))
 """
 
 
@@ -57,4 +66,6 @@ def test_signing_on_the_embedded_database_stores_restates_and_refuses_a_closed_p
         "True",
         "refused refused",
         "2 2",  # Ada's and Bob's, each owed its email (in the same transaction: SQLite has no data-modifying WITH)
+        "True True",  # Erin signs again: the same signature; Fay is another
+        "[('erin@example.org', 'first'), ('fay@example.org', 'third')]",  # the source written with each, kept
     ]
