@@ -55,3 +55,46 @@ def test_x_forwarded_proto_is_kept_only_from_the_proxies_in_forwarded_allow_ips(
     environ = environ_as_granian_builds_it(REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
     serve(environ)
     assert ("HTTP_X_FORWARDED_PROTO" in environ) is believed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("peer", "believed"), [("127.0.0.1", True), ("::1", True), ("203.0.113.5", False)])
+def test_the_client_address_headers_are_kept_only_from_the_proxies(peer, believed, settings, caplog):
+    """A client reaching the web server directly cannot name another address to slip past a per-IP limit."""
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER = "X-Client-IP"
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    serving._dropped_logged_at = -serving._DROPPED_LOG_EVERY  # this test's warning is not held back by another's
+    named = {"HTTP_X_REAL_IP": "198.51.100.7", "HTTP_X_CLIENT_IP": "198.51.100.7", "HTTP_X_FORWARDED_FOR": "1.2.3.4"}
+    environ = environ_as_granian_builds_it(REMOTE_ADDR=peer, **named)
+    serve(environ)
+    assert all((key in environ) is believed for key in named)
+    dropped = [record.getMessage() for record in caplog.records if record.name == "undersigned.serving"]
+    assert bool(dropped) is not believed
+    if dropped:
+        assert peer in dropped[0] and "FORWARDED_ALLOW_IPS" in dropped[0] and "HTTP_X_REAL_IP" in dropped[0]
+
+
+@pytest.mark.django_db
+def test_without_limits_reading_a_header_only_the_forwarded_proto_is_policed(settings):
+    settings.RATELIMIT_IP_META_KEY = None
+    environ = environ_as_granian_builds_it(REMOTE_ADDR="203.0.113.5", HTTP_X_REAL_IP="198.51.100.7")
+    serve(environ)
+    assert environ["HTTP_X_REAL_IP"] == "198.51.100.7"  # nothing reads it: left as sent
+
+
+@pytest.mark.django_db
+def test_a_signer_whose_address_header_was_dropped_is_limited_by_their_own_address(client, letter, settings):
+    """Behind the policing above, a direct client's X-Real-IP is gone: the limits fall back to REMOTE_ADDR, so a
+    client meets its own per-IP limit, and another client still has its own (not one budget for "no header")."""
+    from tests.support.signer import form
+
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    settings.SIGN_RATE_PER_IP = "2/h"
+
+    def sign(n: int, peer: str) -> int:
+        response = client.post(f"/petitions/{letter.slug}/sign/", form(email=f"s{n}@example.org"), REMOTE_ADDR=peer)
+        return response.status_code
+
+    assert [sign(n, "203.0.113.9") for n in range(3)] == [200, 200, 429]
+    assert sign(3, "198.51.100.20") == 200

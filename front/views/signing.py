@@ -24,9 +24,11 @@ logger = logging.getLogger(__name__)
 
 
 def client_ip(request):
-    """The client's address: REMOTE_ADDR, or behind a proxy the header named by RATELIMIT_IP_META_KEY."""
+    """The client's address: REMOTE_ADDR, or behind a proxy the header named by RATELIMIT_IP_META_KEY (which the
+    production server keeps from the proxies in FORWARDED_ALLOW_IPS only: undersigned.serving); REMOTE_ADDR when
+    the request has no such header (a client that reached the web server directly)."""
     meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
-    return networks.parse_ip(request.META.get(meta_key, ""))
+    return networks.parse_ip(request.META.get(meta_key) or request.META.get("REMOTE_ADDR", ""))
 
 
 @never_cache
