@@ -278,7 +278,10 @@ class _Stream(io.RawIOBase):
     [
         (REPEATS, REPEATS_PROBLEMS),
         (REPEATS.replace(b"nope", b"bad@studio.org"), [REPEATS_PROBLEMS[0], REPEATS_PROBLEMS[2]]),
-        (b"full_name,email\nJane Doe,jane@studio.org\nJ. Doe,JANE+2@studio.org\n", ["line 3: duplicate email of line 2"]),
+        (
+            b"full_name,email\nJane Doe,jane@studio.org\nJ. Doe,JANE+2@studio.org\n",
+            ["line 3: duplicate email of line 2"],
+        ),
         (b"full_name,email\nJane Doe,jane@studio.org\nKim,kim@\n", ["line 3: email 'kim@' is not a valid address"]),
     ],
     ids=["repeats and a bad row", "repeats only", "one repeated email", "a bad row only"],
