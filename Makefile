@@ -56,7 +56,7 @@ bench: install
 	$(TEST_ENV) $(PY) bench/candidates.py
 	$(TEST_ENV) EMAIL_URL=memorymail:// $(PY) bench/verification_quality.py
 	$(TEST_ENV) CELERY_BROKER_URL=redis://127.0.0.1:6379/12 REDIS_URL=redis://127.0.0.1:6379/13 $(PY) bench/claim_throughput.py
-	$(TEST_ENV) $(PY) bench/roster_import.py --sqlite
+	$(TEST_ENV) CELERY_BROKER_URL=redis://127.0.0.1:6379/12 REDIS_URL=redis://127.0.0.1:6379/13 $(PY) bench/roster_import.py --sqlite
 	$(TEST_ENV) CELERY_BROKER_URL=redis://127.0.0.1:6379/12 REDIS_URL=redis://127.0.0.1:6379/13 $(PY) bench/sign_timing.py
 	$(TEST_ENV) $(PY) bench/outage_drills.py
 	$(TEST_ENV) $(PY) bench/letter_pdf.py

@@ -185,8 +185,10 @@ def peak_rss_mib() -> float:
 class Worker:
     """A real `celery worker` process (prefork pool) on the throw-away database and the bench's broker."""
 
-    def __init__(self, concurrency: int, loglevel: str, app: str = "undersigned") -> None:
+    def __init__(self, concurrency: int, loglevel: str, app: str = "undersigned", command: list[str] | None = None):
+        """`command`: how the worker is started (default `python -m celery -A <app> worker`)."""
         self.concurrency, self.loglevel, self.app = concurrency, loglevel, app
+        self.command = command or [sys.executable, "-m", "celery", "-A", app, "worker"]
         self.process: subprocess.Popen | None = None
         self.log_path = ""
         self._pool: list[int] = []
@@ -200,7 +202,7 @@ class Worker:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         began = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", self.app, "worker", "--pool=prefork"]
+            [*self.command, "--pool=prefork"]
             + [f"--concurrency={self.concurrency}", f"--loglevel={self.loglevel}", "-n", f"bench{os.getpid()}@%h"]
             + ["--without-heartbeat", "--without-gossip", "--without-mingle"],
             env=env,

@@ -1,7 +1,7 @@
 """In-process measurements for bench/web.py, run inside one checkout (its own code on sys.path, cwd = its root).
 
-Only uses what every version of the code has (models, export_rows, import_roster, the test client), so the
-same probe measures the code before and after a change. Prints one JSON object.
+Only uses what every version of the code has (models, export_rows, import_roster or the worker's run_import,
+the test client), so the same probe measures the code before and after a change. Prints one JSON object.
 
     python bench/web_probe.py seed '{"bench-0": 0, "bench-100k": 100000}'
     python bench/web_probe.py queries
@@ -10,15 +10,21 @@ same probe measures the code before and after a change. Prints one JSON object.
     python bench/web_probe.py signing
 """
 
+import functools
 import json
 import os
 import resource
+import shutil
 import sys
 import time
 from datetime import timedelta
 
 sys.path.insert(0, os.getcwd())
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
+if sys.argv[1:2] == ["import"]:  # the stored upload, in a directory of its own (removed with the upload)
+    import tempfile
+
+    MEDIA = os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="web_probe_media_"))
 
 import django  # noqa: E402
 
@@ -127,24 +133,74 @@ def export(slug: str) -> dict:
 
 
 def import_roster(rows: int) -> dict:
-    from verification.rosters import import_roster as door
+    """A roster of `rows` members imported from a file on disk, as the worker imports an upload: the file is
+    written first, a line at a time (this process holds none of it), then imported by the task's own function
+    (verification.rosters.run_import on the stored upload) where the checkout has it, else by import_roster given
+    the open file, or its bytes where it takes nothing else. Peak and before: this process's RSS (VmHWM, reset
+    when the import starts; VmRSS just before)."""
+    import inspect
+    import tempfile
+
+    from verification import rosters
 
     first = ["Jane", "Kim", "Ana", "Pedro", "María", "Sven", "Aiko", "Olu", "Chen", "Fatima", "Luca", "Zoë"]
     last = ["Doe", "Lee", "Núñez", "Alvarez", "Søren", "Tanaka", "Adeyemi", "Wei", "Haddad", "Rossi", "O'Brien"]
-    lines = ["full_name,email"]
-    for n in range(rows):
-        lines.append(f"{first[n % 12]} {last[n // 12 % 11]} Member{n},member{n}@roster.example")
-    data = ("\n".join(lines) + "\n").encode()
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", delete=False) as out:
+        out.write("full_name,email\n")
+        for n in range(rows):
+            out.write(f"{first[n % 12]} {last[n // 12 % 11]} Member{n},member{n}@roster.example\n")
     affiliation = Affiliation.objects.create(slug=f"bench-roster-{os.getpid()}", name="Bench roster")
-    before = peak_mib()
-    began = time.perf_counter()
-    door(affiliation, data, "bench.csv")
+    try:
+        with open(out.name, "rb") as source:
+            if hasattr(rosters, "run_import"):
+                from django.core.files import File
+
+                from verification.models import RosterImport
+
+                path = "run_import"
+                record = RosterImport(affiliation=affiliation, filename="bench.csv", state=RosterImport.State.QUEUED)
+                record.upload.save(f"bench-{os.getpid()}.csv", File(source), save=False)
+                record.save()
+                run = functools.partial(rosters.run_import, record.pk)
+            elif "BinaryIO" in str(inspect.signature(rosters.import_roster).parameters.get("source", "")):
+                path, run = "file", functools.partial(rosters.import_roster, affiliation, source, "bench.csv")
+            else:
+                path = "bytes"
+                run = functools.partial(rosters.import_roster, affiliation, source.read(), "bench.csv")
+            before = rss_mib("VmRSS")
+            reset_peak()
+            began, cpu = time.perf_counter(), time.process_time()
+            run()
+            took, cpu = time.perf_counter() - began, time.process_time() - cpu
+    finally:
+        os.unlink(out.name)
+        if os.path.basename(MEDIA).startswith("web_probe_media_"):
+            shutil.rmtree(MEDIA, ignore_errors=True)
     return {
         "rows": rows,
-        "seconds": round(time.perf_counter() - began, 2),
-        "peak_mib": round(peak_mib(), 1),
+        "seconds": round(took, 2),
+        "cpu_seconds": round(cpu, 2),
+        "peak_mib": round(rss_mib("VmHWM") or peak_mib(), 1),
         "before_mib": round(before, 1),
+        "path": path,
     }
+
+
+def rss_mib(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak() -> None:
+    """This process's VmHWM set back to its RSS now (Linux), so the peak read next is the import's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 class RedisRoundTrips:

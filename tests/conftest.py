@@ -153,8 +153,9 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
     celery = [sys.executable, "-m", "celery", "-A", "undersigned"]
     subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True, capture_output=True)
     log = open(tmp_path_factory.mktemp("celery") / "worker.log", "w")  # noqa: SIM115 (closed below)
-    worker = subprocess.Popen(
-        [*celery, "worker", "--pool=solo", "--loglevel=INFO", "--without-heartbeat", "--without-gossip"],
+    options = ["--pool=solo", "--loglevel=INFO", "--without-heartbeat", "--without-gossip"]
+    worker = subprocess.Popen(  # as bin/worker starts it (undersigned.worker), in one process
+        [sys.executable, "-m", "undersigned.worker", *options],
         env=env,
         cwd=ROOT,
         stdout=log,

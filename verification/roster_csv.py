@@ -77,10 +77,17 @@ def parse_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | Non
     return list(read_roster(source, progress))
 
 
-def read_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | None = None) -> Iterator[RosterRow]:
+def read_roster(
+    source: bytes | BinaryIO, progress: Callable[[int], None] | None = None, *, unique_keys: bool = True
+) -> Iterator[RosterRow]:
     """The good rows of a roster CSV as they are read; once the file is read, RosterError listing each bad row
     and why if there were any (so a caller that writes rows as they come must do so in a transaction it rolls
-    back then). `progress(lines read)` is called every PROGRESS_EVERY lines."""
+    back then). `progress(lines read)` is called every PROGRESS_EVERY lines.
+
+    `unique_keys=False` leaves out the check that no email or external id is in the file twice, and the memory
+    it takes (a key and a line number for each of them: 15 MB for 100,000 rows): for a caller whose database
+    refuses such a file (its unique indexes), which then reads the file again with it, for every problem in
+    order (verification.roster_import). The rows yielded are then those of a file that may still be refused."""
     lines = _decoded_lines(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source)
     reader = csv.reader(lines)
     try:
@@ -112,11 +119,11 @@ def read_roster(source: bytes | BinaryIO, progress: Callable[[int], None] | None
                 continue  # a blank line, or one of empty cells
             row, row_problems = parse_row(start, cells)
             if row is not None:  # the first line of each value (inline: once or twice a row)
-                if row.external_id:
+                if row.external_id and unique_keys:
                     first = seen_external_ids.setdefault(row.external_id, start)
                     if first != start:
                         row_problems.append(f"duplicate external_id of line {first}")
-                if row.email:
+                if row.email and unique_keys:
                     first = seen_emails.setdefault(row.email_key, start)
                     if first != start:
                         row_problems.append(f"duplicate email of line {first}")

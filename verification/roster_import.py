@@ -28,7 +28,7 @@ from .matching import out_of_cycle_collections
 from .models import Affiliation, RosterEntry, RosterImport
 from .roster_csv import RosterError, RosterRow, parse_roster, read_roster
 from .roster_plan import FIELDS, Existing, Roster, make_plan
-from .roster_sql import RosterBefore, staging, write_plan
+from .roster_sql import RosterBefore, staged_keys_repeat, staging, write_plan
 from .signals import roster_imported
 
 # Problems kept on a failed import's record (all are counted).
@@ -104,7 +104,7 @@ def import_file(
                 # garbage it held is freed first, for the rows to reuse).
                 out_of_cycle_collections()
                 with side:
-                    read = _copy_while_reading(affiliation, read_roster(source, side.lines), roster)
+                    read = _copy_while_reading(affiliation, source, side.lines, roster)
                     if record is not None:
                         side.update(state=_writing_state(record, review), rows=read.rows)
                 if record is not None:
@@ -212,20 +212,65 @@ class _Read:
     given: frozenset[str] = frozenset()  # the file's columns
 
 
-def _copy_while_reading(affiliation: Affiliation, rows: Iterator[RosterRow], roster: RosterBefore) -> _Read:
+def _copy_while_reading(
+    affiliation: Affiliation, source: bytes | BinaryIO, progress: Callable[[int], None], roster: RosterBefore
+) -> _Read:
     """PostgreSQL: the rows are COPYed as they are read, into the roster if it is empty (each is a new entry),
     else into the table the plan is made from. A bad row found later raises RosterError out of the COPY
-    (cancelled) and the transaction."""
+    (cancelled) and the transaction.
+
+    When the file can be read again (bytes, or a file that can seek: an upload), it is read without the check
+    that no email or external id is in it twice, which held a key and a line number for each (15 MB of a
+    worker's memory for 100,000 rows, kept by the process afterwards): the database makes it, with the roster's
+    unique indexes, or one query of the staged rows. If the file is refused, by that or by any other check, it
+    is read again with every check (nothing is written then), so its problems are the same, in the same order,
+    as a reading with every check gives."""
+    from psycopg.errors import UniqueViolation
+
+    again = _reader_again(source)
     read = _Read()
-    with _copy_entries(affiliation) if roster.empty else staging() as write:
-        for row in rows:
-            read.rows += 1
-            read.given = row.given
-            write(row)
+    try:
+        with _copy_entries(affiliation) if roster.empty else staging() as write:
+            for row in read_roster(source, progress, unique_keys=again is None):
+                read.rows += 1
+                read.given = row.given
+                write(row)
+        if again is not None and not roster.empty and staged_keys_repeat():
+            raise _KeysRepeat
+    except (RosterError, UniqueViolation, _KeysRepeat) as refused:
+        if again is None:
+            raise
+        for _row in read_roster(again()):  # every check: RosterError with every problem of the file
+            pass
+        if isinstance(refused, RosterError):
+            raise
+        raise RosterError([f"the rows conflict with entries already on the roster ({refused}); try again"])
     if roster.empty:
         read.created = read.rows
         Affiliation.bump_roster_version(affiliation.pk)
     return read
+
+
+class _KeysRepeat(Exception):
+    """The staged rows hold an email or an external id twice."""
+
+
+def _reader_again(source: bytes | BinaryIO) -> Callable[[], bytes | BinaryIO] | None:
+    """How to read `source` again from where it starts now, or None if it cannot be (a stream that cannot seek)."""
+    if isinstance(source, bytes | bytearray):
+        return lambda: source
+    try:
+        start = source.tell() if source.seekable() else None
+    except (AttributeError, OSError):
+        start = None
+    if start is None:
+        return None
+
+    def again() -> BinaryIO:
+        source.seek(start)
+        return source
+
+    return again
 
 
 def _plan_in_python(affiliation: Affiliation, rows: list[RosterRow], replace: bool) -> tuple[int, int, int]:

@@ -93,6 +93,18 @@ def staging() -> Iterator[Callable[[RosterRow], None]]:
                 copy.write("".join(lines))
 
 
+def staged_keys_repeat() -> bool:
+    """Whether the staged rows hold an email key or an external id twice: rows read without that check
+    (roster_csv.read_roster's `unique_keys`), which the plan assumes made."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT FROM roster_import_stage WHERE email_key <> '' GROUP BY email_key "
+            "HAVING count(*) > 1) OR EXISTS (SELECT FROM roster_import_stage WHERE external_id <> '' "
+            "GROUP BY external_id HAVING count(*) > 1)"
+        )
+        return cursor.fetchone()[0]
+
+
 def write_plan(roster: RosterBefore, given: frozenset[str], replace: bool) -> tuple[int, int, int]:
     """Plan the staged rows against the roster (its entries up to `roster.last_pk`) and write the plan;
     (created, updated, removed). RosterError, writing nothing, if the new roster would hold an email or

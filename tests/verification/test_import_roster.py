@@ -244,6 +244,80 @@ def test_bad_row_after_a_multi_line_cell_is_reported_at_its_own_line(tmp_path, a
     assert error.value.problems == ["line 4: full_name is empty"]
 
 
+# Two repeated keys around a bad row: on PostgreSQL the file is read without the repeated-key check, which the
+# database makes (the roster's unique indexes when it is empty, a query of the staged rows when not), and a refused
+# file is read again with every check (verification.roster_import._copy_while_reading).
+REPEATS = (
+    b"full_name,email,external_id\nJane Doe,jane@studio.org,A-1\nKim Lee,kim@studio.org,A-1\n"
+    b"Bad Email,nope,\nJ. Doe,JANE+2@studio.org,\nAna Silva,ana@studio.org,A-3\n"
+)
+REPEATS_PROBLEMS = [
+    "line 3: duplicate external_id of line 2",
+    "line 4: email 'nope' is not a valid address",
+    "line 5: duplicate email of line 2",
+]
+
+
+class _Stream(io.RawIOBase):
+    """A file that can be read once (an upload streamed from a socket): it cannot seek."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self.data.readinto(buffer)
+
+
+@pytest.mark.parametrize("on_roster", [False, True], ids=["empty roster", "roster with an entry"])
+@pytest.mark.parametrize("source", ["bytes", "file", "stream"])
+@pytest.mark.parametrize(
+    "content,problems",
+    [
+        (REPEATS, REPEATS_PROBLEMS),
+        (REPEATS.replace(b"nope", b"bad@studio.org"), [REPEATS_PROBLEMS[0], REPEATS_PROBLEMS[2]]),
+        (
+            b"full_name,email\nJane Doe,jane@studio.org\nJ. Doe,JANE+2@studio.org\n",
+            ["line 3: duplicate email of line 2"],
+        ),
+        (b"full_name,email\nJane Doe,jane@studio.org\nKim,kim@\n", ["line 3: email 'kim@' is not a valid address"]),
+    ],
+    ids=["repeats and a bad row", "repeats only", "one repeated email", "a bad row only"],
+)
+def test_a_file_repeating_an_email_or_external_id_is_refused_with_every_problem_in_order(
+    tmp_path, artists, content, problems, source, on_roster
+):
+    if on_roster:
+        make_roster_entry(artists, "Old Member", "old@studio.org")
+    path = tmp_path / "roster.csv"
+    path.write_bytes(content)
+    with path.open("rb") as opened:
+        given = {"bytes": content, "file": opened, "stream": _Stream(content)}[source]
+        with pytest.raises(RosterError) as error:
+            import_roster(artists, given, "roster.csv")
+    assert error.value.problems == problems
+    assert roster(artists) == ([("Old Member", "old@studio.org", "", "")] if on_roster else [])
+    assert not RosterImport.objects.exists()
+
+
+def test_a_file_with_the_same_keys_on_other_rows_is_imported_read_once(tmp_path, artists):
+    """Emails and external ids each once, names repeated: nothing for the database to refuse."""
+    content = b"full_name,email,external_id\nJane Doe,jane@studio.org,A-1\nJane Doe,jane2@studio.org,A-2\n"
+    reads = []
+
+    class Counted(io.BytesIO):
+        def seek(self, *args):
+            reads.append(args)
+            return super().seek(*args)
+
+    record = import_roster(artists, Counted(content), "roster.csv")
+    assert (record.rows, record.created) == (2, 2)
+    assert reads == []  # not read again
+    assert len(roster(artists)) == 2
+
+
 def test_signer_whose_email_is_added_to_the_roster_becomes_verified(tmp_path, artists):
     petition = make_petition(affiliations=[artists])
     signature = sign(petition, full_name="Jane Doe", email="jane@studio.org", affiliation=artists)
