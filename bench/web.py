@@ -195,9 +195,15 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-{side}-web.log", "w"),  # noqa: SIM115
         )  # fmt: skip
         processes.append(web)
+        # Each checkout's worker as its bin/worker starts it: `python -m undersigned.worker` where there is one
+        # (from 2026-11-26 on: Celery's worker command alone), else `celery -A undersigned worker`.
+        command = (
+            ["-m", "undersigned.worker"]
+            if (root / "undersigned" / "worker.py").exists()
+            else ["-m", "celery", "-A", "undersigned", "worker"]
+        )
         worker = subprocess.Popen(
-            [PYTHON, "-m", "celery", "-A", "undersigned", "worker", "--concurrency=2", "--loglevel=WARNING",
-             "--pool=prefork", "-n", f"bench-{side}@%h"],
+            [PYTHON, *command, "--concurrency=2", "--loglevel=WARNING", "--pool=prefork", "-n", f"bench-{side}@%h"],
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-{side}-worker.log", "w"),  # noqa: SIM115
         )  # fmt: skip
         processes.append(worker)
