@@ -30,7 +30,7 @@ def stack(django_db_setup, tmp_path_factory):
     from django.db import connection
 
     db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.postgresql" or not db["NAME"].startswith("test_"):
+    if connection.vendor != "postgresql" or not db["NAME"].startswith("test_"):
         pytest.fail("the outage tests need the PostgreSQL test database: run them with `make test`")
     workdir = tmp_path_factory.mktemp("outages")
     broker, mail = Broker(workdir), MailSink()

@@ -59,7 +59,7 @@ def production_env(tmp: Path, **extra: str) -> dict:
     from django.db import connection
 
     db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.postgresql" or not db["NAME"].startswith("test_"):
+    if connection.vendor != "postgresql" or not db["NAME"].startswith("test_"):
         pytest.fail("the serving tests need the PostgreSQL test database: run them with `make test`")
     password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
     env = dict(os.environ)
