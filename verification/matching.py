@@ -66,7 +66,7 @@ class RosterIndex:
         worked out once per entry: the copy never changes, and candidates recur from claim to claim."""
         found = self._frequency.get(entry_id)
         if found is None:
-            found = self._frequency[entry_id] = self.names.name_frequency(self.full_names[entry_id])
+            found = self._frequency[entry_id] = self.names.entry_frequency(entry_id)
         return found
 
     def candidates(self, full_name: str) -> list[dict]:

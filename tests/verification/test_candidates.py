@@ -6,6 +6,8 @@ import pytest
 from verification import candidates as candidates_module
 from verification.candidates import Candidate, CandidateIndex, compatible, japanese, name_forms
 from verification.candidates import index as index_module
+from verification.candidates import compare
+from verification.candidates.compare import Typed
 
 ROSTER = [
     (1, "Сергей Иванов"),
@@ -532,6 +534,18 @@ def test_the_frequency_of_a_name_counts_its_namesakes_in_any_order_spacing_or_sc
     assert CandidateIndex([(0, "Ana Lima")]).name_frequency("Lima, Ana") == 1
 
 
+
+def test_an_entrys_frequency_is_that_of_its_name():
+    """RosterIndex asks for a candidate's frequency by entry (from the forms the index keeps): the same count as
+    the entry's name gives, few namesakes or many, across scripts and spacing; 0 for an entry it does not hold."""
+    roster = [(1, "Wang Wei"), (2, "王伟"), (3, "Wei Wang"), (4, "Wang Wen"), (5, "???"), (6, "Ana Lina")]
+    roster += [(10 + n, "Ana Lima" if n % 2 else "Lima, Ana") for n in range(12)] + [(40, "王 伟")]
+    index = CandidateIndex(roster)
+    for entry_id, name in roster:
+        assert index.entry_frequency(entry_id) == index.name_frequency(name)
+    assert [index.entry_frequency(i) for i in (1, 4, 6, 10)] == [4, 1, 1, 12]
+    assert index.entry_frequency(5) == index.entry_frequency(999) == 0
+
 def test_candidates_are_limited_and_best_first():
     index = CandidateIndex([(i, f"John Smith{'' if i % 2 else 'e'}") for i in range(40)])
     result = index.candidates("John Smith", limit=3)
@@ -545,16 +559,74 @@ def test_a_claim_is_not_compared_with_every_roster_name(monkeypatch):
     names = [f"{given} {family}" for given in GIVEN for family in FAMILY]
     index = CandidateIndex(enumerate(names))
     compared = []
-    real = index_module.best_match
+    real = Typed.best_match
 
-    def counting(*args, **kwargs):
-        compared.append(args[1])
-        return real(*args, **kwargs)
+    def counting(self, b, *args, **kwargs):
+        compared.append(b)
+        return real(self, b, *args, **kwargs)
 
-    monkeypatch.setattr(index_module, "best_match", counting)
+    monkeypatch.setattr(Typed, "best_match", counting)
     assert names.index("Olga Petrova") in found(index, "Olga Petrova")
     assert len(index) == len(names) > 2000
     assert 0 < len(compared) <= index_module.SHORTLIST
+
+
+
+def test_entries_tied_at_the_shortlist_cutoff_are_taken_by_id():
+    """More entries share as many keys as the SHORTLIST-th than fit: the shortlist takes the lowest ids among
+    them, whatever order the roster was indexed in, and every entry sharing more."""
+    petrovs = list(range(100, 160))  # 60 entries tied with each other, below the 5 exact namesakes
+    order = petrovs[::-1] + [7, 3, 9, 1, 5]
+    index = CandidateIndex([(i, "Olga Petrova" if i < 10 else "Olga Petrov") for i in order])
+    result = index.candidates("Olga Petrova", limit=index_module.SHORTLIST)
+    assert [c.entry_id for c in result[:5]] == [1, 3, 5, 7, 9] and {c.score for c in result[:5]} == {1.0}
+    assert [c.entry_id for c in result[5:]] == petrovs[: index_module.SHORTLIST - 5]
+
+
+PAIRS = [
+    ("Сергей Иванов", "Sergei Ivanov"),
+    ("Sergey Ivanov", "Сергей Иванов"),
+    ("José Núñez", "Jose Nunez"),
+    ("Nunez Jose", "José Núñez"),
+    ("王小明", "Wang Xiaoming"),
+    ("Xiaoming Wang", "王 小明"),
+    ("王小明", "王 小明"),
+    ("佐々木 陽一", "Sasaki Yoichi"),
+    ("Sasaki Yoichi", "佐々木 陽一"),
+    ("鈴木 零", "Suzuki Rei"),
+    ("محمد علي", "Mohamed Ali"),
+    ("Mohamed Ali", "محمد علي"),
+    ("김민수", "Kim Minsu"),
+    ("Μαντώ Παπαδοπούλου", "Mando Papadopoulou"),
+    ("Jean-Pierre Dupont", "Jeanpierre Dupont"),
+    ("Bernard da Costa", "Bernard Costa"),
+    ("Bill Smith", "William Smith"),
+    ("J. Smith", "John Smith"),
+    ("Rebecca Wnag", "Rebecca Wang"),
+    ("Ana Lima", "Ana Lina"),
+    ("दीपाली पवार", "Deepali Pawar"),
+    ("Dr. Ana Lima", "Lima, Ana"),
+    ("John Smith", "Jane Doe"),
+    ("", "John Smith"),
+    ("John Smith", "???"),
+]
+
+
+@pytest.mark.parametrize("loose", [False, True])
+def test_a_typed_name_prepared_once_answers_as_each_comparison_alone(loose):
+    """Candidate search prepares a claim once (compare.Typed) and compares it with every shortlisted name; the
+    answers, over many names in turn, are those of each comparison made on its own: best_match, similarity, and
+    same_name (the frequency's test) exactly when best_match scores 1.0."""
+    roster = [name_forms(b) for _, b in PAIRS] + [name_forms(a) for a, _ in PAIRS]
+    for a, _ in PAIRS:
+        typed = Typed(name_forms(a))
+        for b in roster:
+            alone = candidates_module.best_match(name_forms(a), b, loose=loose)
+            assert typed.best_match(b, loose=loose) == alone
+            assert typed.same_name(b) == (alone is not None and alone[0] == 1.0)
+            if a and b:
+                assert typed.similarity(b) == compare.similarity(name_forms(a), b)
+    assert sum(Typed(name_forms(a)).same_name(name_forms(b)) for a, b in PAIRS) >= 10
 
 
 GIVEN = ["Olga", "John", "Maria", "Ahmed", "Wei", "Ana", "Peter", "Yuki", "Ivan", "Sara"] * 3

@@ -262,40 +262,96 @@ def best_match(a: NameForms, b: NameForms, loose: bool = False) -> tuple[float, 
 
     1.0 means the same normalised name, in any order, spacing or script. `a` is the typed name (or the claim),
     `b` the roster's. `loose` is the candidate-search level (see the module docstring); the default is
-    `compatible`'s.
+    `compatible`'s. (To compare one typed name with many roster names: `Typed(a).best_match(b)`.)
     """
-    if not a or not b:
+    return Typed(a).best_match(b, loose)
+
+
+class Typed:
+    """A typed name (a claim) prepared once to be compared with many roster names, as candidate search does: its
+    segmentations with their words sorted and joined, and its folded spelling for `similarity`. The answers are
+    `best_match`'s and `similarity`'s, which go through it too."""
+
+    __slots__ = ("_folded", "_readings", "_variants", "forms")
+
+    def __init__(self, forms: NameForms) -> None:
+        self.forms = forms
+        self._variants = _sides(forms.variants)
+        self._readings = _sides(forms.readings) if forms.readings else ()
+        self._folded: str | None = None
+
+    def similarity(self, b: NameForms) -> float:
+        """`similarity(self.forms, b)`."""
+        if self._folded is None:
+            self._folded = _folded(self.forms)
+        return fuzz.ratio(self._folded, _folded(b))
+
+    def best_match(self, b: NameForms, loose: bool = False) -> tuple[float, str] | None:
+        """`best_match(self.forms, b, loose)`."""
+        a = self.forms
+        if not a.tokens or not b.tokens:  # a letterless name (NameForms.__bool__, without the call)
+            return None
+        extra = set()
+        if (not a.script) != (not b.script):  # a.transliterated != b.transliterated
+            extra.add("transliteration")
+        if a.respaced != b.respaced:
+            extra.add("spacing")
+        scripts = _scripts(a, b)
+        pairings = self._pairings(b, scripts)
+        same = self._same(pairings)
+        if same is not None:
+            return 1.0, _reason(extra if same == "exact" else extra | {same})
+        return _aligned(a, b, pairings, scripts, loose, extra)
+
+    def same_name(self, b: NameForms) -> bool:
+        """Whether `best_match(self.forms, b)` scores 1.0 (the same normalised name, in any order, spacing or
+        script): its first step alone, since only that step gives 1.0."""
+        return bool(self.forms.tokens and b.tokens) and self._same(self._pairings(b, LATIN)) is not None
+
+    def _pairings(self, b: NameForms, scripts: int) -> list:
+        """Segmentations to compare, and how (`scripts`: see `relation`). A name's Japanese readings only meet a
+        name in Latin letters (between two names in kanji, 陽一 and 要一 are two names though both read Yoichi).
+        The other readings (Greek as spoken, Cyrillic г as h) are only index keys: the folds of `relation` already
+        let their spellings meet."""
+        a = self.forms
+        pairings = [(self._variants, b.variants, scripts)]
+        if b.readings and not a.script and b.script & CJK:
+            pairings.append((self._variants, b.readings, JAPANESE_CROSS))
+        if self._readings and not b.script and a.script & CJK:
+            pairings.append((self._readings, b.variants, JAPANESE_CROSS))
+        return pairings
+
+    @staticmethod
+    def _same(pairings: list) -> str | None:
+        """How two segmentations are the same name ("exact", "word order", "spacing"), the first found; or None."""
+        for a_sides, b_variants, _ in pairings:
+            for va, sorted_a, joined_a in a_sides:
+                for vb in b_variants:
+                    if va == vb:
+                        return "exact"
+                    joined_b = "".join(vb)
+                    if len(joined_b) != len(joined_a):
+                        continue  # neither the same words in another order nor the same letters spaced otherwise
+                    if sorted_a == sorted(vb):
+                        return "word order"
+                    if joined_a == joined_b:
+                        return "spacing"
         return None
-    extra = set()
-    if a.transliterated != b.transliterated:
-        extra.add("transliteration")
-    if a.respaced != b.respaced:
-        extra.add("spacing")
-    scripts = _scripts(a, b)
-    # Segmentations to compare, and how. A name's Japanese readings only meet a name in Latin letters (between two
-    # names in kanji, 陽一 and 要一 are two names though both read Yoichi). The other readings (Greek as spoken,
-    # Cyrillic г as h) are only index keys: the folds of `relation` already let their spellings meet.
-    pairings = [(a.variants, b.variants, scripts)]
-    if b.readings and not a.script and b.script & CJK:
-        pairings.append((a.variants, b.readings, JAPANESE_CROSS))
-    if a.readings and not b.script and a.script & CJK:
-        pairings.append((a.readings, b.variants, JAPANESE_CROSS))
-    for a_variants, b_variants, _ in pairings:
-        for va in a_variants:
-            sorted_a = sorted(va)
-            joined_a = "".join(va)
-            for vb in b_variants:
-                if va == vb:
-                    return 1.0, _reason(extra)
-                if sorted_a == sorted(vb):
-                    return 1.0, _reason(extra | {"word order"})
-                if joined_a == "".join(vb):
-                    return 1.0, _reason(extra | {"spacing"})
+
+
+def _sides(variants: tuple[tuple[str, ...], ...]) -> tuple[tuple[tuple[str, ...], list[str], str], ...]:
+    """Each segmentation with its words sorted and joined, for `Typed.best_match`'s same-name checks."""
+    return tuple((v, sorted(v), "".join(v)) for v in variants)
+
+
+def _aligned(a: NameForms, b: NameForms, pairings: list, scripts: int, loose: bool, extra: set[str]):
+    """`best_match` for two names that are not the same name: their words paired (`_align`), the best pairing's
+    score and reasons."""
     if scripts == BOTH_CJK and a.respaced and b.respaced:
         return None  # two unspaced CJK names meet only as the same name: their words are syllables, not names
     best = None
-    for a_variants, b_variants, pairing_scripts in pairings:
-        for va in a_variants:
+    for a_sides, b_variants, pairing_scripts in pairings:
+        for va, _, _ in a_sides:
             for vb in b_variants:
                 found = _align(va, vb, a.initials, b.initials, loose, pairing_scripts)
                 if found is not None and (best is None or found[0] > best[0]):
@@ -328,7 +384,7 @@ def _reason(reasons: set[str]) -> str:
 
 def similarity(a: NameForms, b: NameForms) -> float:
     """0-100 closeness of two spellings, word order aside: only used to order equally scored candidates."""
-    return fuzz.ratio(_folded(a), _folded(b))
+    return Typed(a).similarity(b)
 
 
 def _folded(forms: NameForms) -> str:

@@ -34,13 +34,14 @@ under a key counts 9, one among 500 counts 1); only the best-sharing few dozen e
 """
 
 import gc
-from collections import Counter, defaultdict
+from collections import _count_elements, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress
 from operator import itemgetter
 
 from . import korean
-from .compare import best_match, similarity
+from .compare import Typed
 from .nameforms import HANGUL, PARTICLES, VOWELLESS, NameForms, name_forms, particles
 from .words import token_keys, vowel_tails
 
@@ -187,7 +188,8 @@ class CandidateIndex:
         # Rank entries by the keys they share with the claim, a rare key counting for more than a common one
         # (roughly log-IDF: an entry alone under a key gets 9, one of 500 gets 1). Smallest blocks first; a big
         # block is only read while fewer than a shortlist's worth of entries have been seen.
-        shared: Counter[int] = Counter()
+        shared: dict[int, int] = {}
+        count = shared.get
         postings = self._postings
         blocks = []
         # In the keys' sorted order, and ties ranked by entry id below: a set's order changes with the process's
@@ -195,7 +197,7 @@ class CandidateIndex:
         for key in sorted(block_keys(forms, query=True, korean_names=self._korean)):
             ids = postings.get(key)
             if type(ids) is int:
-                shared[ids] += 9
+                shared[ids] = count(ids, 0) + 9
             elif ids is not None:
                 blocks.append(ids)
         blocks.sort(key=len)
@@ -206,29 +208,35 @@ class CandidateIndex:
             weight = max(1, 10 - size.bit_length())
             if size <= 16:
                 for entry_id in ids:
-                    shared[entry_id] += weight
+                    shared[entry_id] = count(entry_id, 0) + weight
             else:
-                for _ in range(weight):
-                    shared.update(ids)  # counted in C
-        # The entries sharing most, ties by entry id (a stable sort of the id-sorted items), without a Python loop
-        # over every entry counted (a claim counts 170 on average, up to a few thousand): two sorts in C.
-        ranked = sorted(sorted(shared.items()), key=itemgetter(1), reverse=True)[:SHORTLIST]
-        if not ranked:
+                _count_elements(shared, ids * weight)  # Counter.update's counting, in C, `weight` times over
+        if not shared:
             return []
+        # The entries sharing most, ties by entry id (a stable sort of the id-sorted items), without a Python loop
+        # over every entry counted (a claim counts 170 on average, up to a few thousand): only those sharing at
+        # least as much as the SHORTLIST-th best are sorted (the same first SHORTLIST), picked out in C.
+        if len(shared) > SHORTLIST:
+            least = sorted(shared.values(), reverse=True)[SHORTLIST - 1]
+            items = compress(shared.items(), map(least.__le__, shared.values()))
+        else:
+            items = shared.items()
+        ranked = sorted(sorted(items), key=itemgetter(1), reverse=True)[:SHORTLIST]
         # Entries sharing far less than the best one are not worth scoring (they would not make the list).
         floor = ranked[0][1] * SHARE_FLOOR / (len(forms.variants) if forms.respaced else 1)
         names = self._names
+        typed = Typed(forms)  # the claim's side of every comparison, prepared once
         found = []
         exact = 0
         for entry_id, weight in ranked:
             if weight < floor or exact >= limit:
                 break
             roster_forms = names[entry_id]
-            match = best_match(forms, roster_forms, loose=True)
+            match = typed.best_match(roster_forms, loose=True)
             if match is not None:
                 exact += match[0] == 1.0
                 # Among equal scores, the closer spelling first ("Christy" -> Christine before Tina).
-                found.append((-match[0], -similarity(forms, roster_forms), entry_id, match[1]))
+                found.append((-match[0], -typed.similarity(roster_forms), entry_id, match[1]))
         found.sort()
         return [Candidate(entry_id, -score, reason) for score, _, entry_id, reason in found[:limit]]
 
@@ -237,16 +245,32 @@ class CandidateIndex:
 
         The entries indexed under every key of one of the name's segmentations, checked to be the same name.
         """
-        forms = name_forms(full_name)
+        return self._frequency(name_forms(full_name))
+
+    def entry_frequency(self, entry_id: int) -> int:
+        """`name_frequency` of this entry's name, from the forms the index keeps (not parsed again); 0 for an entry
+        it does not hold (a letterless name)."""
+        forms = self._names.get(entry_id)
+        return self._frequency(forms) if forms is not None else 0
+
+    def _frequency(self, forms: NameForms) -> int:
         if not forms:
             return 0
         same: set[int] = set()
         postings = self._postings
+        names = self._names
+        typed = Typed(forms)
         for variant in forms.variants:
             single = NameForms(variant, (variant,), forms.initials, forms.script)
             found = [postings.get(key) for key in block_keys(single)]
             blocks = sorted(((ids,) if type(ids) is int else ids for ids in found if ids is not None), key=len)
             if blocks:
-                shared = set(blocks[0]).intersection(*blocks[1:])
-                same.update(i for i in shared if (match := best_match(forms, self._names[i])) and match[0] == 1.0)
+                # The entries of the smallest block that are in every other one. While they are a few, each is
+                # looked for in a block (a scan in C), rather than all of the block's entries hashed.
+                shared = set(blocks[0])
+                for ids in blocks[1:]:
+                    shared = {i for i in shared if i in ids} if len(shared) < 4 else shared.intersection(ids)
+                    if not shared:
+                        break
+                same.update(i for i in shared if typed.same_name(names[i]))
         return len(same)
