@@ -68,9 +68,9 @@ def sign(
             if signature is not None:
                 if owe_email:
                     outbox.owe_confirmation(signature.pk)
-                for row in alongside:
-                    row.model._default_manager.bulk_create(
-                        [row.model(signature_id=signature.pk, **row.values)], ignore_conflicts=True
+                for other in alongside:
+                    other.model._default_manager.bulk_create(
+                        [other.model(signature_id=signature.pk, **other.values)], ignore_conflicts=True
                     )
         return signature
     return _upsert(fresh, restated, owe_email=owe_email, alongside=alongside)
@@ -84,8 +84,8 @@ def _upsert(fresh: Signature, restated: tuple[str, ...], *, owe_email: bool, alo
     params = [*values, fresh.petition_id, connection.ops.adapt_datetimefield_value(now)]  # SQLite: as stored
     if owe_email:
         params.append(now)
-    for row in alongside:
-        params += row.params()
+    for other in alongside:
+        params += other.params()
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
