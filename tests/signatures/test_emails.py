@@ -123,7 +123,6 @@ def test_emails_from_the_kept_parts_carry_each_signers_own_name_and_links_as_a_f
     assert Signature.objects.get(email="ada@example.org").status == Signature.Status.UNCONFIRMED
 
 
-
 @pytest.mark.parametrize("name", ["signatures:confirm", "signatures:withdraw", "signatures:erase"])
 def test_an_emailed_link_is_the_link_reverse_would_make(name, settings):
     """The emails keep each link's path around its token; the link must be reverse()'s to the byte, a token

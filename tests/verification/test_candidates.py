@@ -4,9 +4,8 @@ and typos; and deciding whether a typed name is compatible with a roster name. P
 import pytest
 
 from verification import candidates as candidates_module
-from verification.candidates import Candidate, CandidateIndex, compatible, japanese, name_forms
+from verification.candidates import Candidate, CandidateIndex, compare, compatible, japanese, name_forms
 from verification.candidates import index as index_module
-from verification.candidates import compare
 from verification.candidates.compare import Typed
 
 ROSTER = [
@@ -534,7 +533,6 @@ def test_the_frequency_of_a_name_counts_its_namesakes_in_any_order_spacing_or_sc
     assert CandidateIndex([(0, "Ana Lima")]).name_frequency("Lima, Ana") == 1
 
 
-
 def test_an_entrys_frequency_is_that_of_its_name():
     """RosterIndex asks for a candidate's frequency by entry (from the forms the index keeps): the same count as
     the entry's name gives, few namesakes or many, across scripts and spacing; 0 for an entry it does not hold."""
@@ -545,6 +543,7 @@ def test_an_entrys_frequency_is_that_of_its_name():
         assert index.entry_frequency(entry_id) == index.name_frequency(name)
     assert [index.entry_frequency(i) for i in (1, 4, 6, 10)] == [4, 1, 1, 12]
     assert index.entry_frequency(5) == index.entry_frequency(999) == 0
+
 
 def test_candidates_are_limited_and_best_first():
     index = CandidateIndex([(i, f"John Smith{'' if i % 2 else 'e'}") for i in range(40)])
@@ -569,7 +568,6 @@ def test_a_claim_is_not_compared_with_every_roster_name(monkeypatch):
     assert names.index("Olga Petrova") in found(index, "Olga Petrova")
     assert len(index) == len(names) > 2000
     assert 0 < len(compared) <= index_module.SHORTLIST
-
 
 
 def test_entries_tied_at_the_shortlist_cutoff_are_taken_by_id():
