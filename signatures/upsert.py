@@ -60,8 +60,8 @@ def sign(
 ) -> Signature | None:
     """Insert `fresh`, or restate `restated` (field names) of the address's signature on that petition; the
     signature as stored, or None (nothing written) if the petition does not accept signatures as the database
-    has it now. With `owe_email`, the confirmation email is owed with it, and the `alongside` rows are written with
-    it: in the same statement on PostgreSQL, in the same transaction elsewhere."""
+    has it now. With `owe_email` its confirmation email is owed, and the `alongside` rows are written: in the same
+    statement on PostgreSQL, in the same transaction elsewhere."""
     if connection.vendor != "postgresql":
         with transaction.atomic(savepoint=False):
             signature = _upsert(fresh, restated, owe_email=False, alongside=())

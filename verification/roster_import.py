@@ -143,7 +143,7 @@ def import_file(
             if uploaded:  # an upload, written by a worker: the layers above record it (and tell, if it reaches)
                 roster_imported.send(sender=RosterImport, import_id=record.pk, changed=changed)
     except IntegrityError as error:
-        raise RosterError([f"the rows conflict with entries already on the roster ({error}); try again"])
+        raise _conflict(error)
     except _Review as outcome:  # the writes are rolled back: the keeper confirms what they change first
         summary = {**outcome.summary, "checked_at": timezone.now().isoformat()}
         _progress(record.pk, state=RosterImport.State.REVIEW, preview=summary, confirmed_at=None, confirmed_by=None)
@@ -244,11 +244,16 @@ def _copy_while_reading(
             pass
         if isinstance(refused, RosterError):
             raise
-        raise RosterError([f"the rows conflict with entries already on the roster ({refused}); try again"])
+        raise _conflict(refused)
     if roster.empty:
         read.created = read.rows
         Affiliation.bump_roster_version(affiliation.pk)
     return read
+
+
+def _conflict(error: Exception) -> RosterError:
+    """A file the roster's unique indexes refused, though its own rows passed every check (a concurrent edit)."""
+    return RosterError([f"the rows conflict with entries already on the roster ({error}); try again"])
 
 
 class _KeysRepeat(Exception):
