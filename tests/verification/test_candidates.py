@@ -581,6 +581,64 @@ def test_entries_tied_at_the_shortlist_cutoff_are_taken_by_id():
     assert [c.entry_id for c in result[5:]] == petrovs[: index_module.SHORTLIST - 5]
 
 
+def _scored_counting_every_entry(index: CandidateIndex, typed: str) -> tuple[list[int], bool]:
+    """The entries `candidates` must score for this claim, worked out the plain way: every entry of every block
+    read is counted (the rules of CandidateIndex.candidates, without its early stop); and whether that early stop
+    applies to this claim (a shortlist's worth met, then blocks left that weigh less than the scoring floor)."""
+    forms = name_forms(typed)
+    shared: dict[int, int] = {}
+    blocks = []
+    for key in sorted(index_module.block_keys(forms, query=True, korean_names=index._korean)):
+        ids = index._postings.get(key)
+        if type(ids) is int:
+            shared[ids] = shared.get(ids, 0) + 9
+        elif ids is not None:
+            blocks.append(ids)
+    blocks.sort(key=len)
+    weights = [max(1, 10 - len(ids).bit_length()) for ids in blocks]
+    share_floor = index_module.SHARE_FLOOR / (len(forms.variants) if forms.respaced else 1)
+    stops = False
+    for n, ids in enumerate(blocks):
+        if len(ids) > index_module.BIG_BLOCK and len(shared) >= index_module.SHORTLIST:
+            break
+        if len(shared) >= index_module.SHORTLIST and sum(weights[n:]) < max(shared.values()) * share_floor:
+            stops = True
+        for entry_id in ids:
+            shared[entry_id] = shared.get(entry_id, 0) + weights[n]
+    ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[: index_module.SHORTLIST]
+    floor = ranked[0][1] * share_floor if ranked else 0
+    return [entry_id for entry_id, weight in ranked if weight >= floor], stops
+
+
+def test_counting_stops_for_newcomers_only_when_they_could_not_be_scored(monkeypatch):
+    """Once the blocks left to read weigh less than the scoring floor, `candidates` counts only the entries it met
+    already: it scores exactly the entries that counting every entry would have it score, claim after claim (a
+    roster of many scripts, where the early stop applies to about a third of the claims)."""
+    from faker import Faker
+
+    fake = Faker(["en_US", "es_ES", "ru_RU", "ko_KR", "hi_IN", "ar_AA", "zh_CN", "ja_JP"])
+    fake.seed_instance(3)
+    names = [fake.name() for _ in range(6_000)]
+    index = CandidateIndex(enumerate(names))
+    compared = []
+    real = Typed.best_match
+
+    def recording(self, b, *args, **kwargs):
+        compared.append(b)
+        return real(self, b, *args, **kwargs)
+
+    monkeypatch.setattr(Typed, "best_match", recording)
+    claims = names[::20] + [" ".join(name.split()[::-1]) for name in names[7::40]] + [fake.name() for _ in range(300)]
+    stopped = 0
+    for typed in claims:
+        compared.clear()
+        index.candidates(typed, limit=index_module.SHORTLIST)
+        expected, stops = _scored_counting_every_entry(index, typed)
+        assert compared == [index._names[entry_id] for entry_id in expected], typed
+        stopped += stops
+    assert stopped >= len(claims) // 5  # the early stop is exercised, not only the plain counting
+
+
 PAIRS = [
     ("Сергей Иванов", "Sergei Ivanov"),
     ("Sergey Ivanov", "Сергей Иванов"),

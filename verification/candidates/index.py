@@ -201,12 +201,26 @@ class CandidateIndex:
             elif ids is not None:
                 blocks.append(ids)
         blocks.sort(key=len)
-        for ids in blocks:
+        weights = [max(1, 10 - len(ids).bit_length()) for ids in blocks]
+        # Only an entry sharing at least `share_floor` of the best one's weight is scored (below). Once the blocks
+        # left to read weigh less than that together (`left`), an entry not met yet cannot reach it: from then on
+        # only the entries already met are counted (the same shortlist, for a pass over each block instead of
+        # `weight` passes that also count every newcomer). Only with a shortlist's worth met already, so that
+        # the big-block rule below reads the same blocks.
+        share_floor = SHARE_FLOOR / (len(forms.variants) if forms.respaced else 1)
+        left, best, closed = sum(weights), 0, False
+        for ids, weight in zip(blocks, weights, strict=True):
             size = len(ids)
             if size > BIG_BLOCK and len(shared) >= SHORTLIST:
                 break
-            weight = max(1, 10 - size.bit_length())
-            if size <= 16:
+            if not closed and len(shared) >= SHORTLIST:
+                best = max(shared.values())  # a lower bound of the final best: it only grows
+                closed = left < best * share_floor
+            left -= weight
+            if closed:
+                for entry_id in shared.keys() & ids:  # the entries met already, found in C
+                    shared[entry_id] += weight
+            elif size <= 16:
                 for entry_id in ids:
                     shared[entry_id] = count(entry_id, 0) + weight
             else:
@@ -223,7 +237,7 @@ class CandidateIndex:
             items = shared.items()
         ranked = sorted(sorted(items), key=itemgetter(1), reverse=True)[:SHORTLIST]
         # Entries sharing far less than the best one are not worth scoring (they would not make the list).
-        floor = ranked[0][1] * SHARE_FLOOR / (len(forms.variants) if forms.respaced else 1)
+        floor = ranked[0][1] * share_floor
         names = self._names
         typed = Typed(forms)  # the claim's side of every comparison, prepared once
         found = []
