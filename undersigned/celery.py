@@ -122,15 +122,20 @@ app.autodiscover_tasks()
 
 
 def queue_length() -> int:
-    """Tasks waiting in the default queue (0 when tasks run in-process, or when the broker cannot say)."""
+    """Tasks waiting in the default queue (0 when tasks run in-process, or when the broker cannot say).
+
+    A queue the broker does not know is empty, not a failure: Redis keeps a queue as a list, which it deletes
+    with its last message, so an idle Redis broker answers a passive declare with "404 not found" (RabbitMQ does
+    too before a worker has declared the queue). Only other failures are logged."""
     if app.conf.task_always_eager:
         return 0
     try:
         with app.connection_for_write() as connection:
             declared = connection.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
             return declared.message_count
-    except Exception:  # any transport's failure: the sweeper then acts as if the queue were empty
-        logger.exception("Could not read the queue's length.")
+    except Exception as error:  # any transport's failure: the sweeper then acts as if the queue were empty
+        if str(getattr(error, "reply_code", "")) != "404":  # kombu's Redis transport gives "404", py-amqp 404
+            logger.exception("Could not read the queue's length.")
         return 0
 
 
