@@ -56,6 +56,20 @@ def send_challenges(challenge_ids: Iterable[int]) -> Sent:
     return total
 
 
+# What a challenge's email shows (`_send_one`, `_draft`), and all that `_lease` reads: not the letter's text, nor the
+# signature's or the letter's other columns, which every row would otherwise carry.
+_SHOWN = (
+    "address",
+    "expires_at",
+    "signature__full_name",
+    "signature__language",
+    "signature__petition__title",
+    "signature__petition__slug",
+    "signature__affiliation__name",
+    "roster_entry__full_name",
+)
+
+
 def _lease(challenge_ids: list[int]) -> list[RosterChallenge]:
     """Take those of these challenges still to send that no other sender holds, for `LEASE`, with what their
     emails show."""
@@ -67,6 +81,7 @@ def _lease(challenge_ids: list[int]) -> list[RosterChallenge]:
             .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("signature__petition", "signature__affiliation", "roster_entry")
+            .only(*_SHOWN)
             .order_by("pk")
         )
         if free:

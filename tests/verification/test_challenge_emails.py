@@ -119,3 +119,33 @@ def test_a_closed_or_answered_challenge_is_never_emailed(artists, mailoutbox):
 
     assert sent.sent == 1
     assert [m.to for m in mailoutbox] == [[to_send.address]]
+
+
+@pytest.mark.django_db
+def test_sending_costs_the_same_queries_for_two_challenges_or_eight_and_reads_no_more_than_the_email_shows(
+    artists, mailoutbox
+):
+    """The batch is read once with what its emails show (not the letter's text): a field left out would be read
+    again for each challenge, a query per email."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    made = open_challenges(artists, 10)
+    mailoutbox.clear()
+    queries = []
+    for challenges in (made[:2], made[2:]):
+        count = len(challenges)
+        mailoutbox.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert emails.send_challenges([c.pk for c in challenges]).sent == count
+        queries.append(len(captured))
+        lease = next(q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"])
+        assert '"petitions_petition"."body"' not in lease and '"signatures_signature"."email"' not in lease
+        letter = challenges[0].petition
+        for message, challenge in zip(
+            sorted(mailoutbox, key=lambda m: m.to), sorted(challenges, key=lambda c: c.address), strict=True
+        ):
+            assert message.to == [challenge.address]
+            assert letter.title in message.subject and letter.title in message.body
+            assert artists.name in message.body and challenge.roster_entry.full_name in message.body
+    assert queries[0] == queries[1]
