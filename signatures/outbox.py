@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from petitions.models import Petition
+
 from .emails import send_confirmation_email
 from .models import OutgoingConfirmation, Signature
 
@@ -156,7 +158,12 @@ def _send(leased: dict[int, object], connection, opening: bool) -> tuple[Sent, s
     """Send the leased rows over `connection` (opened first if `opening`); the rows whose email was accepted
     (or is no longer needed) are deleted together at the end. Returns what happened and the ids left owed."""
     result, done, left = Sent(), {}, set()
-    signatures = Signature.objects.select_related("petition", "affiliation").in_bulk(list(leased))
+    signatures = Signature.objects.select_related("affiliation").in_bulk(list(leased))
+    # The letters are read once for the batch (it is usually one), not joined to every row: each row would carry
+    # the letter's whole text.
+    letters = Petition.objects.in_bulk({signature.petition_id for signature in signatures.values()})
+    for signature in signatures.values():
+        Signature.petition.field.set_cached_value(signature, letters[signature.petition_id])
     pending = list(leased)
     try:
         if opening:

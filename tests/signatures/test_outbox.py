@@ -115,6 +115,22 @@ def test_the_sweeper_sends_a_batch_over_one_connection(letter, mailoutbox, setti
     assert sorted(m.to[0] for m in mailoutbox) == sorted(s.email for s in signatures)
 
 
+def test_a_batch_reads_its_letter_once_not_its_text_with_every_row(letter, mailoutbox):
+    """The batch's signatures are read without their letter, which is read once: joined to each row, the letter's
+    whole text travelled with every email of the batch."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(5):
+        make_signature(letter, confirmed=False)
+    with CaptureQueriesContext(connection) as captured:
+        assert outbox.send_due(older_than=timedelta(0)).sent == 5
+    body = '"petitions_petition"."body"'
+    reading_the_text = [q["sql"] for q in captured.captured_queries if body in q["sql"]]
+    assert len(reading_the_text) == 1 and "signatures_signature" not in reading_the_text[0]
+    assert all(letter.title in message.subject for message in mailoutbox)
+
+
 def test_a_row_another_sender_holds_is_not_sent_twice(letter, mailoutbox):
     make_signature(letter, confirmed=False)
     OutgoingConfirmation.objects.update(leased_until=timezone.now() + timedelta(minutes=1))
