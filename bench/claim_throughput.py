@@ -10,7 +10,9 @@ non-members. A real `celery -A undersigned worker --concurrency=2 --pool=prefork
 (a) as signers confirm: `queue_claim_check` (the confirmation's receiver) for each claim, which queues at most
     one `check_owed_claims` per CLAIM_CHECK_WINDOW (this process is the one web process); that run checks every
     claim owed in chunks of 500, sharing them with a second run;
-(b) in chunks: the claims reset to pending, then `queue_recheck`, which sends chunks of 500 to `verify_claims`;
+(b) in chunks: the claims reset to pending, then `queue_recheck`, which sends chunks of 500 to `verify_claims`
+    (the same claims as (a), in the same worker processes: their names are in its caches now, and the roster's
+    pages copied into each pool process, so (b) is the cheaper of the two; (a) is what new signers cost);
 (c) the open challenges' emails alone, marked unsent and queued again as the sweeper does (worker CPU per email).
 
 For each: wall time until every claim has its evidence, then until the queue is empty (the challenge emails);
@@ -658,6 +660,15 @@ def report(label: str, claims: int, meter: Meter, done: bool, enqueue: float, pe
         f" (enqueue {enqueue:.1f} s of it){'' if done else ' — INCOMPLETE'}",
         flush=True,
     )
+    first, last, in_first = _checked_between(petition)
+    if first is not None and last > first:
+        print(
+            f"{label}: from the first chunk's write to the last's: {checked - in_first:,} claims in "
+            f"{last - first:.1f} s = {(checked - in_first) / (last - first):,.1f} claims/s (the pace once "
+            "checking runs: without the wait for the first check, the CLAIM_CHECK_WINDOW in (a), nor the first "
+            "chunk, whose work came before)",
+            flush=True,
+        )
     print(
         f"{label}: worker CPU {cpu:.1f} s = {cpu * per:.2f} ms per claim (main process {m['main']:.1f} s, "
         f"pool processes {m['pool']:.1f} s); PostgreSQL server CPU {m['pg']:.1f} s = {m['pg'] * per:.2f} ms per "
@@ -685,6 +696,21 @@ def report(label: str, claims: int, meter: Meter, done: bool, enqueue: float, pe
         flush=True,
     )
     outcomes(label, petition, kinds)
+
+
+def _checked_between(petition) -> tuple[float | None, float | None, int]:
+    """When the first and the last of the petition's evidence rows were written (epoch seconds), and how many rows
+    the first write had: each chunk's rows carry the time of its insert."""
+    from django.db.models import Max, Min
+
+    from verification.models import Evidence
+
+    evidence = Evidence.objects.filter(signature__petition=petition)
+    span = evidence.aggregate(first=Min("created_at"), last=Max("created_at"))
+    if span["first"] is None:
+        return None, None, 0
+    in_first = evidence.filter(created_at=span["first"]).count()
+    return span["first"].timestamp(), span["last"].timestamp(), in_first
 
 
 def drained(label: str, claims: int, meter: Meter, timeout: float) -> None:

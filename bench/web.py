@@ -305,6 +305,9 @@ def claim_checks(root: Path, env: dict, claims: int, redis_dbs: tuple[int, int])
         match = re.search(r"^(.*?): [\d,]+ of [\d,]+ claims checked in .* = ([\d,.]+) claims/s", line)
         if match:
             figures[match.group(1)] = float(match.group(2).replace(",", ""))
+        match = re.search(r"^(.*?): from the first chunk's write to the last's: .* = ([\d,.]+) claims/s", line)
+        if match:
+            figures[f"{match.group(1)}, once checking runs"] = float(match.group(2).replace(",", ""))
         match = re.search(r"^(.*?): CPU per claim, worker \+ PostgreSQL \+ Redis \+ interrupts: ([\d.]+) ms", line)
         if match:
             figures[f"{match.group(1)} cpu"] = float(match.group(2))
