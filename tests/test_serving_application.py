@@ -98,3 +98,28 @@ def test_a_signer_whose_address_header_was_dropped_is_limited_by_their_own_addre
 
     assert [sign(n, "203.0.113.9") for n in range(3)] == [200, 200, 429]
     assert sign(3, "198.51.100.20") == 200
+
+
+def test_a_web_process_starts_with_its_urls_loaded_and_what_it_loaded_out_of_the_collectors_sight():
+    """In a fresh process, as the web server starts one: importing the application loads the URLconf and the
+    views, then freezes what is loaded, so the full collections a busy process makes no longer rescan it all."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import gc, sys\n"
+        "from undersigned import serving\n"
+        "print('front.views.signing' in sys.modules, gc.get_freeze_count(), len(gc.get_objects()))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=os.environ | {"DJANGO_SETTINGS_MODULE": "undersigned.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded, frozen, tracked = result.stdout.split()
+    assert loaded == "True" and int(frozen) > 50_000 and int(tracked) < 1_000

@@ -17,6 +17,7 @@ Two things a server used to do for us, done here once for any server:
 Costs about 3 µs a request (the environ's keys are compared with a set made at start).
 """
 
+import gc
 import ipaddress
 import logging
 import os
@@ -24,6 +25,7 @@ import time
 from functools import lru_cache
 
 from django.conf import settings
+from django.urls import get_resolver
 
 from undersigned.wsgi import application as django_application
 
@@ -103,3 +105,18 @@ def _log_dropped(peer: str, keys: list[str]) -> None:
         ", ".join(keys),
         peer or "an unknown peer",
     )
+
+
+def _settle() -> None:
+    """Once per web server process, before its first request: the URLconf loaded (the views it imports, and its
+    reverse map), as the first request would, then everything loaded so far moved out of the cyclic garbage
+    collector's sight (gc.freeze). A process holds some 120,000 such objects (Django, the apps, the URLs) for its
+    whole life: each full collection scanned them all again, a 40–50 ms pause of every thread of the process
+    every few thousand requests, and about 0.02 ms of CPU a signing on average. They are still freed by reference
+    counting if dropped; what requests create is collected as before."""
+    get_resolver().reverse_dict  # noqa: B018 (populates the URLconf)
+    gc.collect()
+    gc.freeze()
+
+
+_settle()
