@@ -5,7 +5,7 @@ PostgreSQL database is created next to DATABASE_URL's (bench_i9b_<side>, or BENC
 and seeded (petitions of 0, 100,000 and 1,000,000 signatures, a petition holding 100,000 newer rows, ANALYZE),
 then that checkout's production web server (its `bin/web`: granian since 2026-11-26, gunicorn before; 2
 processes, each with the checkout's default WEB_THREADS unless BENCH_WEB_THREADS is set) and a real Celery
-worker (2 processes) are started from that checkout, and a load generator in this process (threads over
+worker (2 processes; BENCH_WORKER_NICE lowers its CPU priority) are started from that checkout, and a load generator in this process (threads over
 http.client, a new connection per request) measures:
 
 - signing: POST with the page's CSRF token and cookie, a unique address each, at concurrency 16 and 64 (made by
@@ -205,6 +205,7 @@ def measure(side: str, root: Path, url: str, args, redis_dbs: tuple[int, int]) -
         worker = subprocess.Popen(
             [PYTHON, *command, "--concurrency=2", "--loglevel=WARNING", "--pool=prefork", "-n", f"bench-{side}@%h"],
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/bench-{side}-worker.log", "w"),  # noqa: SIM115
+            preexec_fn=_worker_niceness,
         )  # fmt: skip
         processes.append(worker)
         wait_for_http(args.port)
@@ -320,6 +321,12 @@ def claim_checks(root: Path, env: dict, claims: int, redis_dbs: tuple[int, int])
 
 
 # ---- processes and CPU ---------------------------------------------------------------------------------------
+
+
+def _worker_niceness() -> None:
+    """In the worker's process before it runs: BENCH_WORKER_NICE (0 by default) added to its niceness, to measure
+    the web's latency with the worker at a lower CPU priority on the same machine."""
+    os.nice(int(os.environ.get("BENCH_WORKER_NICE", "0")))
 
 
 def stop(process: subprocess.Popen) -> None:
