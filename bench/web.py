@@ -5,8 +5,8 @@ PostgreSQL database is created next to DATABASE_URL's (bench_i9b_<side>, or BENC
 and seeded (petitions of 0, 100,000 and 1,000,000 signatures, a petition holding 100,000 newer rows, ANALYZE),
 then that checkout's production web server (its `bin/web`: granian since 2026-11-26, gunicorn before; 2
 processes, each with the checkout's default WEB_THREADS unless BENCH_WEB_THREADS is set) and a real Celery
-worker (2 processes; BENCH_WORKER_NICE lowers its CPU priority) are started from that checkout, and a load generator in this process (threads over
-http.client, a new connection per request) measures:
+worker (2 processes; BENCH_WORKER_NICE lowers its CPU priority) are started from that checkout, and a load
+generator in this process (threads over http.client, a new connection per request) measures:
 
 - signing: POST with the page's CSRF token and cookie, a unique address each, at concurrency 16 and 64 (made by
   wrk with a Lua script when wrk is installed, at 0.06–0.08 ms of CPU a POST instead of the threads' 0.3–0.5;
