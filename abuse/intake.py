@@ -55,10 +55,10 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _layers(attempt: Attempt, address: str, domain: str, rule: str | None) -> list[limits.Layer]:
+def _layers(attempt: Attempt, address: str, domain: str, rule: str | None, network: str) -> list[limits.Layer]:
+    """The limits this attempt counts against; `network`: its range's key (networks.range_key)."""
     R = Parked.Reason
     client = networks.address_key(attempt.ip)
-    network = networks.range_key(attempt.ip)
     pid = attempt.petition.pk
     layers = [limits.Layer("ip", f"ip:{client}", settings.SIGN_RATE_PER_IP)]
     if address:
@@ -93,7 +93,8 @@ def screen(attempt: Attempt) -> Screening:
     address = email_key(attempt.email or "")[:254]
     domain = address.rpartition("@")[2][:253] if "@" in address else ""
     rule = rule_for(domain) if domain else None
-    layers = _layers(attempt, address, domain, rule)
+    network = networks.range_key(attempt.ip)
+    layers = _layers(attempt, address, domain, rule, network)
     solved = bool(attempt.challenge) and proof.check(attempt.challenge, attempt.nonce, attempt.petition.pk)
     # A solution is good for one signature: the same round trip marks it used.
     usage = limits.count(layers, attempt.petition.pk, proof.token_digest(attempt.challenge) if solved else "")
@@ -103,7 +104,7 @@ def screen(attempt: Attempt) -> Screening:
     reason = reason or next((r for r in _PARK_ORDER if r in by_name and usage.over(by_name[r])), None)
     required = settings.SIGN_CHALLENGE_ALWAYS or usage.challenge_on or challenge_forced(attempt.petition)
     passed = solved and usage.first_use
-    return Screening(wait, reason, required, passed, networks.range_key(attempt.ip), domain)
+    return Screening(wait, reason, required, passed, network, domain)
 
 
 def rule_for(domain: str) -> str | None:

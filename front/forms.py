@@ -8,7 +8,6 @@ from abuse import domains
 from petitions.models import Petition
 from signatures.addresses import AddressError, canonical_address
 from signatures.models import Signature
-from verification.models import Affiliation
 
 # Control characters, invisible characters (soft hyphen, zero-width, word joiner, BOM) and the bidirectional
 # marks and overrides that make a name display as something else.
@@ -53,8 +52,10 @@ def single_line(text: str) -> str:
 class SignatureForm(forms.ModelForm):
     """The public signing form. The affiliation is a slug from those the petition offers."""
 
+    # The petition's own choices are set by __init__; none here, so that copying the field for each form (Django's
+    # deepcopy of the fields) does not copy a queryset only to replace it.
     affiliation = forms.ModelChoiceField(
-        queryset=Affiliation.objects.none(),
+        queryset=None,
         to_field_name="slug",
         required=False,
         empty_label=_("None"),
