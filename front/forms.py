@@ -53,8 +53,7 @@ def single_line(text: str) -> str:
 class SignatureForm(forms.ModelForm):
     """The public signing form. The affiliation is a slug from those the petition offers."""
 
-    # The petition's own choices are set by __init__; none here, so that copying the field for each form (Django's
-    # deepcopy of the fields) does not copy a queryset only to replace it.
+    # Each petition's forms have a copy offering the petition's affiliations (affiliation_field); none here.
     affiliation = forms.ModelChoiceField(
         queryset=None,
         to_field_name="slug",
@@ -99,7 +98,7 @@ class SignatureForm(forms.ModelForm):
     def __init__(self, *args, petition: Petition, **kwargs):
         super().__init__(*args, **kwargs)
         self.petition = petition
-        self.fields["affiliation"].queryset = petition.offered_affiliations
+        self.fields["affiliation"] = affiliation_field(petition)
         if petition.current_version_id and not self.is_bound:
             self.initial["version"] = petition.current_version.number
 
@@ -175,28 +174,43 @@ class SignatureForm(forms.ModelForm):
 
 
 class SharedFields(dict):
-    """A form's declared fields, of which each form gets its own copy of only those named in `copied`.
+    """SignatureForm's declared fields, shared by its forms instead of copied for each (each gets a dict of its own).
 
-    Django deep-copies every field (and its widget) for each form, so that a form may change its own; that copy was
-    a twentieth of a signing POST's CPU (about 60 µs of 1 ms in one process). SignatureForm changes only its
-    affiliation field (the petition's choices): the others are never changed once the class is made, so they are
-    shared by its forms (and the threads serving them: cleaning and rendering a field only read it). Each form still
-    gets a dict of its own. A field a form must change goes in `copied` (tests/front/test_signing.py holds the shared
-    ones to this).
+    Django deep-copies every field (and its widget) for each form, so that a form may change its own: that copy was
+    a tenth of a signing POST's CPU (about 100 µs of 1 ms in one process). A SignatureForm changes none of them: the
+    one field that differs between petitions, the affiliation (the petition's choices), is put in whole by __init__,
+    made once per petition (`affiliation_field`). So the fields are shared by the forms and the threads serving them
+    (cleaning and rendering a field only read it). tests/front/test_signing.py holds them to it: a form that must
+    change a field of its own replaces it with a copy, as __init__ does the affiliation.
     """
 
-    def __init__(self, fields: dict, copied: frozenset[str]):
-        super().__init__(fields)
-        self.copied = copied
-
     def __deepcopy__(self, memo) -> dict:
-        return {name: copy.deepcopy(field, memo) if name in self.copied else field for name, field in self.items()}
+        return dict(self)
 
 
 # Set once here rather than on each form's copy: the fields they are set on are shared (SharedFields).
 SignatureForm.base_fields["email"].widget.attrs["autocomplete"] = "email"
 SignatureForm.base_fields["full_name"].widget.attrs["autocomplete"] = "name"
-SignatureForm.base_fields = SharedFields(SignatureForm.base_fields, copied=frozenset({"affiliation"}))
+SignatureForm.base_fields = SharedFields(SignatureForm.base_fields)
+
+# The affiliation field of each petition's forms, made once per process and petition: its choices are the query of
+# the petition's affiliations, the same for every form of that petition and run afresh whenever a form is rendered
+# or checked (a newly offered affiliation is never missed). Bounded: AFFILIATION_FIELDS_KEPT petitions, then it
+# starts afresh.
+AFFILIATION_FIELDS_KEPT = 256
+_affiliation_fields: dict[int, forms.ModelChoiceField] = {}
+
+
+def affiliation_field(petition: Petition) -> forms.ModelChoiceField:
+    field = _affiliation_fields.get(petition.pk) if petition.pk else None
+    if field is None:
+        field = copy.deepcopy(SignatureForm.base_fields["affiliation"])
+        field.queryset = petition.offered_affiliations
+        if petition.pk:
+            if len(_affiliation_fields) >= AFFILIATION_FIELDS_KEPT:
+                _affiliation_fields.clear()
+            _affiliation_fields[petition.pk] = field
+    return field
 
 
 def _canonical(address: str) -> str:

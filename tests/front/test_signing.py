@@ -185,20 +185,18 @@ def test_invalid_form_keeps_what_the_signer_typed(signer, letter):
 
 def _shared_fields() -> dict:
     """What a form could change of the fields its class shares (front.forms.SharedFields), copied to compare."""
-    fields = SignatureForm.base_fields
     copied = lambda value: value.copy() if isinstance(value, (dict, list)) else value  # noqa: E731
     return {
         name: ({k: copied(v) for k, v in vars(field).items()}, {k: copied(v) for k, v in vars(field.widget).items()})
-        for name, field in fields.items()
-        if name not in fields.copied
+        for name, field in SignatureForm.base_fields.items()
     }
 
 
 def test_signing_forms_leave_the_fields_they_share_as_declared_and_each_offers_its_own_petitions_choices(
     signer, letter
 ):
-    """Each form copies only its affiliation field: the others are shared by every form and thread, so building,
-    cleaning, refusing and rendering forms must change none of them."""
+    """The declared fields are shared by every form and thread (a petition's forms share its affiliation field), so
+    building, cleaning, refusing and rendering forms must change none of them."""
     declared = _shared_fields()
     other = make_petition(title="Another letter", affiliations=[make_affiliation("other-guild")])
     assert signer.client.get(f"/petitions/{letter.slug}/").status_code == 200
@@ -209,6 +207,7 @@ def test_signing_forms_leave_the_fields_they_share_as_declared_and_each_offers_i
     assert _shared_fields() == declared
     first, second = SignatureForm(petition=letter), SignatureForm(petition=other)
     assert first.fields is not second.fields and first.fields["email"] is second.fields["email"]
+    assert first.fields["affiliation"] is not second.fields["affiliation"]
     choices = [[value for value, _ in form.fields["affiliation"].choices] for form in (first, second)]
     assert [[str(value) for value in values if value] for values in choices] == [["sora-alpha-artist"], ["other-guild"]]
 
