@@ -63,9 +63,10 @@ def _layers(attempt: Attempt, address: str, domain: str, rule: str | None, netwo
     layers = [limits.Layer("ip", f"ip:{client}", settings.SIGN_RATE_PER_IP)]
     if address:
         # Per sender IP + address: someone else spamming your address from their IP cannot lock you out.
-        pair = f"ip-address:{client}:{_digest(address)}"
+        digest = _digest(address)
+        pair = f"ip-address:{client}:{digest}"
         layers.append(limits.Layer(R.RATE_ADDRESS, pair, settings.SIGN_RATE_PER_EMAIL))
-        layers.append(limits.Layer(R.RATE_EMAIL, f"address:{_digest(address)}", settings.SIGN_RATE_PER_ADDRESS))
+        layers.append(limits.Layer(R.RATE_EMAIL, f"address:{digest}", settings.SIGN_RATE_PER_ADDRESS))
     if domain and rule != Domain.State.ALLOWED and not domains.is_big_provider(domain):
         if rule == Domain.State.THROTTLED:
             rate, name = settings.SIGN_RATE_PER_THROTTLED_DOMAIN, "throttled-domain"
