@@ -55,17 +55,18 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _layers(attempt: Attempt, address: str, domain: str, rule: str | None) -> list[limits.Layer]:
+def _layers(attempt: Attempt, address: str, domain: str, rule: str | None, network: str) -> list[limits.Layer]:
+    """The limits this attempt counts against; `network`: its range's key (networks.range_key)."""
     R = Parked.Reason
     client = networks.address_key(attempt.ip)
-    network = networks.range_key(attempt.ip)
     pid = attempt.petition.pk
     layers = [limits.Layer("ip", f"ip:{client}", settings.SIGN_RATE_PER_IP)]
     if address:
         # Per sender IP + address: someone else spamming your address from their IP cannot lock you out.
-        pair = f"ip-address:{client}:{_digest(address)}"
+        digest = _digest(address)
+        pair = f"ip-address:{client}:{digest}"
         layers.append(limits.Layer(R.RATE_ADDRESS, pair, settings.SIGN_RATE_PER_EMAIL))
-        layers.append(limits.Layer(R.RATE_EMAIL, f"address:{_digest(address)}", settings.SIGN_RATE_PER_ADDRESS))
+        layers.append(limits.Layer(R.RATE_EMAIL, f"address:{digest}", settings.SIGN_RATE_PER_ADDRESS))
     if domain and rule != Domain.State.ALLOWED and not domains.is_big_provider(domain):
         if rule == Domain.State.THROTTLED:
             rate, name = settings.SIGN_RATE_PER_THROTTLED_DOMAIN, "throttled-domain"
@@ -93,7 +94,8 @@ def screen(attempt: Attempt) -> Screening:
     address = email_key(attempt.email or "")[:254]
     domain = address.rpartition("@")[2][:253] if "@" in address else ""
     rule = rule_for(domain) if domain else None
-    layers = _layers(attempt, address, domain, rule)
+    network = networks.range_key(attempt.ip)
+    layers = _layers(attempt, address, domain, rule, network)
     solved = bool(attempt.challenge) and proof.check(attempt.challenge, attempt.nonce, attempt.petition.pk)
     # A solution is good for one signature: the same round trip marks it used.
     usage = limits.count(layers, attempt.petition.pk, proof.token_digest(attempt.challenge) if solved else "")
@@ -103,7 +105,7 @@ def screen(attempt: Attempt) -> Screening:
     reason = reason or next((r for r in _PARK_ORDER if r in by_name and usage.over(by_name[r])), None)
     required = settings.SIGN_CHALLENGE_ALWAYS or usage.challenge_on or challenge_forced(attempt.petition)
     passed = solved and usage.first_use
-    return Screening(wait, reason, required, passed, networks.range_key(attempt.ip), domain)
+    return Screening(wait, reason, required, passed, network, domain)
 
 
 def rule_for(domain: str) -> str | None:

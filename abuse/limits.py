@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
@@ -112,12 +112,13 @@ def count(layers: list[Layer], petition_id: int, solution: str = "") -> Usage:
     everything = [*layers, trigger]
     used_for = settings.SIGN_CHALLENGE_MAX_AGE + 60  # a solution expires before its "used" marker does
     try:
-        client = _redis_client()
+        backend = caches[DEFAULT_CACHE_ALIAS]  # `cache` is a proxy that looks it up again at every use
+        client = _redis_client(backend)
         if client is None:
             return _count_with_cache_api(everything, trigger, petition_id, solution, used_for)
         names = [*(layer.key for layer in everything), challenge_flag_key(petition_id)]
         names += [solution_key(solution)] if solution else []
-        keys = [cache.make_key(name) for name in names]
+        keys = [backend.make_key(name) for name in names]
         args = [len(everything), *(layer.window for layer in everything)]
         args += [len(everything), trigger.limit, settings.SIGN_CHALLENGE_HOLD, used_for]
         try:
@@ -146,9 +147,9 @@ def challenge_is_on(petition_id: int) -> bool:
         return False
 
 
-def _redis_client():
-    """The redis-py client behind Django's RedisCache, or None for another backend."""
-    backend = getattr(cache, "_cache", None)
+def _redis_client(backend=cache):
+    """The redis-py client behind Django's RedisCache (`backend`), or None for another backend."""
+    backend = getattr(backend, "_cache", None)
     if backend is None or not hasattr(backend, "get_client"):
         return None
     return backend.get_client(write=True)

@@ -7,6 +7,7 @@ The key derives from SECRET_KEY, so the database alone cannot be turned back int
 import hashlib
 import hmac
 import ipaddress
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -36,8 +37,14 @@ def range_key(address: Address | None) -> str:
     """32 hex digits naming the client's range; "" when the address is unknown."""
     if address is None:
         return ""
-    key = hashlib.sha256(b"undersigned abuse ranges\0" + settings.SECRET_KEY.encode()).digest()
+    key = _derived_key(b"undersigned abuse ranges\0", settings.SECRET_KEY)
     return hmac.new(key, str(range_of(address)).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=8)
+def _derived_key(purpose: bytes, secret: str) -> bytes:
+    """The HMAC key for `purpose`, derived from SECRET_KEY: once per process and secret, not at every signing."""
+    return hashlib.sha256(purpose + secret.encode()).digest()
 
 
 def range_label(network_hash: str) -> str:
@@ -64,5 +71,5 @@ def address_key(address: Address | None) -> str:
     """One client address as a keyed hash: what the per-IP counters are keyed on (no raw IP even in Redis)."""
     if address is None:
         return "unknown"
-    key = hashlib.sha256(b"undersigned abuse addresses\0" + settings.SECRET_KEY.encode()).digest()
+    key = _derived_key(b"undersigned abuse addresses\0", settings.SECRET_KEY)
     return hmac.new(key, str(address).encode(), hashlib.sha256).hexdigest()[:32]

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
 from petitions.models import Petition
@@ -49,10 +49,8 @@ class Alongside:
     def shape(self) -> tuple:
         return (self.model._meta.db_table, tuple(self.model._meta.get_field(name).column for name in self.values))
 
-    def params(self) -> list:
-        return [
-            self.model._meta.get_field(name).get_db_prep_save(value, connection) for name, value in self.values.items()
-        ]
+    def params(self, db=connection) -> list:
+        return [self.model._meta.get_field(name).get_db_prep_save(value, db) for name, value in self.values.items()]
 
 
 def sign(
@@ -77,21 +75,23 @@ def sign(
 
 
 def _upsert(fresh: Signature, restated: tuple[str, ...], *, owe_email: bool, alongside: Sequence[Alongside]):
+    # The connection itself: `connection` is a proxy that looks it up again at each of the thirty uses below.
+    db = connections[DEFAULT_DB_ALIAS]
     fields = _fields()
-    values = [field.get_db_prep_save(field.pre_save(fresh, add=True), connection) for field in fields[1:]]
+    values = [field.get_db_prep_save(field.pre_save(fresh, add=True), db) for field in fields[1:]]
     statement = _statement(tuple(sorted(restated)), owe_email, tuple(row.shape() for row in alongside))
     now = timezone.now()
-    params = [*values, fresh.petition_id, connection.ops.adapt_datetimefield_value(now)]  # SQLite: as stored
+    params = [*values, fresh.petition_id, db.ops.adapt_datetimefield_value(now)]  # SQLite: as stored
     if owe_email:
         params.append(now)
     for other in alongside:
-        params += other.params()
-    with connection.cursor() as cursor:
+        params += other.params(db)
+    with db.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    return Signature.from_db(connection.alias, None, _converted(row))
+    return Signature.from_db(db.alias, None, _converted(row, db))
 
 
 @lru_cache
@@ -113,11 +113,11 @@ def _converters() -> list:
     return found
 
 
-def _converted(row) -> list:
+def _converted(row, db) -> list:
     values = []
     for value, (column, converters) in zip(row, _converters(), strict=True):
         for converter in converters:
-            value = converter(value, column, connection)
+            value = converter(value, column, db)
         values.append(value)
     # from_db takes the values in the model's column order.
     by_name = {field.attname: value for field, value in zip(_fields(), values, strict=True)}

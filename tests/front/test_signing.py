@@ -9,6 +9,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from front.forms import SignatureForm
 from petitions.models import Petition
 from signatures import services
 from signatures.models import Signature
@@ -180,6 +181,35 @@ def test_invalid_form_keeps_what_the_signer_typed(signer, letter):
     page = response.content.decode()
     assert 'value="Ada Lovelace"' in page
     assert "Keep me" in page
+
+
+def _shared_fields() -> dict:
+    """What a form could change of the fields its class shares (front.forms.SharedFields), copied to compare."""
+    copied = lambda value: value.copy() if isinstance(value, (dict, list)) else value  # noqa: E731
+    return {
+        name: ({k: copied(v) for k, v in vars(field).items()}, {k: copied(v) for k, v in vars(field.widget).items()})
+        for name, field in SignatureForm.base_fields.items()
+    }
+
+
+def test_signing_forms_leave_the_fields_they_share_as_declared_and_each_offers_its_own_petitions_choices(
+    signer, letter
+):
+    """The declared fields are shared by every form and thread (a petition's forms share its affiliation field), so
+    building, cleaning, refusing and rendering forms must change none of them."""
+    declared = _shared_fields()
+    other = make_petition(title="Another letter", affiliations=[make_affiliation("other-guild")])
+    assert signer.client.get(f"/petitions/{letter.slug}/").status_code == 200
+    refused = signer.sign(letter, email="broken", full_name="", public="maybe", affiliation="other-guild")
+    assert refused.status_code == 400
+    assert signer.sign(other, affiliation="other-guild", email="grace@example.org").status_code == 200
+    assert signer.sign(letter, affiliation="sora-alpha-artist", email="kim@example.org").status_code == 200
+    assert _shared_fields() == declared
+    first, second = SignatureForm(petition=letter), SignatureForm(petition=other)
+    assert first.fields is not second.fields and first.fields["email"] is second.fields["email"]
+    assert first.fields["affiliation"] is not second.fields["affiliation"]
+    choices = [[value for value, _ in form.fields["affiliation"].choices] for form in (first, second)]
+    assert [[str(value) for value in values if value] for values in choices] == [["sora-alpha-artist"], ["other-guild"]]
 
 
 def test_names_lose_control_characters_and_extra_spaces(signer, letter):

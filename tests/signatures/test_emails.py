@@ -127,7 +127,7 @@ def test_emails_from_the_kept_parts_carry_each_signers_own_name_and_links_as_a_f
 def test_an_emailed_link_is_the_link_reverse_would_make(name, settings):
     """The emails keep each link's path around its token; the link must be reverse()'s to the byte, a token
     reverse() would quote included (that one goes through reverse())."""
-    from django.urls import reverse
+    from django.urls import get_script_prefix, get_urlconf, reverse, set_script_prefix
 
     from signatures import emails, tokens
 
@@ -136,3 +136,12 @@ def test_an_emailed_link_is_the_link_reverse_would_make(name, settings):
         assert emails.token_url(name, token) == emails.absolute_url(reverse(name, args=[token]))
     settings.SITE_URL = "https://letters.example"
     assert emails.token_url(name, made[0]) == f"https://letters.example{reverse(name, args=[made[0]])}"
+    # The script prefix and URLconf read once by the caller for several links (as the confirmation email does).
+    set_script_prefix("/letters/")
+    try:
+        place = (get_script_prefix(), get_urlconf())
+        for token in [made[1], "needs quoting?#"]:
+            assert emails.token_url(name, token, place) == emails.absolute_url(reverse(name, args=[token]))
+        assert emails.token_url(name, made[1], place).startswith("https://letters.example/letters/")
+    finally:
+        set_script_prefix("/")
