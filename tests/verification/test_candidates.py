@@ -554,17 +554,24 @@ def test_candidates_are_limited_and_best_first():
     assert scores == sorted(scores, reverse=True)
 
 
-def test_a_claim_is_not_compared_with_every_roster_name(monkeypatch):
-    names = [f"{given} {family}" for given in GIVEN for family in FAMILY]
-    index = CandidateIndex(enumerate(names))
-    compared = []
+@pytest.fixture
+def compared(monkeypatch) -> list:
+    """The roster names the candidate search scores, in its order (Typed.best_match's other side, then compared
+    as it is)."""
+    seen = []
     real = Typed.best_match
 
-    def counting(self, b, *args, **kwargs):
-        compared.append(b)
+    def recording(self, b, *args, **kwargs):
+        seen.append(b)
         return real(self, b, *args, **kwargs)
 
-    monkeypatch.setattr(Typed, "best_match", counting)
+    monkeypatch.setattr(Typed, "best_match", recording)
+    return seen
+
+
+def test_a_claim_is_not_compared_with_every_roster_name(compared):
+    names = [f"{given} {family}" for given in GIVEN for family in FAMILY]
+    index = CandidateIndex(enumerate(names))
     assert names.index("Olga Petrova") in found(index, "Olga Petrova")
     assert len(index) == len(names) > 2000
     assert 0 < len(compared) <= index_module.SHORTLIST
@@ -610,7 +617,7 @@ def _scored_counting_every_entry(index: CandidateIndex, typed: str) -> tuple[lis
     return [entry_id for entry_id, weight in ranked if weight >= floor], stops
 
 
-def test_counting_stops_for_newcomers_only_when_they_could_not_be_scored(monkeypatch):
+def test_counting_stops_for_newcomers_only_when_they_could_not_be_scored(compared):
     """Once the blocks left to read weigh less than the scoring floor, `candidates` counts only the entries it met
     already: it scores exactly the entries that counting every entry would have it score, claim after claim (a
     roster of many scripts, where the early stop applies to about a third of the claims)."""
@@ -620,14 +627,6 @@ def test_counting_stops_for_newcomers_only_when_they_could_not_be_scored(monkeyp
     fake.seed_instance(3)
     names = [fake.name() for _ in range(6_000)]
     index = CandidateIndex(enumerate(names))
-    compared = []
-    real = Typed.best_match
-
-    def recording(self, b, *args, **kwargs):
-        compared.append(b)
-        return real(self, b, *args, **kwargs)
-
-    monkeypatch.setattr(Typed, "best_match", recording)
     claims = names[::20] + [" ".join(name.split()[::-1]) for name in names[7::40]] + [fake.name() for _ in range(300)]
     stopped = 0
     for typed in claims:
