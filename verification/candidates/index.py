@@ -206,7 +206,8 @@ class CandidateIndex:
         # left to read weigh less than that together (`left`), an entry not met yet cannot reach it: from then on
         # only the entries already met are counted (the same shortlist, for a pass over each block instead of
         # `weight` passes that also count every newcomer). Only with a shortlist's worth met already, so that
-        # the big-block rule below reads the same blocks.
+        # the big-block rule below reads the same blocks. (An id twice in one block, which only an index given the
+        # same entry twice can hold, then counts once: RosterIndex gives each entry once.)
         share_floor = SHARE_FLOOR / (len(forms.variants) if forms.respaced else 1)
         left, best, closed = sum(weights), 0, False
         for ids, weight in zip(blocks, weights, strict=True):
